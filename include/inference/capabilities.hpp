@@ -1,0 +1,56 @@
+// inference/capabilities.hpp — optional interfaces a TextModel may also implement.
+// Find them with dynamic_cast: `if (auto* tok = dynamic_cast<TokenizerModel*>(model.get()))`.
+// They are never added as virtuals to TextModel, so backends without them stay valid.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inference/context.hpp"
+#include "inference/types.hpp"
+
+namespace inference {
+
+/// Access to the model's own tokenizer and chat template. Thread-safe (read-only state).
+class TokenizerModel {
+ public:
+  virtual ~TokenizerModel() = default;
+  /// Token ids of `text`. add_special: BOS/EOS per the model's rules. parse_special: text of
+  /// control tokens (e.g. "<|im_start|>") becomes those tokens; otherwise it is plain text.
+  virtual std::vector<int32_t> encode(std::string_view text, bool add_special = true,
+                                      bool parse_special = false) const = 0;
+  /// The text of `ids` (special tokens rendered as their text).
+  virtual std::string decode(std::span<const int32_t> ids) const = 0;
+  /// The piece of one token as it appears in decoded text.
+  virtual std::string token_text(int32_t id) const = 0;
+  virtual int64_t vocab_size() const = 0;
+  /// The prompt text the model's chat template renders for `messages`.
+  virtual std::string apply_chat_template(std::span<const Message> messages,
+                                          bool add_generation_prompt = true) const = 0;
+};
+
+/// Post-RoPE queries and keys of a prompt, for attention analysis tools.
+struct AttentionSnapshot {
+  int32_t n_layers = 0;
+  int32_t n_heads = 0;     ///< Query heads.
+  int32_t n_kv_heads = 0;  ///< Key heads (GQA).
+  int32_t n_tokens = 0;
+  int32_t head_dim = 0;
+  std::vector<int32_t> tokens;
+  /// [layer][head][token][dim], row-major.
+  std::vector<float> queries;
+  /// [layer][kv_head][token][dim], row-major.
+  std::vector<float> keys;
+};
+
+class AttentionInspector {
+ public:
+  virtual ~AttentionInspector() = default;
+  /// Runs one prefill of `prompt` and returns its post-RoPE Q and K for every layer and head.
+  virtual AttentionSnapshot inspect_attention(const Context& ctx, std::string_view prompt) = 0;
+};
+
+}  // namespace inference

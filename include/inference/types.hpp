@@ -1,0 +1,113 @@
+// inference/types.hpp — the plain value types of the contract: tokens, messages, options,
+// results. Designated-initialiser friendly: `model.generate(ctx, "Hi", {.max_tokens = 64})`.
+// A default (zero) value never changes behaviour when a field is added.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "inference/error.hpp"
+
+namespace inference {
+
+/// One alternative at a position, with its log-probability (natural log).
+struct TokenLogprob {
+  int32_t id = -1;
+  std::string text;
+  float logprob = 0.0f;
+};
+
+/// One streamed piece. `id` is the real vocabulary id on every backend that can know it
+/// (-1 where a remote server does not report ids). `text` is the detokenised piece; pieces of
+/// one stream concatenate to the full decode (a multi-byte character is never split).
+struct Token {
+  int32_t id = -1;
+  std::string text;
+  std::optional<float> logprob;           ///< Set when GenerateConfig::logprobs > 0.
+  std::vector<TokenLogprob> top_logprobs;  ///< The `logprobs` best alternatives, best first.
+};
+
+/// One chat turn. role is "system", "user" or "assistant".
+struct Message {
+  std::string role;
+  std::string content;
+};
+
+/// Sampling and stopping options for one generation. Defaults are greedy-free sampling off:
+/// temperature 0 means greedy (argmax), and every filter is disabled at its default.
+struct GenerateConfig {
+  int32_t max_tokens = 256;         ///< Stop after this many generated tokens (<= 0: none).
+  float temperature = 0.0f;         ///< 0 = greedy.
+  int32_t top_k = 0;                ///< 0 = off.
+  float top_p = 1.0f;               ///< 1 = off.
+  float min_p = 0.0f;               ///< 0 = off.
+  float repeat_penalty = 1.0f;      ///< 1 = off (llama.cpp semantics).
+  int32_t repeat_last_n = 64;       ///< Window of previous tokens the penalties look at.
+  float presence_penalty = 0.0f;    ///< 0 = off (OpenAI semantics).
+  float frequency_penalty = 0.0f;   ///< 0 = off (OpenAI semantics).
+  std::vector<int32_t> stop_tokens;  ///< Extra token ids that end generation (not emitted).
+  std::vector<std::string> stop;    ///< Strings that end generation; the stop text is not emitted.
+  uint64_t seed = 0;                ///< Same seed + same inputs => same tokens.
+  bool return_logits = false;       ///< classify(): include the full logits row.
+  int32_t logprobs = 0;             ///< > 0: attach the logprob and this many alternatives.
+  bool ignore_eos = false;          ///< Keep generating past end-of-sequence tokens.
+};
+
+/// Options for loading a model.
+struct LoadConfig {
+  std::string backend;          ///< Backend name; empty = default_backend().
+  int32_t context_length = 0;   ///< 0 = the model's default, capped to a sensible size.
+  int32_t gpu_layers = -1;      ///< -1 = all layers on the GPU (GPU backends only).
+  int32_t parallel_slots = 1;   ///< Concurrent sequences the model can serve.
+  int32_t threads = 0;          ///< 0 = one per physical core.
+  std::string adapter_path;     ///< LoRA adapter (backends that support AdapterModel).
+  std::string kv_cache_type;    ///< "" = backend default ("f16" for native), or "f32", "q8_0".
+};
+
+/// What classify() returns per prompt: the most likely next token after one prefill.
+struct ClassifyResult {
+  Token token;                ///< Argmax (or sampled, if temperature > 0) next token.
+  std::vector<float> logits;  ///< The full row over the vocabulary, when return_logits.
+  Status status;              ///< Per-prompt error; the other fields are empty on error.
+};
+
+/// What batch_generate() returns per prompt.
+struct BatchResult {
+  std::string text;           ///< Concatenated token texts.
+  std::vector<Token> tokens;  ///< The generated tokens.
+  Status status;              ///< Per-prompt error (partial output is kept).
+};
+
+/// Timing and memory of the last finished generation (or the model's totals; see metrics()).
+struct GenerateMetrics {
+  int64_t prompt_tokens = 0;
+  int64_t generated_tokens = 0;
+  std::chrono::nanoseconds prefill_duration{0};
+  std::chrono::nanoseconds decode_duration{0};
+  double prefill_tokens_per_second = 0.0;
+  double decode_tokens_per_second = 0.0;
+  uint64_t peak_memory_bytes = 0;    ///< Peak bytes the model held (weights + cache + scratch).
+  uint64_t active_memory_bytes = 0;  ///< Bytes held now.
+};
+
+/// Static facts about a loaded model.
+struct ModelInfo {
+  std::string architecture;   ///< "llama", "qwen2", "qwen3", "gemma3", …
+  std::string name;           ///< general.name or the directory/file name.
+  std::string backend;        ///< The backend that loaded it.
+  std::string quantization;   ///< e.g. "Q4_K - Medium", "F16", "mlx-4bit".
+  int64_t vocab_size = 0;
+  int64_t n_layers = 0;
+  int64_t hidden_size = 0;
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;
+  int64_t context_length = 0;     ///< The context this instance was loaded with.
+  int64_t train_context_length = 0;
+  uint64_t parameter_count = 0;
+  uint64_t file_size = 0;
+};
+
+}  // namespace inference

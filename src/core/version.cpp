@@ -1,0 +1,7 @@
+#include "inference/version.hpp"
+
+namespace inference {
+
+std::string_view version() noexcept { return INFERENCE_VERSION; }
+
+}  // namespace inference
