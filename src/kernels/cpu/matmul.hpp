@@ -1,0 +1,57 @@
+// kernels/cpu/matmul.hpp — quantised weight × activation products, the hot path of the engine.
+//
+// Weights stay in their GGUF block format, used in place. Activations are quantised once per
+// matmul into the format the weight type pairs with (llama.cpp's vec_dot_type: Q8_0 for
+// Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants, F16 for F16, BF16 for BF16, F32
+// for F32) and combined with integer dot products, which both matches the reference's rounding
+// and is the fast way. Every kernel has a scalar reference; AVX2 and AVX-512 variants are chosen
+// at run time from CPUID. No allocation: callers provide scratch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "formats/ggml_types.hpp"
+#include "kernels/cpu/thread_pool.hpp"
+
+namespace inference::kernels {
+
+using formats::GgmlType;
+
+/// A weight matrix as stored: `rows` rows of `cols` elements in `type` blocks, row-major,
+/// `row_bytes` apart. (GGUF ne[0] = cols, ne[1] = rows.)
+struct WeightView {
+  GgmlType type = GgmlType::F32;
+  const void* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  size_t row_bytes = 0;
+};
+
+/// Whether this build can multiply with weights of `type`.
+bool matmul_supported(GgmlType type) noexcept;
+
+/// The activation format `type` weights are multiplied against.
+GgmlType activation_type(GgmlType weight_type) noexcept;
+
+/// Bytes needed to hold `n_tokens` activation rows of length `cols` quantised for `weight_type`.
+size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_tokens) noexcept;
+
+/// y[t][r] = dot(w row r, x[t]) for t < n_tokens, r < w.rows.
+/// x: n_tokens rows of w.cols floats (stride x_stride floats); y: n_tokens rows of w.rows floats
+/// (stride y_stride). `scratch` must hold activation_scratch_bytes(w.type, w.cols, n_tokens).
+/// Work is split over the pool's threads by rows (decode) or tiles (prefill).
+void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride,
+            int64_t n_tokens, float* y, int64_t y_stride, void* scratch);
+
+/// Dequantises one row of `n` elements of `type` into `out` (n a multiple of the block size).
+void dequantize_row(GgmlType type, const void* src, float* out, int64_t n);
+
+/// Which SIMD path the dispatcher picked ("avx512-vnni", "avx2", "scalar", …).
+const char* simd_path_name() noexcept;
+
+/// Force a SIMD level for tests: "scalar", "avx2", "avx512"; returns false if this CPU cannot
+/// run it. "" restores automatic selection.
+bool force_simd_path(const char* name) noexcept;
+
+}  // namespace inference::kernels
