@@ -1,0 +1,77 @@
+// engine/engine.hpp — the native engine's entry points: a loaded model and a runtime that
+// evaluates batches of (token, position, sequence) entries against a per-sequence KV cache.
+//
+// One code path for prompt processing, single-stream decode and many concurrent sequences.
+// The generator (sampling, stop handling, streaming) and the native backend are built on this.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "inference/context.hpp"
+#include "inference/types.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace inference::engine {
+
+struct ModelLoadOptions {
+  int32_t context_length = 0;   ///< 0 = model default, capped (see docs/architecture.md)
+  int32_t n_sequences = 1;      ///< KV cache slots (parallel sequences)
+  int32_t threads = 0;          ///< 0 = physical cores
+  std::string kv_cache_type;    ///< "" / "f16" (default), "f32", "q8_0"
+};
+
+/// One entry of a batch.
+struct BatchEntry {
+  int32_t token = 0;
+  int32_t pos = 0;
+  int32_t seq = 0;
+  bool logits = false;  ///< produce the logits row for this entry
+};
+
+class Model;
+
+/// Weights + tokenizer + template + runtime state (KV cache, thread pool, scratch).
+/// Not thread-safe: the caller (native backend) serialises calls.
+class Engine {
+ public:
+  /// Loads a GGUF file or a Safetensors model directory. Throws inference::Error.
+  static std::unique_ptr<Engine> load(const std::filesystem::path& path,
+                                      const ModelLoadOptions& options);
+  virtual ~Engine() = default;
+
+  /// Evaluates `batch`; writes one row of n_vocab() logits to `logits` per entry with
+  /// logits=true, in batch order (logits is resized). Checks ctx between layers/chunks and
+  /// throws Error(cancelled/deadline_exceeded) when it is done. Positions of a sequence must
+  /// continue its cache (pos == sequence_length(seq) for the first entry of each sequence).
+  virtual void decode(const Context& ctx, std::span<const BatchEntry> batch,
+                      std::vector<float>& logits) = 0;
+
+  /// Forgets cached positions >= from_pos of `seq` (from_pos 0 clears it).
+  virtual void truncate_sequence(int32_t seq, int32_t from_pos) = 0;
+  virtual int32_t sequence_length(int32_t seq) const = 0;
+  /// The tokens currently cached for `seq` (for prefix reuse across chat turns).
+  virtual std::span<const int32_t> sequence_tokens(int32_t seq) const = 0;
+
+  virtual int32_t n_vocab() const = 0;
+  virtual int32_t context_length() const = 0;
+  virtual int32_t n_sequences() const = 0;
+  virtual const tokenizer::Tokenizer& tokenizer() const = 0;
+  /// The model's Jinja chat template source ("" if the file has none).
+  virtual const std::string& chat_template_source() const = 0;
+  virtual ModelInfo info() const = 0;
+  /// Bytes held now (weights mapped + cache + scratch).
+  virtual uint64_t memory_bytes() const = 0;
+
+  /// Post-RoPE Q and K of every layer for `tokens` evaluated as one fresh sequence in slot `seq`
+  /// (which is cleared first). Layout as inference::AttentionSnapshot.
+  virtual void capture_attention(const Context& ctx, std::span<const int32_t> tokens, int32_t seq,
+                                 std::vector<float>& queries, std::vector<float>& keys) = 0;
+};
+
+}  // namespace inference::engine
