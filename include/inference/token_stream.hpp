@@ -56,7 +56,9 @@ class TokenStream {
     const Token* operator->() const { return &stream_->current_; }
     iterator& operator++();
     void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, sentinel) { return !it.stream_ || it.stream_->done(); }
+    friend bool operator==(const iterator& it, sentinel) {
+      return !it.stream_ || it.stream_->done();
+    }
 
    private:
     friend class TokenStream;

@@ -26,7 +26,7 @@ struct TokenLogprob {
 struct Token {
   int32_t id = -1;
   std::string text;
-  std::optional<float> logprob;           ///< Set when GenerateConfig::logprobs > 0.
+  std::optional<float> logprob;            ///< Set when GenerateConfig::logprobs > 0.
   std::vector<TokenLogprob> top_logprobs;  ///< The `logprobs` best alternatives, best first.
 };
 
@@ -39,32 +39,32 @@ struct Message {
 /// Sampling and stopping options for one generation. Defaults are greedy-free sampling off:
 /// temperature 0 means greedy (argmax), and every filter is disabled at its default.
 struct GenerateConfig {
-  int32_t max_tokens = 256;         ///< Stop after this many generated tokens (<= 0: none).
-  float temperature = 0.0f;         ///< 0 = greedy.
-  int32_t top_k = 0;                ///< 0 = off.
-  float top_p = 1.0f;               ///< 1 = off.
-  float min_p = 0.0f;               ///< 0 = off.
-  float repeat_penalty = 1.0f;      ///< 1 = off (llama.cpp semantics).
-  int32_t repeat_last_n = 64;       ///< Window of previous tokens the penalties look at.
-  float presence_penalty = 0.0f;    ///< 0 = off (OpenAI semantics).
-  float frequency_penalty = 0.0f;   ///< 0 = off (OpenAI semantics).
+  int32_t max_tokens = 256;          ///< Stop after this many generated tokens (<= 0: none).
+  float temperature = 0.0f;          ///< 0 = greedy.
+  int32_t top_k = 0;                 ///< 0 = off.
+  float top_p = 1.0f;                ///< 1 = off.
+  float min_p = 0.0f;                ///< 0 = off.
+  float repeat_penalty = 1.0f;       ///< 1 = off (llama.cpp semantics).
+  int32_t repeat_last_n = 64;        ///< Window of previous tokens the penalties look at.
+  float presence_penalty = 0.0f;     ///< 0 = off (OpenAI semantics).
+  float frequency_penalty = 0.0f;    ///< 0 = off (OpenAI semantics).
   std::vector<int32_t> stop_tokens;  ///< Extra token ids that end generation (not emitted).
-  std::vector<std::string> stop;    ///< Strings that end generation; the stop text is not emitted.
-  uint64_t seed = 0;                ///< Same seed + same inputs => same tokens.
-  bool return_logits = false;       ///< classify(): include the full logits row.
-  int32_t logprobs = 0;             ///< > 0: attach the logprob and this many alternatives.
-  bool ignore_eos = false;          ///< Keep generating past end-of-sequence tokens.
+  std::vector<std::string> stop;     ///< Strings that end generation; the stop text is not emitted.
+  uint64_t seed = 0;                 ///< Same seed + same inputs => same tokens.
+  bool return_logits = false;        ///< classify(): include the full logits row.
+  int32_t logprobs = 0;              ///< > 0: attach the logprob and this many alternatives.
+  bool ignore_eos = false;           ///< Keep generating past end-of-sequence tokens.
 };
 
 /// Options for loading a model.
 struct LoadConfig {
-  std::string backend;          ///< Backend name; empty = default_backend().
-  int32_t context_length = 0;   ///< 0 = the model's default, capped to a sensible size.
-  int32_t gpu_layers = -1;      ///< -1 = all layers on the GPU (GPU backends only).
-  int32_t parallel_slots = 1;   ///< Concurrent sequences the model can serve.
-  int32_t threads = 0;          ///< 0 = one per physical core.
-  std::string adapter_path;     ///< LoRA adapter (backends that support AdapterModel).
-  std::string kv_cache_type;    ///< "" = backend default ("f16" for native), or "f32", "q8_0".
+  std::string backend;         ///< Backend name; empty = default_backend().
+  int32_t context_length = 0;  ///< 0 = the model's default, capped to a sensible size.
+  int32_t gpu_layers = -1;     ///< -1 = all layers on the GPU (GPU backends only).
+  int32_t parallel_slots = 1;  ///< Concurrent sequences the model can serve.
+  int32_t threads = 0;         ///< 0 = one per physical core.
+  std::string adapter_path;    ///< LoRA adapter (backends that support AdapterModel).
+  std::string kv_cache_type;   ///< "" = backend default ("f16" for native), or "f32", "q8_0".
 };
 
 /// What classify() returns per prompt: the most likely next token after one prefill.
@@ -95,16 +95,16 @@ struct GenerateMetrics {
 
 /// Static facts about a loaded model.
 struct ModelInfo {
-  std::string architecture;   ///< "llama", "qwen2", "qwen3", "gemma3", …
-  std::string name;           ///< general.name or the directory/file name.
-  std::string backend;        ///< The backend that loaded it.
-  std::string quantization;   ///< e.g. "Q4_K - Medium", "F16", "mlx-4bit".
+  std::string architecture;  ///< "llama", "qwen2", "qwen3", "gemma3", …
+  std::string name;          ///< general.name or the directory/file name.
+  std::string backend;       ///< The backend that loaded it.
+  std::string quantization;  ///< e.g. "Q4_K - Medium", "F16", "mlx-4bit".
   int64_t vocab_size = 0;
   int64_t n_layers = 0;
   int64_t hidden_size = 0;
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
-  int64_t context_length = 0;     ///< The context this instance was loaded with.
+  int64_t context_length = 0;  ///< The context this instance was loaded with.
   int64_t train_context_length = 0;
   uint64_t parameter_count = 0;
   uint64_t file_size = 0;

@@ -11,10 +11,14 @@ namespace {
 
 const char* level_name(inference::LogLevel level) {
   switch (level) {
-    case inference::LogLevel::debug: return "debug";
-    case inference::LogLevel::info: return "info";
-    case inference::LogLevel::warning: return "warning";
-    case inference::LogLevel::error: return "error";
+    case inference::LogLevel::debug:
+      return "debug";
+    case inference::LogLevel::info:
+      return "info";
+    case inference::LogLevel::warning:
+      return "warning";
+    case inference::LogLevel::error:
+      return "error";
   }
   return "log";
 }

@@ -45,8 +45,9 @@ struct ContextState {
 
 namespace {
 
-std::shared_ptr<detail::ContextState> make_child(const std::shared_ptr<detail::ContextState>& parent,
-                                                 std::optional<Context::Clock::time_point> deadline) {
+std::shared_ptr<detail::ContextState> make_child(
+    const std::shared_ptr<detail::ContextState>& parent,
+    std::optional<Context::Clock::time_point> deadline) {
   auto child = std::make_shared<detail::ContextState>();
   child->parent = parent;
   child->deadline = parent->deadline;
@@ -68,9 +69,13 @@ std::shared_ptr<detail::ContextState> make_child(const std::shared_ptr<detail::C
 Context::Context() : state_(std::make_shared<detail::ContextState>()) {}
 Context::Context(std::shared_ptr<detail::ContextState> state) : state_(std::move(state)) {}
 
-Context Context::background() { return Context(); }
+Context Context::background() {
+  return Context();
+}
 
-Context Context::with_cancel() const { return Context(make_child(state_, std::nullopt)); }
+Context Context::with_cancel() const {
+  return Context(make_child(state_, std::nullopt));
+}
 
 Context Context::with_timeout(Clock::duration timeout) const {
   return with_deadline(Clock::now() + timeout);
@@ -80,7 +85,9 @@ Context Context::with_deadline(Clock::time_point deadline) const {
   return Context(make_child(state_, deadline));
 }
 
-void Context::cancel() const { state_->cancel_tree(); }
+void Context::cancel() const {
+  state_->cancel_tree();
+}
 
 bool Context::cancelled() const noexcept {
   if (state_->explicitly_cancelled()) return true;
@@ -95,7 +102,9 @@ Status Context::status() const {
   return {};
 }
 
-std::optional<Context::Clock::time_point> Context::deadline() const { return state_->deadline; }
+std::optional<Context::Clock::time_point> Context::deadline() const {
+  return state_->deadline;
+}
 
 bool Context::sleep_for(Clock::duration duration) const {
   auto until = Clock::now() + duration;

@@ -28,7 +28,9 @@ void set_log_callback(LogCallback callback) {
   s.callback = std::move(next);
 }
 
-void set_log_level(LogLevel level) { sink().level.store(static_cast<int>(level)); }
+void set_log_level(LogLevel level) {
+  sink().level.store(static_cast<int>(level));
+}
 
 bool log_enabled(LogLevel level) {
   return static_cast<int>(level) >= sink().level.load(std::memory_order_relaxed);

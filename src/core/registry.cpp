@@ -58,14 +58,14 @@ std::shared_ptr<Backend> get_backend(const std::string& name) {
   if (auto backend = find_backend(name)) return backend;
   std::string known;
   for (const auto& n : list_backends()) known += (known.empty() ? "" : ", ") + n;
-  throw Error(ErrorCode::not_registered,
-              "backend '" + name + "' is not registered (linked backends: " +
-                  (known.empty() ? "none" : known) + ")");
+  throw Error(ErrorCode::not_registered, "backend '" + name +
+                                             "' is not registered (linked backends: " +
+                                             (known.empty() ? "none" : known) + ")");
 }
 
 std::vector<std::string> backend_preference_order() {
-  static const std::vector<std::string> preferred = {"cuda",         "metal", "rocm", "native",
-                                                     "llama_server", "http"};
+  static const std::vector<std::string> preferred = {"cuda",   "metal",        "rocm",
+                                                     "native", "llama_server", "http"};
   std::vector<std::string> order;
   auto names = list_backends();
   for (const auto& p : preferred) {
@@ -103,8 +103,8 @@ std::unique_ptr<TextModel> load_model(const std::filesystem::path& path, const L
   try {
     auto model = backend->load_model(path, config);
     if (!model) {
-      throw Error(ErrorCode::backend, "backend '" + backend->name() + "' returned no model for " +
-                                          path.string());
+      throw Error(ErrorCode::backend,
+                  "backend '" + backend->name() + "' returned no model for " + path.string());
     }
     return model;
   } catch (const Error& e) {

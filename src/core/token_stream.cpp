@@ -30,7 +30,9 @@ TokenStream& TokenStream::operator=(TokenStream&& other) noexcept {
   return *this;
 }
 
-TokenStream::~TokenStream() { close(); }
+TokenStream::~TokenStream() {
+  close();
+}
 
 void TokenStream::close() noexcept {
   done_ = true;

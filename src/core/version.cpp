@@ -2,6 +2,8 @@
 
 namespace inference {
 
-std::string_view version() noexcept { return INFERENCE_VERSION; }
+std::string_view version() noexcept {
+  return INFERENCE_VERSION;
+}
 
 }  // namespace inference

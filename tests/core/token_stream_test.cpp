@@ -121,7 +121,8 @@ TEST(TokenStream, CancelFromAnotherThreadStopsSlowProducer) {
 TEST(TokenStream, DeadlineEndsWithDeadlineExceeded) {
   RecordingBackend backend("t", true, std::vector<std::string>(500, "~"));
   auto model = script_model(backend);
-  auto stream = model->generate(Context::background().with_timeout(std::chrono::milliseconds(50)), "x");
+  auto stream =
+      model->generate(Context::background().with_timeout(std::chrono::milliseconds(50)), "x");
   for (const Token& t : stream) (void)t;
   EXPECT_EQ(stream.err().code, ErrorCode::deadline_exceeded);
 }
@@ -160,7 +161,8 @@ class ThrowingSource : public TokenSource {
 TEST(TokenStream, ExceptionsFromProducerBecomeStatus) {
   TokenStream stream(std::make_unique<ThrowingSource>());
   int n = 0;
-  EXPECT_NO_THROW(for (const Token& t : stream) {
+  EXPECT_NO_THROW(for (const Token& t
+                       : stream) {
     (void)t;
     ++n;
   });

@@ -11,7 +11,9 @@ class ScriptSource : public TokenSource {
  public:
   ScriptSource(Context ctx, std::vector<std::string> script, GenerateConfig config,
                std::shared_ptr<StreamRecord> record)
-      : ctx_(std::move(ctx)), script_(std::move(script)), config_(std::move(config)),
+      : ctx_(std::move(ctx)),
+        script_(std::move(script)),
+        config_(std::move(config)),
         record_(std::move(record)) {
     record_->opened++;
   }
@@ -52,7 +54,8 @@ class ScriptModel : public TextModel {
   ScriptModel(std::vector<std::string> script, std::shared_ptr<StreamRecord> record)
       : script_(std::move(script)), record_(std::move(record)) {}
 
-  TokenStream generate(const Context& ctx, std::string_view, const GenerateConfig& config) override {
+  TokenStream generate(const Context& ctx, std::string_view,
+                       const GenerateConfig& config) override {
     return TokenStream(std::make_unique<ScriptSource>(ctx, script_, config, record_));
   }
   TokenStream chat(const Context& ctx, std::span<const Message>,
@@ -93,7 +96,8 @@ class ScriptModel : public TextModel {
 
 }  // namespace
 
-RecordingBackend::RecordingBackend(std::string name, bool available, std::vector<std::string> script)
+RecordingBackend::RecordingBackend(std::string name, bool available,
+                                   std::vector<std::string> script)
     : name_(std::move(name)), available_(available), script_(std::move(script)) {}
 
 std::string RecordingBackend::unavailable_reason() const {

@@ -21,7 +21,8 @@ struct StreamRecord {
 
 class RecordingBackend : public Backend {
  public:
-  RecordingBackend(std::string name, bool available, std::vector<std::string> script = {"a", "b", "c"});
+  RecordingBackend(std::string name, bool available,
+                   std::vector<std::string> script = {"a", "b", "c"});
   std::string name() const override { return name_; }
   bool available() const override { return available_; }
   std::string unavailable_reason() const override;

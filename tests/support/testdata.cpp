@@ -14,7 +14,9 @@ std::filesystem::path testdata_dir() {
   return INFERENCE_TESTDATA_DIR;
 }
 
-std::filesystem::path source_dir() { return INFERENCE_SOURCE_DIR; }
+std::filesystem::path source_dir() {
+  return INFERENCE_SOURCE_DIR;
+}
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -19,9 +19,9 @@ std::filesystem::path make_temp_dir(const std::string& prefix);
 }  // namespace inference::test
 
 /// Skips the current test with a clear message when the shared test data is absent.
-#define INFERENCE_REQUIRE_TESTDATA()                                                      \
-  do {                                                                                    \
-    if (!std::filesystem::exists(::inference::test::testdata_dir())) {                    \
+#define INFERENCE_REQUIRE_TESTDATA()                                                         \
+  do {                                                                                       \
+    if (!std::filesystem::exists(::inference::test::testdata_dir())) {                       \
       GTEST_SKIP() << "shared test data not found at " << ::inference::test::testdata_dir(); \
-    }                                                                                     \
+    }                                                                                        \
   } while (0)
