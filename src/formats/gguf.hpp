@@ -21,13 +21,25 @@
 
 #include "formats/ggml_types.hpp"
 #include "formats/mapped_file.hpp"
+#include "inference/error.hpp"
 
 namespace inference::formats {
 
 /// GGUF metadata value types, as stored.
 enum class GgufType : uint32_t {
-  UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
-  STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
+  UINT8 = 0,
+  INT8 = 1,
+  UINT16 = 2,
+  INT16 = 3,
+  UINT32 = 4,
+  INT32 = 5,
+  FLOAT32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  UINT64 = 10,
+  INT64 = 11,
+  FLOAT64 = 12,
 };
 std::string_view to_string(GgufType type) noexcept;
 
@@ -59,14 +71,16 @@ struct GgufValue {
 /// overflow-free, data range inside the file.
 struct GgufTensor {
   std::string name;
-  std::vector<int64_t> ne;        ///< dims in ggml order: ne[0] is the row length.
+  std::vector<int64_t> ne;  ///< dims in ggml order: ne[0] is the row length.
   GgmlType type = GgmlType::F32;
-  uint64_t offset = 0;            ///< relative to the data section, as stored
+  uint64_t offset = 0;  ///< relative to the data section, as stored
   uint64_t n_elements = 0;
   uint64_t n_bytes = 0;
   std::span<const std::byte> data;  ///< view into the mapping
   /// Number of rows (product of ne[1..]).
-  uint64_t n_rows() const noexcept { return ne.empty() ? 0 : n_elements / static_cast<uint64_t>(ne[0]); }
+  uint64_t n_rows() const noexcept {
+    return ne.empty() ? 0 : n_elements / static_cast<uint64_t>(ne[0]);
+  }
 };
 
 class GgufFile {
@@ -113,6 +127,14 @@ class GgufFile {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// The file-type label of `file`: file_type_name() of general.file_type, or, when the key is
+/// absent or unknown, the name derived from the type holding the most bytes of 2-D weights with
+/// " (guessed)" appended ("Q4_K - Medium (guessed)"); "" for a file without tensors.
+std::string gguf_file_type_name(const GgufFile& file);
+
+/// Total elements of all tensors (the parameter count llama.cpp reports).
+uint64_t gguf_parameter_count(const GgufFile& file);
 
 /// Builds a GGUF file in memory and writes it (v3, little-endian, alignment from
 /// general.alignment or 32). Tensor data is copied into the writer or borrowed (must outlive
