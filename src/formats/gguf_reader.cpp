@@ -259,12 +259,12 @@ class GgufParser {
       if (!info) in_.fail("unknown ggml tensor type id " + std::to_string(raw_type), type_at);
       tensor.type = info->type;
       auto row_bytes = ggml_row_bytes(info->type, static_cast<uint64_t>(tensor.ne[0]));
-      if (!row_bytes) {
+      if (static_cast<uint64_t>(tensor.ne[0]) % info->block_size != 0) {
         in_.fail("row length " + std::to_string(tensor.ne[0]) + " is not a multiple of the " +
                      std::string(info->name) + " block size " + std::to_string(info->block_size),
                  dims_at);
       }
-      if (__builtin_mul_overflow(*row_bytes, tensor.n_rows(), &tensor.n_bytes)) {
+      if (!row_bytes || __builtin_mul_overflow(*row_bytes, tensor.n_rows(), &tensor.n_bytes)) {
         in_.fail("byte size overflows 64 bits", dims_at);
       }
       uint64_t offset_at = in_.position();
