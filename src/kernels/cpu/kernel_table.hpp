@@ -1,0 +1,53 @@
+// kernels/cpu/kernel_table.hpp — the per-type dot-product kernels of one SIMD level, and the
+// scalar reference functions every level falls back to.
+//
+// Each SIMD level (scalar, AVX2, AVX-512) provides one constant KernelTable; the dispatcher in
+// simd_dispatch.cpp picks one from CPUID. The tables hold plain function pointers so that code
+// compiled with -mavx512* is only ever reached through a table the CPU was checked for.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace inference::kernels::detail {
+
+/// dot(one weight row, one activation row) over n elements. `w` is in the weight format, `a` in
+/// the paired activation format (see activation_type()).
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+
+/// One weight row against `nt` (1..kMaxTileTokens) activation rows `a_stride` bytes apart:
+/// out[t] = dot(w, a + t * a_stride). Reads the weight row once for all tokens (prefill).
+using VecDotMultiFn = void (*)(int64_t n, const void* w, const void* a, size_t a_stride, int nt,
+                               float* out);
+
+inline constexpr int kMaxTileTokens = 4;
+inline constexpr int kTypeSlots = 31;  ///< ggml type ids 0..30 (BF16 = 30)
+
+struct KernelTable {
+  const char* name;
+  VecDotFn dot[kTypeSlots];
+  VecDotMultiFn dot_multi[kTypeSlots];  ///< null: the dispatcher loops over dot
+};
+
+const KernelTable& scalar_kernel_table() noexcept;
+/// nullptr when this build has no such variant (non-x86 builds).
+const KernelTable* avx2_kernel_table() noexcept;
+const KernelTable* avx512_kernel_table() noexcept;
+
+// Scalar reference dot products (vec_dot_scalar.cpp). Integer sums per block, then one float
+// multiply-add per block in block order: SIMD variants that keep this order are bit-identical.
+float vec_dot_f32(int64_t n, const void* w, const void* a);
+float vec_dot_f16(int64_t n, const void* w, const void* a);
+float vec_dot_bf16(int64_t n, const void* w, const void* a);
+float vec_dot_q4_0(int64_t n, const void* w, const void* a);
+float vec_dot_q4_1(int64_t n, const void* w, const void* a);
+float vec_dot_q5_0(int64_t n, const void* w, const void* a);
+float vec_dot_q5_1(int64_t n, const void* w, const void* a);
+float vec_dot_q8_0(int64_t n, const void* w, const void* a);
+float vec_dot_q2_k(int64_t n, const void* w, const void* a);
+float vec_dot_q3_k(int64_t n, const void* w, const void* a);
+float vec_dot_q4_k(int64_t n, const void* w, const void* a);
+float vec_dot_q5_k(int64_t n, const void* w, const void* a);
+float vec_dot_q6_k(int64_t n, const void* w, const void* a);
+
+}  // namespace inference::kernels::detail

@@ -1,0 +1,159 @@
+// kernels/cpu/matmul.cpp — activation quantisation, then weight rows split across the pool.
+//
+// Decode (one token): each thread takes a contiguous range of weight rows, so every weight byte
+// is read exactly once per token by one core. Prefill: the same row split, but each thread walks
+// its rows in blocks and, per block, multiplies up to kMaxTileTokens activation rows per weight
+// row load (dot_multi), so weights come from memory once per tile instead of once per token.
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/kernel_table.hpp"
+#include "kernels/cpu/matmul.hpp"
+#include "kernels/cpu/quantize_activation.hpp"
+#include "kernels/cpu/simd_dispatch.hpp"
+
+namespace inference::kernels {
+namespace {
+
+using QuantizeFn = void (*)(const float*, void*, int64_t) noexcept;
+
+struct ActivationFormat {
+  GgmlType type;
+  int block;            ///< elements per block
+  size_t block_bytes;   ///< bytes per block
+  QuantizeFn quantize;  ///< nullptr for F32 (used in place)
+};
+
+ActivationFormat activation_format(GgmlType weight_type) noexcept {
+  switch (weight_type) {
+    case GgmlType::F16:
+      return {GgmlType::F16, 1, 2, quantize_activation_f16};
+    case GgmlType::BF16:
+      return {GgmlType::BF16, 1, 2, quantize_activation_bf16};
+    case GgmlType::Q4_0:
+    case GgmlType::Q5_0:
+    case GgmlType::Q8_0:
+      return {GgmlType::Q8_0, kQK32, sizeof(BlockQ8_0), quantize_activation_q8_0};
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_1:
+      return {GgmlType::Q8_1, kQK32, sizeof(BlockQ8_1), quantize_activation_q8_1};
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
+      return {GgmlType::Q8_K, kQKK, sizeof(BlockQ8_K), quantize_activation_q8_k};
+    default:
+      return {GgmlType::F32, 1, 4, nullptr};
+  }
+}
+
+// Rows per block of the prefill loop: enough to amortise the tile setup, few enough that the
+// block's weights stay in L1/L2 while every token tile passes over them.
+constexpr int64_t kRowBlock = 16;
+
+struct MatmulJob {
+  const detail::KernelTable* table;
+  const WeightView* w;
+  const std::byte* act;  ///< first activation row
+  size_t act_stride;     ///< bytes between activation rows
+  int64_t n_tokens;
+  float* y;
+  int64_t y_stride;
+  // Activation quantisation (not used for F32 weights).
+  const float* x = nullptr;
+  int64_t x_stride = 0;
+  QuantizeFn quantize = nullptr;
+  std::byte* scratch = nullptr;
+};
+
+void quantize_tokens(const MatmulJob& job, int64_t t0, int64_t t1) {
+  for (int64_t t = t0; t < t1; ++t) {
+    job.quantize(job.x + t * job.x_stride, job.scratch + t * job.act_stride, job.w->cols);
+  }
+}
+
+void run_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
+  const int type = static_cast<int>(job.w->type);
+  const detail::VecDotFn dot = job.table->dot[type];
+  const detail::VecDotMultiFn multi = job.table->dot_multi[type];
+  const int64_t cols = job.w->cols;
+  const auto* wdata = static_cast<const std::byte*>(job.w->data);
+  const size_t row_bytes = job.w->row_bytes;
+  if (job.n_tokens == 1) {
+    for (int64_t r = r0; r < r1; ++r) job.y[r] = dot(cols, wdata + r * row_bytes, job.act);
+    return;
+  }
+  for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
+    const int64_t rb_end = std::min(r1, rb + kRowBlock);
+    for (int64_t t0 = 0; t0 < job.n_tokens; t0 += detail::kMaxTileTokens) {
+      const int nt = static_cast<int>(std::min<int64_t>(detail::kMaxTileTokens, job.n_tokens - t0));
+      const std::byte* a = job.act + t0 * job.act_stride;
+      for (int64_t r = rb; r < rb_end; ++r) {
+        const std::byte* wrow = wdata + r * row_bytes;
+        float out[detail::kMaxTileTokens];
+        if (multi != nullptr) {
+          multi(cols, wrow, a, job.act_stride, nt, out);
+        } else {
+          for (int t = 0; t < nt; ++t) out[t] = dot(cols, wrow, a + t * job.act_stride);
+        }
+        for (int t = 0; t < nt; ++t) job.y[(t0 + t) * job.y_stride + r] = out[t];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool matmul_supported(GgmlType type) noexcept {
+  const auto id = static_cast<uint32_t>(type);
+  return id < static_cast<uint32_t>(detail::kTypeSlots) &&
+         detail::scalar_kernel_table().dot[id] != nullptr;
+}
+
+GgmlType activation_type(GgmlType weight_type) noexcept {
+  return activation_format(weight_type).type;
+}
+
+size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_tokens) noexcept {
+  const ActivationFormat f = activation_format(weight_type);
+  if (f.quantize == nullptr || cols <= 0 || n_tokens <= 0) return 0;  // F32 is used in place
+  return static_cast<size_t>(cols / f.block) * f.block_bytes * static_cast<size_t>(n_tokens);
+}
+
+void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride,
+            int64_t n_tokens, float* y, int64_t y_stride, void* scratch) {
+  if (n_tokens <= 0 || w.rows <= 0) return;
+  const ActivationFormat f = activation_format(w.type);
+  MatmulJob job{&detail::active_kernel_table(), &w, nullptr, 0, n_tokens, y, y_stride};
+  if (f.quantize == nullptr) {
+    job.act = reinterpret_cast<const std::byte*>(x);
+    job.act_stride = static_cast<size_t>(x_stride) * sizeof(float);
+  } else {
+    job.act = static_cast<const std::byte*>(scratch);
+    job.act_stride = static_cast<size_t>(w.cols / f.block) * f.block_bytes;
+    job.x = x;
+    job.x_stride = x_stride;
+    job.quantize = f.quantize;
+    job.scratch = static_cast<std::byte*>(scratch);
+    if (n_tokens == 1 || pool.size() == 1) {
+      quantize_tokens(job, 0, n_tokens);
+    } else {
+      const MatmulJob* j = &job;  // one pointer: the std::function stores it without allocating
+      pool.parallel_for(n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
+    }
+  }
+  const MatmulJob* j = &job;
+  pool.run([j](int thread, int n_threads) {
+    // Contiguous row ranges in multiples of 16 rows (64 bytes of y), so that no two threads
+    // write the same cache line of y.
+    const int64_t rows = j->w->rows;
+    const int64_t units = (rows + 15) / 16;
+    const int64_t r0 = std::min(rows, units * thread / n_threads * 16);
+    const int64_t r1 = std::min(rows, units * (thread + 1) / n_threads * 16);
+    if (r0 < r1) run_rows(*j, r0, r1);
+  });
+}
+
+}  // namespace inference::kernels

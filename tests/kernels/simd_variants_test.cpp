@@ -1,0 +1,95 @@
+// Every SIMD variant this CPU can run against the scalar reference, for every weight type: the
+// single-row dot, the multi-token tile, and whole matmuls. Integer block sums are exact in every
+// variant; what may differ is the float summation order across blocks (and lanes), bounded
+// relative to the sum of |products|.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+
+#include "kernel_test_util.hpp"
+#include "kernels/cpu/simd_dispatch.hpp"
+
+namespace inference::kernels {
+namespace {
+
+class SimdVariant : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!force_simd_path(GetParam())) GTEST_SKIP() << GetParam() << " not available on this CPU";
+  }
+  void TearDown() override { force_simd_path(""); }
+};
+
+double abs_dot(GgmlType type, const std::vector<uint8_t>& w, const std::vector<uint8_t>& a,
+               int64_t n) {
+  std::vector<float> wf(static_cast<size_t>(n));
+  dequantize_row(type, w.data(), wf.data(), n);
+  const auto af = test::dequantize_activation(activation_type(type), a.data(), n);
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(wf[i]) * af[i]);
+  return s;
+}
+
+TEST_P(SimdVariant, DotMatchesScalarForEveryType) {
+  const detail::KernelTable& simd = detail::active_kernel_table();
+  const detail::KernelTable& scalar = detail::scalar_kernel_table();
+  std::mt19937 rng(11);
+  for (GgmlType type : test::supported_types()) {
+    const int id = static_cast<int>(type);
+    ASSERT_NE(simd.dot[id], nullptr) << simd.name << " type " << id;
+    for (int64_t n : {256, 512, 768, 4096, 2816}) {
+      const auto w = test::random_row(type, n, rng);
+      const auto x = test::random_floats(n, rng, 3.f);
+      const auto a = test::quantize_activation_for(type, x.data(), n);
+      const float want = scalar.dot[id](n, w.data(), a.data());
+      const float got = simd.dot[id](n, w.data(), a.data());
+      EXPECT_NEAR(got, want, 2e-6 * abs_dot(type, w, a, n))
+          << simd.name << " type " << id << " n " << n;
+    }
+  }
+}
+
+TEST_P(SimdVariant, MultiTokenTileEqualsSingleDot) {
+  const detail::KernelTable& simd = detail::active_kernel_table();
+  std::mt19937 rng(12);
+  const int64_t n = 1024;
+  for (GgmlType type : test::supported_types()) {
+    const int id = static_cast<int>(type);
+    if (simd.dot_multi[id] == nullptr) continue;
+    const auto w = test::random_row(type, n, rng);
+    std::vector<uint8_t> acts;
+    const size_t stride = test::row_bytes(activation_type(type), n);
+    for (int t = 0; t < detail::kMaxTileTokens; ++t) {
+      const auto x = test::random_floats(n, rng);
+      const auto a = test::quantize_activation_for(type, x.data(), n);
+      acts.insert(acts.end(), a.begin(), a.end());
+    }
+    for (int nt = 1; nt <= detail::kMaxTileTokens; ++nt) {
+      float out[detail::kMaxTileTokens];
+      simd.dot_multi[id](n, w.data(), acts.data(), stride, nt, out);
+      for (int t = 0; t < nt; ++t) {
+        EXPECT_EQ(out[t], simd.dot[id](n, w.data(), acts.data() + t * stride))
+            << simd.name << " type " << id << " nt " << nt << " t " << t;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, SimdVariant, ::testing::Values("scalar", "avx2", "avx512"),
+                         [](const auto& info) { return std::string(info.param); });
+
+TEST(SimdDispatch, NamesAndForcing) {
+  const std::string automatic = simd_path_name();
+  EXPECT_FALSE(automatic.empty());
+  EXPECT_TRUE(force_simd_path("scalar"));
+  EXPECT_STREQ(simd_path_name(), "scalar");
+  EXPECT_FALSE(force_simd_path("neon-on-x86-does-not-exist"));
+  EXPECT_STREQ(simd_path_name(), "scalar");  // a failed force changes nothing
+  EXPECT_TRUE(force_simd_path(""));
+  EXPECT_EQ(automatic, simd_path_name());
+}
+
+}  // namespace
+}  // namespace inference::kernels
