@@ -20,10 +20,10 @@
 namespace inference::engine {
 
 struct ModelLoadOptions {
-  int32_t context_length = 0;   ///< 0 = model default, capped (see docs/architecture.md)
-  int32_t n_sequences = 1;      ///< KV cache slots (parallel sequences)
-  int32_t threads = 0;          ///< 0 = physical cores
-  std::string kv_cache_type;    ///< "" / "f16" (default), "f32", "q8_0"
+  int32_t context_length = 0;  ///< 0 = model default, capped (see docs/architecture.md)
+  int32_t n_sequences = 1;     ///< KV cache slots (parallel sequences)
+  int32_t threads = 0;         ///< 0 = physical cores
+  std::string kv_cache_type;   ///< "" / "f16" (default), "f32", "q8_0"
 };
 
 /// One entry of a batch.

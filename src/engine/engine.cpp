@@ -1,0 +1,200 @@
+// engine/engine.cpp — Engine::load and the native engine: owns the mapped model, the bound
+// weights, the KV cache, the thread pool and the decoder, and validates every batch before
+// any state changes.
+#include "engine/engine.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "engine/forward.hpp"
+#include "engine/hparams.hpp"
+#include "engine/kv_cache.hpp"
+#include "engine/model_files.hpp"
+#include "engine/weights.hpp"
+#include "kernels/cpu/thread_pool.hpp"
+
+namespace inference::engine {
+namespace {
+
+// Context used when the caller asks for the model default: the training context, capped so
+// that a 128k-context model does not reserve a 128k cache by default.
+constexpr int32_t kDefaultContextCap = 4096;
+constexpr int32_t kMaxContext = 1 << 20;
+constexpr int32_t kMaxSequences = 256;
+// Tokens per forward chunk: bounds the scratch buffers; longer batches are split.
+constexpr int32_t kMaxChunk = 512;
+
+[[noreturn]] void invalid(const std::string& what) {
+  throw Error(ErrorCode::invalid_argument, what);
+}
+
+class NativeEngine final : public Engine {
+ public:
+  NativeEngine(std::unique_ptr<ModelFiles> files, const ModelLoadOptions& options)
+      : files_(std::move(files)), hp_(files_->hparams()) {
+    weights_ = bind_weights(files_->tensors(), hp_);
+    tokenizer_ = files_->load_tokenizer();
+    if (options.n_sequences < 1 || options.n_sequences > kMaxSequences) {
+      invalid("n_sequences must be between 1 and " + std::to_string(kMaxSequences));
+    }
+    if (options.context_length < 0 || options.context_length > kMaxContext) {
+      invalid("context_length must be between 0 and " + std::to_string(kMaxContext));
+    }
+    n_ctx_ = options.context_length > 0 ? options.context_length
+                                        : std::min(hp_.n_ctx_train, kDefaultContextCap);
+    bool f16 = true;
+    if (options.kv_cache_type == "f32") {
+      f16 = false;
+    } else if (!options.kv_cache_type.empty() && options.kv_cache_type != "f16") {
+      throw Error(ErrorCode::unsupported, "KV cache type '" + options.kv_cache_type +
+                                              "' is not supported by the native engine (f16, f32)");
+    }
+    if (options.threads < 0) invalid("threads must be >= 0");
+    pool_ = std::make_unique<kernels::ThreadPool>(options.threads);
+    const int32_t chunk = std::min(n_ctx_, kMaxChunk);
+    cache_ = std::make_unique<KvCache>(hp_, options.n_sequences, n_ctx_, chunk, f16);
+    decoder_ = std::make_unique<Decoder>(hp_, weights_, *cache_, *pool_, chunk);
+    next_pos_.resize(static_cast<size_t>(options.n_sequences));
+  }
+
+  void decode(const Context& ctx, std::span<const BatchEntry> batch,
+              std::vector<float>& logits) override {
+    const size_t n_out = validate(batch);
+    logits.resize(n_out * static_cast<size_t>(hp_.n_vocab));
+    float* out = logits.data();
+    for (size_t begin = 0; begin < batch.size();) {
+      const size_t end = std::min(batch.size(), begin + static_cast<size_t>(decoder_->max_batch()));
+      auto chunk = batch.subspan(begin, end - begin);
+      decoder_->forward(ctx, chunk, out);
+      for (const BatchEntry& e : chunk) out += e.logits ? hp_.n_vocab : 0;
+      begin = end;
+    }
+  }
+
+  void truncate_sequence(int32_t seq, int32_t from_pos) override {
+    check_seq(seq);
+    cache_->truncate(seq, from_pos);
+  }
+  int32_t sequence_length(int32_t seq) const override {
+    check_seq(seq);
+    return cache_->length(seq);
+  }
+  std::span<const int32_t> sequence_tokens(int32_t seq) const override {
+    check_seq(seq);
+    return cache_->tokens(seq);
+  }
+
+  int32_t n_vocab() const override { return hp_.n_vocab; }
+  int32_t context_length() const override { return n_ctx_; }
+  int32_t n_sequences() const override { return cache_->n_seq(); }
+  const tokenizer::Tokenizer& tokenizer() const override { return *tokenizer_; }
+  const std::string& chat_template_source() const override { return files_->chat_template(); }
+
+  ModelInfo info() const override {
+    ModelInfo info;
+    info.architecture = hp_.arch_name;
+    info.name = files_->name();
+    info.backend = "native";
+    info.quantization = files_->quantization();
+    info.vocab_size = hp_.n_vocab;
+    info.n_layers = hp_.n_layer;
+    info.hidden_size = hp_.n_embd;
+    info.n_heads = hp_.n_head;
+    info.n_kv_heads = hp_.n_head_kv;
+    info.context_length = n_ctx_;
+    info.train_context_length = hp_.n_ctx_train;
+    info.parameter_count = weights_.parameter_count;
+    info.file_size = files_->file_size();
+    return info;
+  }
+
+  uint64_t memory_bytes() const override {
+    return files_->file_size() + cache_->bytes() + decoder_->scratch_bytes();
+  }
+
+  void capture_attention(const Context& ctx, std::span<const int32_t> tokens, int32_t seq,
+                         std::vector<float>& queries, std::vector<float>& keys) override {
+    check_seq(seq);
+    if (tokens.empty()) invalid("capture_attention: no tokens");
+    if (tokens.size() > static_cast<size_t>(n_ctx_)) {
+      invalid("capture_attention: " + std::to_string(tokens.size()) +
+              " tokens exceed the context length " + std::to_string(n_ctx_));
+    }
+    cache_->truncate(seq, 0);
+    const int32_t T = static_cast<int32_t>(tokens.size());
+    std::vector<BatchEntry> batch;
+    batch.reserve(tokens.size());
+    for (int32_t i = 0; i < T; ++i)
+      batch.push_back({tokens[static_cast<size_t>(i)], i, seq, false});
+    validate(batch);
+    const size_t hd = static_cast<size_t>(hp_.head_dim) * static_cast<size_t>(T) *
+                      static_cast<size_t>(hp_.n_layer);
+    queries.assign(hd * static_cast<size_t>(hp_.n_head), 0.0f);
+    keys.assign(hd * static_cast<size_t>(hp_.n_head_kv), 0.0f);
+    const AttentionCapture capture{queries.data(), keys.data(), T};
+    for (size_t begin = 0; begin < batch.size();) {
+      const size_t end = std::min(batch.size(), begin + static_cast<size_t>(decoder_->max_batch()));
+      decoder_->forward(ctx, std::span<const BatchEntry>(batch).subspan(begin, end - begin),
+                        nullptr, &capture);
+      begin = end;
+    }
+  }
+
+ private:
+  void check_seq(int32_t seq) const {
+    if (seq < 0 || seq >= cache_->n_seq()) {
+      invalid("sequence " + std::to_string(seq) + " out of range [0, " +
+              std::to_string(cache_->n_seq()) + ")");
+    }
+  }
+
+  // Checks ids, sequences and positions of the whole batch before anything is evaluated;
+  // returns the number of logits rows requested.
+  size_t validate(std::span<const BatchEntry> batch) {
+    for (int32_t s = 0; s < cache_->n_seq(); ++s)
+      next_pos_[static_cast<size_t>(s)] = cache_->length(s);
+    size_t n_out = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const BatchEntry& e = batch[i];
+      // Messages are only built on failure: this loop runs once per token.
+      auto where = [i] { return "batch entry " + std::to_string(i) + ": "; };
+      if (e.token < 0 || e.token >= hp_.n_vocab) {
+        invalid(where() + "token id " + std::to_string(e.token) + " out of range [0, " +
+                std::to_string(hp_.n_vocab) + ")");
+      }
+      check_seq(e.seq);
+      int32_t& expected = next_pos_[static_cast<size_t>(e.seq)];
+      if (e.pos != expected) {
+        invalid(where() + "position " + std::to_string(e.pos) + " of sequence " +
+                std::to_string(e.seq) + " does not continue its cache (expected " +
+                std::to_string(expected) + ")");
+      }
+      if (e.pos >= n_ctx_) {
+        invalid(where() + "position " + std::to_string(e.pos) + " exceeds the context length " +
+                std::to_string(n_ctx_));
+      }
+      ++expected;
+      if (e.logits) ++n_out;
+    }
+    return n_out;
+  }
+
+  std::unique_ptr<ModelFiles> files_;
+  HParams hp_;
+  ModelWeights weights_;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
+  int32_t n_ctx_ = 0;
+  std::unique_ptr<kernels::ThreadPool> pool_;
+  std::unique_ptr<KvCache> cache_;
+  std::unique_ptr<Decoder> decoder_;
+  std::vector<int32_t> next_pos_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> Engine::load(const std::filesystem::path& path,
+                                     const ModelLoadOptions& options) {
+  return std::make_unique<NativeEngine>(open_model_files(path), options);
+}
+
+}  // namespace inference::engine

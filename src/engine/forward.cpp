@@ -1,0 +1,229 @@
+// engine/forward.cpp — the decoder, in the order the reference's graph computes it:
+//   x = embed(token) [* sqrt(n_embd)]
+//   per layer: h = norm(x); q,k,v = h W (+ bias); [q,k = norm per head]; rope(q, k);
+//              store k,v; a = attention(q, cache); o = a Wo; [o = norm(o)]; x += o;
+//              h = norm(x); f = act(h Wgate) * (h Wup); d = f Wdown; [d = norm(d)]; x += d
+//   logits = norm(x) Wout  (rows that asked for logits only)
+#include "engine/forward.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <new>
+
+#include "inference/error.hpp"
+#include "kernels/cpu/matmul.hpp"
+#include "kernels/cpu/ops/activations.hpp"
+#include "kernels/cpu/ops/attention.hpp"
+#include "kernels/cpu/ops/rms_norm.hpp"
+
+namespace inference::engine {
+namespace {
+
+size_t sz(int64_t n) {
+  return static_cast<size_t>(n);
+}
+
+}  // namespace
+
+Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
+                 kernels::ThreadPool& pool, int32_t max_batch)
+    : hp_(hp), w_(weights), cache_(cache), pool_(pool), max_batch_(max_batch) {
+  const float* factors = weights.rope_freqs.empty() ? nullptr : weights.rope_freqs.data();
+  rope_global_ = {hp.rope_dims, hp.rope_base, hp.rope_freq_scale, factors, hp.rope_neox};
+  rope_local_ = {hp.rope_dims, hp.rope_base_swa, 1.0f, factors, hp.rope_neox};
+
+  const int64_t b = max_batch;
+  try {
+    x_.resize(sz(b * hp.n_embd));
+    h_.resize(sz(b * hp.n_embd));
+    o_.resize(sz(b * hp.n_embd));
+    q_.resize(sz(b * hp.q_dim()));
+    att_.resize(sz(b * hp.q_dim()));
+    k_.resize(sz(b * hp.kv_dim()));
+    v_.resize(sz(b * hp.kv_dim()));
+    gate_.resize(sz(b * hp.n_ff));
+    up_.resize(sz(b * hp.n_ff));
+    angles_.resize(sz(b * 2 * hp.rope_dims));
+    attn_tmp_.resize(sz(static_cast<int64_t>(pool.size()) * (cache.n_ctx() + hp.head_dim)));
+    size_t act = 0;
+    auto need = [&](const kernels::WeightView& w) {
+      act = std::max(act, kernels::activation_scratch_bytes(w.type, w.cols, b));
+    };
+    need(weights.output);
+    for (const LayerWeights& l : weights.layers) {
+      for (const auto* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) need(*w);
+    }
+    act_scratch_.resize(act);
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorCode::out_of_memory, "cannot allocate the forward-pass scratch buffers");
+  }
+}
+
+uint64_t Decoder::scratch_bytes() const noexcept {
+  uint64_t floats = x_.size() + h_.size() + o_.size() + q_.size() + att_.size() + k_.size() +
+                    v_.size() + gate_.size() + up_.size() + angles_.size() + attn_tmp_.size();
+  return floats * sizeof(float) + act_scratch_.size();
+}
+
+void Decoder::matmul(const kernels::WeightView& w, const float* x, int32_t n, float* y) {
+  kernels::matmul(pool_, w, x, w.cols, n, y, w.rows, act_scratch_.data());
+}
+
+void Decoder::forward(const Context& ctx, std::span<const BatchEntry> chunk, float* logits,
+                      const AttentionCapture* capture) {
+  const int32_t n = static_cast<int32_t>(chunk.size());
+  for (const BatchEntry& e : chunk) cache_.claim_cells(e.seq, e.pos, 1);
+  embed(chunk);
+  for (int32_t t = 0; t < n; ++t) {
+    float* a = angles_.data() + sz(static_cast<int64_t>(t) * 2 * hp_.rope_dims);
+    kernels::rope_angles(rope_global_, chunk[sz(t)].pos, a);
+    kernels::rope_angles(rope_local_, chunk[sz(t)].pos, a + hp_.rope_dims);
+  }
+  for (int32_t il = 0; il < hp_.n_layer; ++il) {
+    if (ctx.cancelled()) throw Error(ctx.status());
+    attention_block(il, chunk, capture);
+    ffn_block(il, n);
+  }
+  output(chunk, logits);
+  for (const BatchEntry& e : chunk) cache_.commit(e.seq, e.token);
+}
+
+void Decoder::embed(std::span<const BatchEntry> chunk) {
+  const kernels::WeightView& e = w_.token_embd;
+  const float scale = std::sqrt(static_cast<float>(hp_.n_embd));
+  for (size_t t = 0; t < chunk.size(); ++t) {
+    float* row = x_.data() + t * sz(hp_.n_embd);
+    const auto* src = static_cast<const std::byte*>(e.data) + sz(chunk[t].token) * e.row_bytes;
+    kernels::dequantize_row(e.type, src, row, hp_.n_embd);
+    if (hp_.arch->embedding_scale) {
+      for (int32_t i = 0; i < hp_.n_embd; ++i) row[i] *= scale;
+    }
+  }
+}
+
+void Decoder::attention_block(int32_t il, std::span<const BatchEntry> chunk,
+                              const AttentionCapture* capture) {
+  const LayerWeights& l = w_.layers[sz(il)];
+  const int32_t n = static_cast<int32_t>(chunk.size());
+  const int32_t e = hp_.n_embd, qd = hp_.q_dim(), kvd = hp_.kv_dim(), hd = hp_.head_dim;
+
+  std::copy_n(x_.data(), sz(static_cast<int64_t>(n) * e), h_.data());
+  kernels::rms_norm_rows(h_.data(), e, n, l.attn_norm.data(), e, hp_.rms_eps);
+  matmul(l.wq, h_.data(), n, q_.data());
+  matmul(l.wk, h_.data(), n, k_.data());
+  matmul(l.wv, h_.data(), n, v_.data());
+
+  const bool local = hp_.is_local_layer(il);
+  const float query_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for (int32_t t = 0; t < n; ++t) {
+    float* q = q_.data() + sz(static_cast<int64_t>(t) * qd);
+    float* k = k_.data() + sz(static_cast<int64_t>(t) * kvd);
+    float* v = v_.data() + sz(static_cast<int64_t>(t) * kvd);
+    if (!l.bq.empty()) {
+      for (int32_t i = 0; i < qd; ++i) q[i] += l.bq[sz(i)];
+      for (int32_t i = 0; i < kvd; ++i) k[i] += l.bk[sz(i)];
+      for (int32_t i = 0; i < kvd; ++i) v[i] += l.bv[sz(i)];
+    }
+    if (!l.q_norm.empty()) {
+      kernels::rms_norm_rows(q, hd, hp_.n_head, l.q_norm.data(), hd, hp_.rms_eps);
+      kernels::rms_norm_rows(k, hd, hp_.n_head_kv, l.k_norm.data(), hd, hp_.rms_eps);
+    }
+    const float* a = angles_.data() + sz(static_cast<int64_t>(t) * 2 * hp_.rope_dims) +
+                     (local ? hp_.rope_dims : 0);
+    const kernels::RopeConfig& rope = local ? rope_local_ : rope_global_;
+    kernels::rope_apply(rope, a, q, hp_.n_head, hd);
+    kernels::rope_apply(rope, a, k, hp_.n_head_kv, hd);
+    const BatchEntry& entry = chunk[sz(t)];
+    if (capture != nullptr) {
+      const int64_t T = capture->n_tokens;
+      for (int32_t h = 0; h < hp_.n_head; ++h) {
+        std::copy_n(q + h * hd, hd,
+                    capture->queries + sz(((il * hp_.n_head + h) * T + entry.pos) * hd));
+      }
+      for (int32_t h = 0; h < hp_.n_head_kv; ++h) {
+        std::copy_n(k + h * hd, hd,
+                    capture->keys + sz(((il * hp_.n_head_kv + h) * T + entry.pos) * hd));
+      }
+    }
+    if (hp_.arch->scale_query) {
+      for (int32_t i = 0; i < qd; ++i) q[i] *= query_scale;
+    }
+    cache_.store(entry.seq, il, entry.pos, k, v);
+  }
+
+  attend_all(il, chunk);
+  matmul(l.wo, att_.data(), n, o_.data());
+  if (!l.post_attn_norm.empty()) {
+    kernels::rms_norm_rows(o_.data(), e, n, l.post_attn_norm.data(), e, hp_.rms_eps);
+  }
+  for (int64_t i = 0; i < static_cast<int64_t>(n) * e; ++i) x_[sz(i)] += o_[sz(i)];
+}
+
+void Decoder::attend_all(int32_t il, std::span<const BatchEntry> chunk) {
+  struct Job {
+    Decoder* self;
+    int32_t il;
+    std::span<const BatchEntry> chunk;
+  } job{this, il, chunk};
+  // One pointer captured: std::function keeps it inline, so no allocation per call.
+  pool_.run([j = &job](int thread, int n_threads) {
+    Decoder& d = *j->self;
+    const HParams& hp = d.hp_;
+    const int32_t hd = hp.head_dim;
+    const int64_t total = static_cast<int64_t>(j->chunk.size()) * hp.n_head;
+    const int64_t begin = total * thread / n_threads;
+    const int64_t end = total * (thread + 1) / n_threads;
+    float* scores = d.attn_tmp_.data() + sz(static_cast<int64_t>(thread) * (d.cache_.n_ctx() + hd));
+    float* q_rounded = scores + d.cache_.n_ctx();
+    const bool local = hp.is_local_layer(j->il);
+    const kernels::AttentionMask base{0, local ? hp.sliding_window : 0};
+    const float scale = hp.arch->scale_query ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hd));
+    const int32_t group = hp.n_head / hp.n_head_kv;
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t t = i / hp.n_head;
+      const int32_t h = static_cast<int32_t>(i % hp.n_head);
+      const BatchEntry& entry = j->chunk[sz(t)];
+      kernels::AttentionMask mask = base;
+      mask.pos = entry.pos;
+      const kernels::KvHeadView kv = d.cache_.view(entry.seq, j->il, h / group, entry.pos);
+      const float* q = d.q_.data() + sz(t * hp.q_dim() + h * hd);
+      float* out = d.att_.data() + sz(t * hp.q_dim() + h * hd);
+      kernels::attend_head(q, hd, kv, mask, scale, scores, q_rounded, out);
+    }
+  });
+}
+
+void Decoder::ffn_block(int32_t il, int32_t n) {
+  const LayerWeights& l = w_.layers[sz(il)];
+  const int32_t e = hp_.n_embd, ff = hp_.n_ff;
+  std::copy_n(x_.data(), sz(static_cast<int64_t>(n) * e), h_.data());
+  kernels::rms_norm_rows(h_.data(), e, n, l.ffn_norm.data(), e, hp_.rms_eps);
+  matmul(l.gate, h_.data(), n, gate_.data());
+  matmul(l.up, h_.data(), n, up_.data());
+  const int64_t count = static_cast<int64_t>(n) * ff;
+  if (hp_.arch->activation == Activation::gelu_tanh) {
+    kernels::geglu(gate_.data(), up_.data(), gate_.data(), count);
+  } else {
+    kernels::swiglu(gate_.data(), up_.data(), gate_.data(), count);
+  }
+  matmul(l.down, gate_.data(), n, o_.data());
+  if (!l.post_ffn_norm.empty()) {
+    kernels::rms_norm_rows(o_.data(), e, n, l.post_ffn_norm.data(), e, hp_.rms_eps);
+  }
+  for (int64_t i = 0; i < static_cast<int64_t>(n) * e; ++i) x_[sz(i)] += o_[sz(i)];
+}
+
+void Decoder::output(std::span<const BatchEntry> chunk, float* logits) {
+  const int32_t e = hp_.n_embd;
+  int32_t n_out = 0;
+  for (size_t t = 0; t < chunk.size(); ++t) {
+    if (!chunk[t].logits) continue;
+    std::copy_n(x_.data() + t * sz(e), e, h_.data() + sz(static_cast<int64_t>(n_out) * e));
+    ++n_out;
+  }
+  if (n_out == 0) return;
+  kernels::rms_norm_rows(h_.data(), e, n_out, w_.output_norm.data(), e, hp_.rms_eps);
+  matmul(w_.output, h_.data(), n_out, logits);
+}
+
+}  // namespace inference::engine

@@ -1,0 +1,68 @@
+// engine/forward.hpp — the decoder forward pass over one chunk of batch entries.
+//
+// One code path for every architecture (engine/arch) and every batch shape: prompt chunks,
+// single-token decode and tokens of many sequences at once. All buffers are allocated in the
+// constructor for the largest chunk; forward() allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "engine/hparams.hpp"
+#include "engine/kv_cache.hpp"
+#include "engine/weights.hpp"
+#include "kernels/cpu/ops/rope.hpp"
+#include "kernels/cpu/thread_pool.hpp"
+
+namespace inference::engine {
+
+/// Where forward() copies post-RoPE queries and keys (AttentionInspector); layout as
+/// inference::AttentionSnapshot: queries [layer][head][token][dim], keys [layer][kv_head]
+/// [token][dim], token = position.
+struct AttentionCapture {
+  float* queries = nullptr;
+  float* keys = nullptr;
+  int32_t n_tokens = 0;
+};
+
+class Decoder {
+ public:
+  Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache, kernels::ThreadPool& pool,
+          int32_t max_batch);
+
+  int32_t max_batch() const noexcept { return max_batch_; }
+  uint64_t scratch_bytes() const noexcept;
+
+  /// Evaluates `chunk` (at most max_batch entries, already validated: positions continue each
+  /// sequence's cache). Writes one n_vocab row to `logits` per entry with logits=true, in
+  /// order. Checks ctx before every layer (throws Error(cancelled/deadline_exceeded)); the
+  /// cache lengths are only advanced once the whole chunk is done.
+  void forward(const Context& ctx, std::span<const BatchEntry> chunk, float* logits,
+               const AttentionCapture* capture = nullptr);
+
+ private:
+  void embed(std::span<const BatchEntry> chunk);
+  void attention_block(int32_t il, std::span<const BatchEntry> chunk,
+                       const AttentionCapture* capture);
+  void ffn_block(int32_t il, int32_t n);
+  void attend_all(int32_t il, std::span<const BatchEntry> chunk);
+  void output(std::span<const BatchEntry> chunk, float* logits);
+  void matmul(const kernels::WeightView& w, const float* x, int32_t n, float* y);
+
+  const HParams& hp_;
+  const ModelWeights& w_;
+  KvCache& cache_;
+  kernels::ThreadPool& pool_;
+  int32_t max_batch_;
+  kernels::RopeConfig rope_global_, rope_local_;
+
+  // Activations, max_batch rows each.
+  std::vector<float> x_, h_, q_, k_, v_, att_, o_, gate_, up_;
+  std::vector<float> angles_;           // [token][kind][rope_dims]: cos/sin pairs
+  std::vector<float> attn_tmp_;         // per thread: scores (n_ctx) + rounded query (head_dim)
+  std::vector<std::byte> act_scratch_;  // quantised activations for matmul()
+};
+
+}  // namespace inference::engine

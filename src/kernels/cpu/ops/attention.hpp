@@ -1,0 +1,37 @@
+// kernels/cpu/ops/attention.hpp — scaled dot-product attention of one query head over the
+// cached keys/values of one KV head, with the causal and sliding-window masks.
+//
+// The cache is a set of cells, each holding one position (or -1 when empty), so a linear cache
+// (cell = position) and a sliding-window ring (cell = position mod capacity) look the same here.
+// With an F16 cache the query and the softmax weights are rounded to F16 before the dot
+// products, as the reference's CPU matmul does when K/V are F16.
+#pragma once
+
+#include <cstdint>
+
+namespace inference::kernels {
+
+/// The cells of one KV head of one layer of one sequence.
+struct KvHeadView {
+  const void* k = nullptr;            ///< key of cell 0 (head_dim elements, float or F16 bits)
+  const void* v = nullptr;            ///< value of cell 0
+  bool f16 = false;                   ///< element type: F16 bits if true, else float
+  int64_t cell_stride = 0;            ///< elements between consecutive cells
+  const int32_t* cell_pos = nullptr;  ///< position held by each cell; -1 = empty
+  int32_t n_cells = 0;
+};
+
+/// Which cells a query at `pos` may see: 0 <= cell_pos <= pos and, if window > 0,
+/// pos - cell_pos < window.
+struct AttentionMask {
+  int32_t pos = 0;
+  int32_t window = 0;  ///< 0 = unlimited (global layer)
+};
+
+/// out[head_dim] = sum_c softmax_c(scale * q.k_c) v_c over the visible cells.
+/// `scores` must hold kv.n_cells floats and `q_rounded` head_dim floats (scratch).
+/// If no cell is visible, out is zero.
+void attend_head(const float* q, int32_t head_dim, const KvHeadView& kv, const AttentionMask& mask,
+                 float scale, float* scores, float* q_rounded, float* out) noexcept;
+
+}  // namespace inference::kernels

@@ -1,0 +1,18 @@
+// kernels/cpu/ops/softmax.hpp — numerically stable softmax and log-softmax of a row.
+//
+// The exponentials are summed in double (as the reference's ggml_vec_soft_max_f32 does), so the
+// normalisation does not depend on the row length's rounding.
+#pragma once
+
+#include <cstdint>
+
+namespace inference::kernels {
+
+/// In place: x[i] = exp(x[i] - max) / sum. Entries equal to -infinity become 0. A row that is
+/// entirely -infinity becomes all zeros.
+void softmax_row(float* x, int64_t n) noexcept;
+
+/// out[i] = x[i] - max - log(sum(exp(x - max))), computed in double; x and out may alias.
+void log_softmax_row(const float* x, float* out, int64_t n) noexcept;
+
+}  // namespace inference::kernels
