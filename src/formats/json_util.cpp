@@ -35,11 +35,15 @@ int max_depth(std::string_view text) {
 
 }  // namespace
 
-nlohmann::json parse_untrusted_json(std::string_view text, std::string_view source) {
+void check_json_depth(std::string_view text, std::string_view source) {
   if (max_depth(text) > kMaxJsonDepth) {
     throw Error(ErrorCode::invalid_model, std::string(source) + ": JSON nested deeper than " +
                                               std::to_string(kMaxJsonDepth) + " levels");
   }
+}
+
+nlohmann::json parse_untrusted_json(std::string_view text, std::string_view source) {
+  check_json_depth(text, source);
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {

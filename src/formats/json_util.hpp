@@ -16,6 +16,9 @@ inline constexpr int kMaxJsonDepth = 64;
 /// nesting deeper than kMaxJsonDepth.
 nlohmann::json parse_untrusted_json(std::string_view text, std::string_view source);
 
+/// Throws Error(invalid_model) if `text` nests arrays/objects deeper than kMaxJsonDepth.
+void check_json_depth(std::string_view text, std::string_view source);
+
 /// A short rendering of a value for error messages (at most ~60 characters).
 std::string json_excerpt(const nlohmann::json& value);
 
