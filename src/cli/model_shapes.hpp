@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,6 +101,34 @@ struct TensorSpec {
   int64_t layer;  ///< -1 for tensors outside the blocks
   int64_t rows() const { return ne.size() > 1 ? ne[1] : 1; }
 };
+
+/// The spec of a tensor of an existing file, from its llama.cpp name and shape: what the type
+/// rules need to re-derive the type a file type gives it.
+inline TensorSpec tensor_spec_from_name(const std::string& name, std::vector<int64_t> ne) {
+  auto ends_with = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  int64_t layer = -1;
+  if (name.rfind("blk.", 0) == 0) layer = std::strtoll(name.c_str() + 4, nullptr, 10);
+  TensorRole role = TensorRole::weight;
+  if (name == "token_embd.weight") {
+    role = TensorRole::embedding;
+  } else if (name == "output.weight") {
+    role = TensorRole::output;
+  } else if (name == "rope_freqs.weight") {
+    role = TensorRole::rope_freqs;
+  } else if (ends_with(".bias")) {
+    role = TensorRole::bias;
+  } else if (ne.size() < 2) {
+    role = TensorRole::norm;
+  } else if (ends_with("attn_v.weight")) {
+    role = TensorRole::attn_v;
+  } else if (ends_with("ffn_down.weight")) {
+    role = TensorRole::ffn_down;
+  }
+  return {name, std::move(ne), role, layer};
+}
 
 /// Every tensor of `shape`, in the order llama.cpp's converter writes them.
 inline std::vector<TensorSpec> model_tensors(const ModelShape& shape) {

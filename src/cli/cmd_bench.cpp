@@ -1,0 +1,330 @@
+// infer bench — llama-bench-style speed test of the native engine: prompt processing (ppN: one
+// batch of N tokens) and generation (tgN: N single-token decodes), tok/s mean ± stddev over
+// repetitions, ms/token, achieved GB/s of weight reads and its fraction of this machine's
+// measured memory bandwidth; peak resident memory against file size + KV cache; optionally the
+// matmul floor per tensor kind (--profile). `infer bench --bandwidth` measures the bandwidth.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <sstream>
+
+#include "cli/bench_stats.hpp"
+#include "cli/command.hpp"
+#include "cli/matmul_profile.hpp"
+#include "cli/memory_bandwidth.hpp"
+#include "cli/model_traffic.hpp"
+#include "engine/engine.hpp"
+#include "formats/gguf.hpp"
+#include "inference/context.hpp"
+#include "inference/error.hpp"
+#include "kernels/cpu/thread_pool.hpp"
+
+namespace inference::cli {
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  int n_prompt = 512;
+  int n_gen = 128;
+  int threads = 0;
+  int reps = 5;
+  bool json = false;
+  bool bandwidth = false;
+  double bandwidth_gbs = 0;  // > 0: use instead of measuring
+  int bandwidth_mib = 1024;
+  bool profile = false;
+};
+
+struct TestResult {
+  std::string test;  // "pp512", "tg128"
+  int n_prompt = 0;
+  int n_gen = 0;
+  SampleStats tokens_per_second;
+  SampleStats ms_per_token;
+  double gb_per_second = 0;
+};
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Token ids for the benchmark: random but fixed, like llama-bench's.
+std::vector<int32_t> bench_tokens(int n, int32_t n_vocab) {
+  std::mt19937 gen(42);
+  std::uniform_int_distribution<int32_t> dist(0, n_vocab - 1);
+  std::vector<int32_t> tokens(static_cast<size_t>(n));
+  for (auto& t : tokens) t = dist(gen);
+  return tokens;
+}
+
+// One prompt batch of n tokens from position 0; logits for the last one only.
+double run_prompt(engine::Engine& e, const std::vector<int32_t>& tokens, int n,
+                  std::vector<float>& logits) {
+  std::vector<engine::BatchEntry> batch(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i)
+    batch[static_cast<size_t>(i)] = {tokens[static_cast<size_t>(i)], i, 0, i == n - 1};
+  e.truncate_sequence(0, 0);
+  const auto start = Clock::now();
+  e.decode(Context::background(), batch, logits);
+  return seconds_since(start);
+}
+
+// n single-token decodes from an empty cache (llama-bench's tg test).
+double run_generation(engine::Engine& e, const std::vector<int32_t>& tokens, int n,
+                      std::vector<float>& logits) {
+  e.truncate_sequence(0, 0);
+  const auto start = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    const engine::BatchEntry entry{tokens[static_cast<size_t>(i) % tokens.size()], i, 0, true};
+    e.decode(Context::background(), std::span(&entry, 1), logits);
+  }
+  return seconds_since(start);
+}
+
+TestResult summarise(std::string test, int n_prompt, int n_gen, int n_tokens,
+                     const std::vector<double>& seconds, uint64_t bytes_per_pass,
+                     int passes_per_run) {
+  TestResult r{std::move(test), n_prompt, n_gen, {}, {}, 0};
+  std::vector<double> tps, ms;
+  for (double s : seconds) {
+    tps.push_back(n_tokens / s);
+    ms.push_back(1000.0 * s / n_tokens);
+  }
+  r.tokens_per_second = sample_stats(tps);
+  r.ms_per_token = sample_stats(ms);
+  const double mean_seconds = r.ms_per_token.mean * n_tokens / 1000.0;
+  r.gb_per_second = static_cast<double>(bytes_per_pass) * passes_per_run / mean_seconds / 1e9;
+  return r;
+}
+
+BandwidthResult bandwidth_for(const BenchOptions& o, int threads) {
+  if (o.bandwidth_gbs > 0) {
+    BandwidthResult given;
+    given.gb_per_second = given.mean_gb_per_second = o.bandwidth_gbs;
+    given.threads = threads;
+    return given;
+  }
+  return measure_read_bandwidth(threads, static_cast<uint64_t>(o.bandwidth_mib) << 20, 5);
+}
+
+void print_bandwidth(const BandwidthResult& bw, bool json) {
+  if (json) {
+    nlohmann::json line = {{"test", "bandwidth"},
+                           {"gb_per_second", bw.gb_per_second},
+                           {"mean_gb_per_second", bw.mean_gb_per_second},
+                           {"threads", bw.threads},
+                           {"buffer_bytes", bw.buffer_bytes},
+                           {"runs", bw.runs}};
+    std::cout << line.dump() << "\n";
+  } else {
+    std::printf(
+        "memory read bandwidth: %.1f GB/s best, %.1f GB/s mean (%d threads, %llu MiB "
+        "buffer, %d runs)\n",
+        bw.gb_per_second, bw.mean_gb_per_second, bw.threads,
+        static_cast<unsigned long long>(bw.buffer_bytes >> 20), bw.runs);
+  }
+}
+
+void print_profile(const MatmulProfile& p, bool json, double bench_ms_per_token) {
+  const std::string test =
+      p.n_tokens == 1 ? "matmul_floor_tg" : "matmul_floor_pp" + std::to_string(p.n_tokens);
+  if (json) {
+    nlohmann::json kinds = nlohmann::json::object();
+    for (const auto& [kind, k] : p.by_kind) {
+      kinds[kind] = {{"ms_per_pass", k.ms_per_pass}, {"bytes", k.bytes}, {"tensors", k.tensors}};
+    }
+    nlohmann::json line = {{"test", test},
+                           {"n_tokens", p.n_tokens},
+                           {"ms_per_pass", p.total_ms_per_pass},
+                           {"ms_per_token", p.total_ms_per_pass / p.n_tokens},
+                           {"bench_ms_per_token", bench_ms_per_token},
+                           {"bytes", p.total_bytes},
+                           {"by_kind", kinds},
+                           {"skipped", p.skipped}};
+    std::cout << line.dump() << "\n";
+    return;
+  }
+  std::printf("\n%s: matmul() alone over every weight, %lld token(s) per pass, %d reps\n",
+              test.c_str(), static_cast<long long>(p.n_tokens), p.reps);
+  std::printf("| %-26s | %8s | %10s | %8s | %6s |\n", "tensor kind", "tensors", "ms/pass", "GB/s",
+              "share");
+  for (const auto& [kind, k] : p.by_kind) {
+    std::printf("| %-26s | %8lld | %10.3f | %8.1f | %5.1f%% |\n", kind.c_str(),
+                static_cast<long long>(k.tensors), k.ms_per_pass,
+                k.ms_per_pass > 0 ? k.bytes / (k.ms_per_pass * 1e6) : 0.0,
+                100.0 * k.ms_per_pass / p.total_ms_per_pass);
+  }
+  std::printf("| %-26s | %8s | %10.3f | %8.1f | %6s |\n", "all matmuls", "", p.total_ms_per_pass,
+              p.total_bytes / (p.total_ms_per_pass * 1e6), "100%");
+  if (bench_ms_per_token > 0) {
+    const double per_pass = bench_ms_per_token * p.n_tokens;
+    std::printf(
+        "engine: %.3f ms per pass; everything but matmuls (attention, norms, RoPE, "
+        "activations, threading): %.3f ms (%.1f%%)\n",
+        per_pass, per_pass - p.total_ms_per_pass,
+        100.0 * (per_pass - p.total_ms_per_pass) / per_pass);
+  }
+  for (const auto& name : p.skipped)
+    std::printf("skipped (type not supported): %s\n", name.c_str());
+}
+
+void run_bench(const BenchOptions& o) {
+  if (o.n_prompt < 0 || o.n_gen < 0) throw ExitRequest{kUsage, "bench: -p and -n must be >= 0"};
+  if (o.reps < 1) throw ExitRequest{kUsage, "bench: -r must be >= 1"};
+  if (o.threads < 0) throw ExitRequest{kUsage, "bench: -t must be >= 0 (0 = physical cores)"};
+  if (o.bandwidth_mib < 16) throw ExitRequest{kUsage, "bench: --bandwidth-mib must be >= 16"};
+  if (o.bandwidth_gbs < 0) throw ExitRequest{kUsage, "bench: --bandwidth-gbs must be > 0"};
+  if (o.model.empty() && !o.bandwidth) {
+    throw ExitRequest{kUsage, "bench: give a MODEL file, or --bandwidth"};
+  }
+  if (!o.model.empty() && o.n_prompt == 0 && o.n_gen == 0 && !o.profile) {
+    throw ExitRequest{kUsage, "bench: -p and -n are both 0: nothing to measure"};
+  }
+  const int threads = o.threads > 0 ? o.threads : kernels::physical_core_count();
+
+  if (o.model.empty()) {
+    print_bandwidth(bandwidth_for(o, threads), o.json);
+    return;
+  }
+
+  if (!std::filesystem::exists(o.model)) {
+    throw Error(ErrorCode::not_found, "bench: model file not found: " + o.model);
+  }
+  const auto file = formats::GgufFile::open(o.model);
+  const auto traffic = model_traffic(file);
+  const int n_ctx = std::max(1, o.n_prompt + o.n_gen);
+  const uint64_t kv_bytes = kv_cache_bytes_f16(file, n_ctx);
+
+  engine::ModelLoadOptions load;
+  load.context_length = n_ctx;
+  load.threads = threads;
+  auto engine = engine::Engine::load(o.model, load);
+  const auto info = engine->info();
+  const auto tokens = bench_tokens(std::max({o.n_prompt, o.n_gen, 1}), engine->n_vocab());
+  std::vector<float> logits;
+
+  // Warm-up, as llama-bench: pages the weights in and lets the pool's threads spin up.
+  if (o.n_prompt > 0) run_prompt(*engine, tokens, o.n_prompt, logits);
+  if (o.n_gen > 0) run_generation(*engine, tokens, 1, logits);
+
+  std::vector<TestResult> results;
+  if (o.n_prompt > 0) {
+    std::vector<double> seconds;
+    for (int r = 0; r < o.reps; ++r)
+      seconds.push_back(run_prompt(*engine, tokens, o.n_prompt, logits));
+    results.push_back(summarise("pp" + std::to_string(o.n_prompt), o.n_prompt, 0, o.n_prompt,
+                                seconds, traffic.bytes_per_pass, 1));
+  }
+  if (o.n_gen > 0) {
+    std::vector<double> seconds;
+    for (int r = 0; r < o.reps; ++r)
+      seconds.push_back(run_generation(*engine, tokens, o.n_gen, logits));
+    results.push_back(summarise("tg" + std::to_string(o.n_gen), 0, o.n_gen, o.n_gen, seconds,
+                                traffic.bytes_per_pass, o.n_gen));
+  }
+  const uint64_t rss = peak_rss_bytes();
+  const uint64_t file_bytes = file.file_size();
+  const uint64_t budget = file_bytes + kv_bytes;
+  const std::string model_name = std::filesystem::path(o.model).filename().string();
+  const uint64_t engine_bytes = engine->memory_bytes();
+  double tg_ms = 0, pp_ms = 0;
+  for (const auto& r : results) (r.n_gen > 0 ? tg_ms : pp_ms) = r.ms_per_token.mean;
+  // The bandwidth buffer is allocated only now, after the peak RSS was read and the engine's
+  // threads are gone, so it neither inflates the memory figure nor competes with the engine.
+  engine.reset();
+  const auto bandwidth = bandwidth_for(o, threads);
+  if (o.bandwidth) print_bandwidth(bandwidth, o.json);
+
+  if (o.json) {
+    for (const auto& r : results) {
+      nlohmann::json line = {
+          {"model", model_name},
+          {"architecture", info.architecture},
+          {"type", info.quantization},
+          {"params", info.parameter_count},
+          {"file_bytes", file_bytes},
+          {"threads", threads},
+          {"test", r.test},
+          {"n_prompt", r.n_prompt},
+          {"n_gen", r.n_gen},
+          {"reps", o.reps},
+          {"tokens_per_second", r.tokens_per_second.mean},
+          {"tokens_per_second_stddev", r.tokens_per_second.stddev},
+          {"ms_per_token", r.ms_per_token.mean},
+          {"ms_per_token_stddev", r.ms_per_token.stddev},
+          {"weight_bytes_per_pass", traffic.bytes_per_pass},
+          {"gb_per_second", r.gb_per_second},
+          {"bandwidth_gb_per_second", bandwidth.gb_per_second},
+          {"bandwidth_fraction", r.gb_per_second / bandwidth.gb_per_second},
+          {"peak_rss_bytes", rss},
+          {"kv_cache_bytes", kv_bytes},
+          {"engine_memory_bytes", engine_bytes},
+          {"rss_over_file_plus_kv", budget > 0 ? static_cast<double>(rss) / budget : 0.0}};
+      std::cout << line.dump() << "\n";
+    }
+  } else {
+    std::printf(
+        "model: %s (%s, %s, %.2f GiB, %.0f M params), %d threads, bandwidth %.1f GB/s "
+        "(%s)\n",
+        model_name.c_str(), info.architecture.c_str(), info.quantization.c_str(),
+        file_bytes / 1073741824.0, info.parameter_count / 1e6, threads, bandwidth.gb_per_second,
+        o.bandwidth_gbs > 0 ? "given" : "measured");
+    std::printf("| %-7s | %18s | %9s | %7s | %6s |\n", "test", "t/s", "ms/token", "GB/s", "% bw");
+    for (const auto& r : results) {
+      std::ostringstream tps;
+      tps.precision(2);
+      tps << std::fixed << r.tokens_per_second.mean << " ± " << r.tokens_per_second.stddev;
+      std::printf("| %-7s | %18s | %9.2f | %7.1f | %5.1f%% |\n", r.test.c_str(), tps.str().c_str(),
+                  r.ms_per_token.mean, r.gb_per_second,
+                  100.0 * r.gb_per_second / bandwidth.gb_per_second);
+    }
+    std::printf(
+        "memory: peak RSS %.1f MiB; file %.1f MiB + KV cache (F16, %d positions) %.1f MiB "
+        "= %.1f MiB; ratio %.2f\n",
+        rss / 1048576.0, file_bytes / 1048576.0, n_ctx, kv_bytes / 1048576.0, budget / 1048576.0,
+        budget > 0 ? static_cast<double>(rss) / budget : 0.0);
+  }
+
+  if (o.profile) {
+    kernels::ThreadPool pool(threads);
+    print_profile(profile_matmuls(file, pool, 1, std::max(3, o.reps)), o.json, tg_ms);
+    if (o.n_prompt > 0) {
+      print_profile(profile_matmuls(file, pool, o.n_prompt, 1), o.json, pp_ms);
+    }
+  }
+}
+
+void setup_bench(CLI::App& root) {
+  auto* cmd = root.add_subcommand(
+      "bench", "Measure prompt-processing and generation speed (like llama-bench)");
+  auto o = std::make_shared<BenchOptions>();
+  cmd->add_option("model", o->model, "GGUF model file");
+  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens in the pp test (0 = skip)")
+      ->capture_default_str();
+  cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens in the tg test (0 = skip)")
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", o->threads, "Threads (0 = physical cores)");
+  cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->capture_default_str();
+  cmd->add_flag("--json", o->json, "One JSON object per test, one per line");
+  cmd->add_flag("--bandwidth", o->bandwidth, "Measure and print the memory read bandwidth");
+  cmd->add_option("--bandwidth-gbs", o->bandwidth_gbs,
+                  "Use this bandwidth (GB/s) for the % column instead of measuring it");
+  cmd->add_option("--bandwidth-mib", o->bandwidth_mib,
+                  "Buffer size of the bandwidth measurement (MiB; far above the L3 size)")
+      ->capture_default_str();
+  cmd->add_flag("--profile", o->profile,
+                "Also time matmul() alone per tensor kind (the matmul floor of each test)");
+  cmd->callback([o] { run_bench(*o); });
+}
+
+const CommandRegistration kRegister{60, setup_bench};
+
+}  // namespace
+}  // namespace inference::cli
