@@ -77,6 +77,49 @@ TEST_P(SimdVariant, MultiTokenTileEqualsSingleDot) {
   }
 }
 
+TEST_P(SimdVariant, KQuantsAreBitIdenticalToScalar) {
+  // Their block sums are exact integers combined by the same float expression, block by block.
+  const detail::KernelTable& simd = detail::active_kernel_table();
+  std::mt19937 rng(13);
+  for (GgmlType type :
+       {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q2_K, GgmlType::Q3_K}) {
+    const int id = static_cast<int>(type);
+    for (int64_t n : {256, 2048, 8192}) {
+      const auto w = test::random_row(type, n, rng);
+      const auto x = test::random_floats(n, rng);
+      const auto a = test::quantize_activation_for(type, x.data(), n);
+      EXPECT_EQ(simd.dot[id](n, w.data(), a.data()),
+                detail::scalar_kernel_table().dot[id](n, w.data(), a.data()))
+          << simd.name << " type " << id << " n " << n;
+    }
+  }
+}
+
+TEST_P(SimdVariant, MatmulTilesEqualSingleTokens) {
+  std::mt19937 rng(14);
+  ThreadPool pool(2);
+  const int64_t rows = 19, cols = 512, n_tokens = 6;
+  for (GgmlType type : test::supported_types()) {
+    std::vector<uint8_t> wbytes;
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto row = test::random_row(type, cols, rng);
+      wbytes.insert(wbytes.end(), row.begin(), row.end());
+    }
+    const WeightView w{type, wbytes.data(), rows, cols, test::row_bytes(type, cols)};
+    const auto x = test::random_floats(n_tokens * cols, rng);
+    std::vector<uint8_t> scratch(activation_scratch_bytes(type, cols, n_tokens) + 1);
+    std::vector<float> batch(rows * n_tokens), single(rows);
+    matmul(pool, w, x.data(), cols, n_tokens, batch.data(), rows, scratch.data());
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      matmul(pool, w, x.data() + t * cols, cols, 1, single.data(), rows, scratch.data());
+      for (int64_t r = 0; r < rows; ++r) {
+        ASSERT_EQ(single[r], batch[t * rows + r])
+            << GetParam() << " type " << static_cast<int>(type);
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, SimdVariant, ::testing::Values("scalar", "avx2", "avx512"),
                          [](const auto& info) { return std::string(info.param); });
 

@@ -1,0 +1,390 @@
+// kernels/cpu/vec_dot_avx2.cpp — AVX2 + FMA + F16C dot products (x86-64 CPUs since 2013).
+//
+// Same structure and rules as vec_dot_avx512.cpp (see there): reached only through
+// avx2_kernel_table() after a CPUID check; no std:: templates or shared inline functions here;
+// K-quants bit-identical to the scalar reference; per-token arithmetic independent of the tile
+// size NT.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/kernel_table.hpp"
+
+namespace inference::kernels::detail {
+namespace {
+
+float h2f(uint16_t h) {
+  return _cvtsh_ss(h);
+}
+float bf2f(uint16_t h) {
+  const uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+int hsum256_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+float hsum256_ps(__m256 v) {
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
+
+// ---- float formats -------------------------------------------------------------------------
+
+__m256 load_f32(const void* p, int64_t i) {
+  return _mm256_loadu_ps(static_cast<const float*>(p) + i);
+}
+float scalar_f32(const void* p, int64_t i) {
+  return static_cast<const float*>(p)[i];
+}
+__m256 load_f16(const void* p, int64_t i) {
+  return _mm256_cvtph_ps(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(p) + i)));
+}
+float scalar_f16(const void* p, int64_t i) {
+  return h2f(static_cast<const uint16_t*>(p)[i]);
+}
+__m256 load_bf16(const void* p, int64_t i) {
+  const __m128i h =
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(p) + i));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+float scalar_bf16(const void* p, int64_t i) {
+  return bf2f(static_cast<const uint16_t*>(p)[i]);
+}
+
+template <int NT, __m256 (*Load)(const void*, int64_t), float (*Scalar)(const void*, int64_t)>
+void dot_float(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
+  __m256 acc[NT][2];
+  for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 w0 = Load(w, i), w1 = Load(w, i + 8);
+    for (int t = 0; t < NT; ++t) {
+      acc[t][0] = _mm256_fmadd_ps(w0, Load(a + t * stride, i), acc[t][0]);
+      acc[t][1] = _mm256_fmadd_ps(w1, Load(a + t * stride, i + 8), acc[t][1]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    float tail = 0.f;
+    for (int64_t k = i; k < n; ++k) tail += Scalar(w, k) * Scalar(a + t * stride, k);
+    out[t] = hsum256_ps(_mm256_add_ps(acc[t][0], acc[t][1])) + tail;
+  }
+}
+
+// ---- 32-element formats --------------------------------------------------------------------
+
+__m256i unpack_nibbles(const uint8_t* qs) {
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
+}
+
+// 0x10 in byte i where bit i of the 32-bit little-endian qh is set.
+__m256i fifth_bits(const uint8_t* qh) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, 4);
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(bits)),
+      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+  const __m256i select = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
+  const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select);
+  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+}
+
+enum class Kind { q4_0, q4_1, q5_0, q5_1, q8_0 };
+
+constexpr bool has_min(Kind k) {
+  return k == Kind::q4_1 || k == Kind::q5_1;
+}
+
+// The block's quants as bytes: signed for the symmetric formats (offset already removed),
+// unsigned for Q4_1/Q5_1.
+template <Kind K>
+__m256i block_quants(const void* w, int64_t b) {
+  if constexpr (K == Kind::q4_0) {
+    return _mm256_sub_epi8(unpack_nibbles(static_cast<const BlockQ4_0*>(w)[b].qs),
+                           _mm256_set1_epi8(8));
+  } else if constexpr (K == Kind::q4_1) {
+    return unpack_nibbles(static_cast<const BlockQ4_1*>(w)[b].qs);
+  } else if constexpr (K == Kind::q5_0) {
+    const BlockQ5_0& x = static_cast<const BlockQ5_0*>(w)[b];
+    return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(x.qs), fifth_bits(x.qh)),
+                           _mm256_set1_epi8(16));
+  } else if constexpr (K == Kind::q5_1) {
+    const BlockQ5_1& x = static_cast<const BlockQ5_1*>(w)[b];
+    return _mm256_or_si256(unpack_nibbles(x.qs), fifth_bits(x.qh));
+  } else {
+    return _mm256_loadu_si256(
+        reinterpret_cast<const __m256i*>(static_cast<const BlockQ8_0*>(w)[b].qs));
+  }
+}
+
+template <Kind K>
+uint16_t block_d(const void* w, int64_t b) {
+  if constexpr (K == Kind::q4_0) return static_cast<const BlockQ4_0*>(w)[b].d;
+  if constexpr (K == Kind::q4_1) return static_cast<const BlockQ4_1*>(w)[b].d;
+  if constexpr (K == Kind::q5_0) return static_cast<const BlockQ5_0*>(w)[b].d;
+  if constexpr (K == Kind::q5_1) return static_cast<const BlockQ5_1*>(w)[b].d;
+  return static_cast<const BlockQ8_0*>(w)[b].d;
+}
+
+template <Kind K>
+uint16_t block_m(const void* w, int64_t b) {
+  if constexpr (K == Kind::q4_1) return static_cast<const BlockQ4_1*>(w)[b].m;
+  if constexpr (K == Kind::q5_1) return static_cast<const BlockQ5_1*>(w)[b].m;
+  return 0;
+}
+
+template <int NT, Kind K>
+void dot_q32(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
+  const int64_t nb = n / kQK32;
+  __m256 acc[NT];
+  float msum[NT];
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm256_setzero_ps();
+    msum[t] = 0.f;
+  }
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256i xq = block_quants<K>(w, b);
+    // maddubs multiplies unsigned by signed: for signed quants use |x| and move x's sign to y.
+    const __m256i xu = has_min(K) ? xq : _mm256_sign_epi8(xq, xq);
+    const float dx = h2f(block_d<K>(w, b));
+    for (int t = 0; t < NT; ++t) {
+      const std::byte* at = a + t * stride;
+      const int8_t* yqs;
+      uint16_t yd;
+      if constexpr (has_min(K)) {
+        yqs = reinterpret_cast<const BlockQ8_1*>(at)[b].qs;
+        yd = reinterpret_cast<const BlockQ8_1*>(at)[b].d;
+      } else {
+        yqs = reinterpret_cast<const BlockQ8_0*>(at)[b].qs;
+        yd = reinterpret_cast<const BlockQ8_0*>(at)[b].d;
+      }
+      __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yqs));
+      if constexpr (!has_min(K)) yq = _mm256_sign_epi8(yq, xq);
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(xu, yq), ones);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dx * h2f(yd)), acc[t]);
+      if constexpr (has_min(K)) {
+        msum[t] += h2f(block_m<K>(w, b)) * h2f(reinterpret_cast<const BlockQ8_1*>(at)[b].s);
+      }
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum256_ps(acc[t]) + msum[t];
+}
+
+// ---- K-quants ------------------------------------------------------------------------------
+
+constexpr uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+
+void unpack_k4(const uint8_t* packed, uint32_t utmp[4]) {
+  std::memcpy(utmp, packed, 12);
+  utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
+  const uint32_t uaux = utmp[1] & kmask1;
+  utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
+  utmp[2] = uaux;
+  utmp[0] &= kmask1;
+}
+
+__m256i mins_per_bsum(const uint32_t utmp[4]) {
+  const __m128i m =
+      _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(utmp[3]), static_cast<int>(utmp[2])));
+  return _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
+}
+
+template <int NT, bool kFive>
+void dot_q45_k(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
+  float sum[NT];
+  for (int t = 0; t < NT; ++t) sum[t] = 0.f;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const uint8_t* packed_scales;
+    const uint8_t* qs;
+    uint16_t xd, xdmin;
+    __m256i hbits = _mm256_setzero_si256();
+    if constexpr (kFive) {
+      const BlockQ5_K& x = static_cast<const BlockQ5_K*>(w)[b];
+      packed_scales = x.scales;
+      qs = x.qs;
+      xd = x.d;
+      xdmin = x.dmin;
+      hbits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh));
+    } else {
+      const BlockQ4_K& x = static_cast<const BlockQ4_K*>(w)[b];
+      packed_scales = x.scales;
+      qs = x.qs;
+      xd = x.d;
+      xdmin = x.dmin;
+    }
+    uint32_t utmp[4];
+    unpack_k4(packed_scales, utmp);
+    const uint8_t* sc = reinterpret_cast<const uint8_t*>(utmp);
+    const __m256i mins16 = mins_per_bsum(utmp);
+    __m256i q[8], scale[8];
+    for (int j = 0; j < 4; ++j) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * j));
+      q[2 * j] = _mm256_and_si256(v, m4);
+      q[2 * j + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    }
+    for (int s = 0; s < 8; ++s) {
+      if constexpr (kFive) {
+        const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << s));
+        const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(hbits, bit), bit);
+        q[s] = _mm256_or_si256(q[s], _mm256_and_si256(set, _mm256_set1_epi8(16)));
+      }
+      scale[s] = _mm256_set1_epi16(static_cast<short>(sc[s]));
+    }
+    const float xdf = h2f(xd), xdminf = h2f(xdmin);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
+      __m256i acc = _mm256_setzero_si256();
+      for (int s = 0; s < 8; ++s) {
+        const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.qs + 32 * s));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q[s], yq), scale[s]));
+      }
+      const int32_t isum = hsum256_epi32(acc);
+      const int32_t mins = hsum256_epi32(
+          _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), mins16));
+      const float d = xdf * y.d;
+      const float dmin = xdminf * y.d;
+      sum[t] += d * static_cast<float>(isum) - dmin * static_cast<float>(mins);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = sum[t];
+}
+
+template <int NT>
+void dot_q6_k(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
+  float sum[NT];
+  for (int t = 0; t < NT; ++t) sum[t] = 0.f;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i m30 = _mm256_set1_epi8(0x30);
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const BlockQ6_K& x = static_cast<const BlockQ6_K*>(w)[b];
+    // Chunk c = 4h + k: elements 32c..32c+31 as unsigned 6-bit values (bias 32 applied later).
+    __m256i q[8], scale[8];
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.ql + 64 * h));
+      const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.ql + 64 * h + 32));
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h));
+      q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4),
+                                     _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+      q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                     _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+      q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                     _mm256_and_si256(qh, m30));
+      q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                     _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+    }
+    for (int c = 0; c < 8; ++c) {
+      scale[c] =
+          _mm256_set_m128i(_mm_set1_epi16(x.scales[2 * c + 1]), _mm_set1_epi16(x.scales[2 * c]));
+    }
+    const __m256i sc16 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+    const float xd = h2f(x.d);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
+      __m256i acc = _mm256_setzero_si256();
+      for (int c = 0; c < 8; ++c) {
+        const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.qs + 32 * c));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q[c], yq), scale[c]));
+      }
+      const int32_t bias = hsum256_epi32(
+          _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), sc16));
+      const int32_t isum = hsum256_epi32(acc) - 32 * bias;
+      sum[t] += (xd * y.d) * static_cast<float>(isum);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = sum[t];
+}
+
+// ---- table ---------------------------------------------------------------------------------
+
+template <void (*F1)(int64_t, const void*, const std::byte*, size_t, float*)>
+float single(int64_t n, const void* w, const void* a) {
+  float out;
+  F1(n, w, static_cast<const std::byte*>(a), 0, &out);
+  return out;
+}
+
+template <void (*F1)(int64_t, const void*, const std::byte*, size_t, float*),
+          void (*F2)(int64_t, const void*, const std::byte*, size_t, float*),
+          void (*F3)(int64_t, const void*, const std::byte*, size_t, float*),
+          void (*F4)(int64_t, const void*, const std::byte*, size_t, float*)>
+void multi(int64_t n, const void* w, const void* a, size_t stride, int nt, float* out) {
+  const std::byte* ab = static_cast<const std::byte*>(a);
+  switch (nt) {
+    case 1:
+      F1(n, w, ab, stride, out);
+      break;
+    case 2:
+      F2(n, w, ab, stride, out);
+      break;
+    case 3:
+      F3(n, w, ab, stride, out);
+      break;
+    default:
+      F4(n, w, ab, stride, out);
+      break;
+  }
+}
+
+#define INFERENCE_KERNEL_PAIR(NAME, ...)                                            \
+  single<NAME<1 __VA_OPT__(, ) __VA_ARGS__>>,                                       \
+      multi<NAME<1 __VA_OPT__(, ) __VA_ARGS__>, NAME<2 __VA_OPT__(, ) __VA_ARGS__>, \
+            NAME<3 __VA_OPT__(, ) __VA_ARGS__>, NAME<4 __VA_OPT__(, ) __VA_ARGS__>>
+
+struct Entry {
+  int type;
+  VecDotFn dot;
+  VecDotMultiFn multi;
+};
+
+constexpr Entry kEntries[] = {
+    {0, INFERENCE_KERNEL_PAIR(dot_float, load_f32, scalar_f32)},
+    {1, INFERENCE_KERNEL_PAIR(dot_float, load_f16, scalar_f16)},
+    {30, INFERENCE_KERNEL_PAIR(dot_float, load_bf16, scalar_bf16)},
+    {2, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q4_0)},
+    {3, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q4_1)},
+    {6, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q5_0)},
+    {7, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q5_1)},
+    {8, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q8_0)},
+    {12, INFERENCE_KERNEL_PAIR(dot_q45_k, false)},
+    {13, INFERENCE_KERNEL_PAIR(dot_q45_k, true)},
+    {14, INFERENCE_KERNEL_PAIR(dot_q6_k)},
+    {10, vec_dot_q2_k, nullptr},  // scalar: rare in the files this engine targets
+    {11, vec_dot_q3_k, nullptr},
+};
+
+constexpr KernelTable make_table() {
+  KernelTable t{};
+  t.name = "avx2";
+  for (const Entry& e : kEntries) {
+    t.dot[e.type] = e.dot;
+    t.dot_multi[e.type] = e.multi;
+  }
+  return t;
+}
+
+constexpr KernelTable kTable = make_table();
+
+}  // namespace
+
+const KernelTable* avx2_kernel_table() noexcept {
+  return &kTable;
+}
+
+}  // namespace inference::kernels::detail

@@ -1,0 +1,439 @@
+// kernels/cpu/vec_dot_avx512.cpp — AVX-512 (F, BW, VL, DQ, VNNI) dot products.
+//
+// Compiled with -mavx512*: reached only through avx512_kernel_table(), which the dispatcher
+// uses after checking CPUID. ODR rule for this file: no std:: templates, no inline functions
+// from shared headers (a linker may keep this file's copy for every caller); only intrinsics
+// and functions with internal linkage.
+//
+// K-quants: the integer sum of each super-block is reduced exactly and combined with the scales
+// by the same float expression as the scalar reference, so results are bit-identical to it.
+// 32-element formats and floats accumulate in vector lanes (different float summation order).
+// Every function is templated on the number of tokens NT sharing one pass over the weight row;
+// the arithmetic per token does not depend on NT, so tiles equal single dots bit for bit.
+// GCC 12's AVX-512 headers build "undefined" vectors from uninitialised locals and then warn
+// about their own code (GCC bug 105593); the values are never read.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/kernel_table.hpp"
+
+namespace inference::kernels::detail {
+namespace {
+
+float h2f(uint16_t h) {
+  return _cvtsh_ss(h);
+}
+
+int hsum256_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+int hsum512_epi32(__m512i v) {
+  return hsum256_epi32(
+      _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
+}
+
+float hsum512_ps(__m512 v) {
+  __m256 s = _mm256_add_ps(_mm512_castps512_ps256(v),
+                           _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
+
+// ---- float formats -------------------------------------------------------------------------
+
+__m512 load_f32(const void* p, int64_t i, __mmask16 m) {
+  return _mm512_maskz_loadu_ps(m, static_cast<const float*>(p) + i);
+}
+__m512 load_f16(const void* p, int64_t i, __mmask16 m) {
+  return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(p) + i));
+}
+__m512 load_bf16(const void* p, int64_t i, __mmask16 m) {
+  const __m256i h = _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(p) + i);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+template <int NT, __m512 (*Load)(const void*, int64_t, __mmask16)>
+void dot_float(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
+  __m512 acc[NT][2];
+  for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 w0 = Load(w, i, 0xFFFF), w1 = Load(w, i + 16, 0xFFFF);
+    for (int t = 0; t < NT; ++t) {
+      acc[t][0] = _mm512_fmadd_ps(w0, Load(a + t * stride, i, 0xFFFF), acc[t][0]);
+      acc[t][1] = _mm512_fmadd_ps(w1, Load(a + t * stride, i + 16, 0xFFFF), acc[t][1]);
+    }
+  }
+  for (; i < n; i += 16) {
+    const int64_t left = n - i;
+    const __mmask16 m =
+        left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 w0 = Load(w, i, m);
+    for (int t = 0; t < NT; ++t) {
+      acc[t][0] = _mm512_fmadd_ps(w0, Load(a + t * stride, i, m), acc[t][0]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum512_ps(_mm512_add_ps(acc[t][0], acc[t][1]));
+}
+
+// ---- 32-element formats --------------------------------------------------------------------
+
+// A block's 32 quants as bytes: unsigned (with `offset` subtracted through sum(y)) or, for
+// Q8_0, signed.
+__m256i unpack_nibbles(const uint8_t* qs) {
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
+}
+__m256i add_fifth_bit(__m256i q, const uint8_t* qh) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, 4);  // element i takes bit i
+  return _mm256_mask_add_epi8(q, bits, q, _mm256_set1_epi8(16));
+}
+
+enum class Kind { q4_0, q4_1, q5_0, q5_1, q8_0 };
+
+template <Kind K>
+__m256i block_quants(const void* w, int64_t b) {
+  if constexpr (K == Kind::q4_0) {
+    return unpack_nibbles(static_cast<const BlockQ4_0*>(w)[b].qs);
+  } else if constexpr (K == Kind::q4_1) {
+    return unpack_nibbles(static_cast<const BlockQ4_1*>(w)[b].qs);
+  } else if constexpr (K == Kind::q5_0) {
+    const BlockQ5_0& x = static_cast<const BlockQ5_0*>(w)[b];
+    return add_fifth_bit(unpack_nibbles(x.qs), x.qh);
+  } else if constexpr (K == Kind::q5_1) {
+    const BlockQ5_1& x = static_cast<const BlockQ5_1*>(w)[b];
+    return add_fifth_bit(unpack_nibbles(x.qs), x.qh);
+  } else {
+    return _mm256_loadu_si256(
+        reinterpret_cast<const __m256i*>(static_cast<const BlockQ8_0*>(w)[b].qs));
+  }
+}
+
+template <Kind K>
+uint16_t block_d(const void* w, int64_t b) {
+  if constexpr (K == Kind::q4_0) return static_cast<const BlockQ4_0*>(w)[b].d;
+  if constexpr (K == Kind::q4_1) return static_cast<const BlockQ4_1*>(w)[b].d;
+  if constexpr (K == Kind::q5_0) return static_cast<const BlockQ5_0*>(w)[b].d;
+  if constexpr (K == Kind::q5_1) return static_cast<const BlockQ5_1*>(w)[b].d;
+  return static_cast<const BlockQ8_0*>(w)[b].d;
+}
+
+template <Kind K>
+uint16_t block_m(const void* w, int64_t b) {
+  if constexpr (K == Kind::q4_1) return static_cast<const BlockQ4_1*>(w)[b].m;
+  if constexpr (K == Kind::q5_1) return static_cast<const BlockQ5_1*>(w)[b].m;
+  return 0;
+}
+
+constexpr bool has_min(Kind k) {
+  return k == Kind::q4_1 || k == Kind::q5_1;
+}
+constexpr int quant_offset(Kind k) {
+  return k == Kind::q4_0 ? 8 : k == Kind::q5_0 ? 16 : 0;
+}
+
+// Activation block layout shared by Q8_0 and Q8_1: d (and s) then 32 quants.
+template <Kind K>
+const int8_t* act_qs(const std::byte* a, int64_t b) {
+  if constexpr (has_min(K)) return reinterpret_cast<const BlockQ8_1*>(a)[b].qs;
+  return reinterpret_cast<const BlockQ8_0*>(a)[b].qs;
+}
+template <Kind K>
+uint16_t act_d(const std::byte* a, int64_t b) {
+  if constexpr (has_min(K)) return reinterpret_cast<const BlockQ8_1*>(a)[b].d;
+  return reinterpret_cast<const BlockQ8_0*>(a)[b].d;
+}
+
+// Two blocks per 512-bit register: lanes 0-7 hold block b's int32 partial sums, 8-15 block b+1's.
+template <int NT, Kind K>
+void dot_q32(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
+  const int64_t nb = n / kQK32;
+  __m512 acc[NT];
+  float msum[NT];
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    msum[t] = 0.f;
+  }
+  const __m512i offset = _mm512_set1_epi8(static_cast<char>(quant_offset(K)));
+  for (int64_t b = 0; b < nb; b += 2) {
+    const bool pair = b + 1 < nb;
+    const __m256i x0 = block_quants<K>(w, b);
+    const __m256i x1 = pair ? block_quants<K>(w, b + 1) : _mm256_setzero_si256();
+    __m512i xq = _mm512_inserti64x4(_mm512_castsi256_si512(x0), x1, 1);
+    __mmask64 negative = 0;
+    if constexpr (K == Kind::q8_0) {
+      // dpbusd multiplies unsigned by signed: use |x| and move x's sign onto y.
+      negative = _mm512_movepi8_mask(xq);
+      xq = _mm512_abs_epi8(xq);
+    }
+    const float dx0 = h2f(block_d<K>(w, b));
+    const float dx1 = pair ? h2f(block_d<K>(w, b + 1)) : 0.f;
+    for (int t = 0; t < NT; ++t) {
+      const std::byte* at = a + t * stride;
+      const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act_qs<K>(at, b)));
+      const __m256i y1 =
+          pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act_qs<K>(at, b + 1)))
+               : _mm256_setzero_si256();
+      __m512i yq = _mm512_inserti64x4(_mm512_castsi256_si512(y0), y1, 1);
+      __m512i p;
+      if constexpr (K == Kind::q8_0) {
+        yq = _mm512_mask_sub_epi8(yq, negative, _mm512_setzero_si512(), yq);
+        p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xq, yq);
+      } else if constexpr (quant_offset(K) != 0) {
+        p = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), xq, yq),
+                             _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, yq));
+      } else {
+        p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xq, yq);
+      }
+      const float d0 = dx0 * h2f(act_d<K>(at, b));
+      const float d1 = pair ? dx1 * h2f(act_d<K>(at, b + 1)) : 0.f;
+      const __m512 scale = _mm512_insertf32x8(_mm512_set1_ps(d0), _mm256_set1_ps(d1), 1);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), scale, acc[t]);
+      if constexpr (has_min(K)) {
+        const BlockQ8_1* y = reinterpret_cast<const BlockQ8_1*>(at);
+        msum[t] += h2f(block_m<K>(w, b)) * h2f(y[b].s);
+        if (pair) msum[t] += h2f(block_m<K>(w, b + 1)) * h2f(y[b + 1].s);
+      }
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum512_ps(acc[t]) + msum[t];
+}
+
+// ---- K-quants ------------------------------------------------------------------------------
+
+constexpr uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+
+// The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K super-block.
+void unpack_k4(const uint8_t* packed, uint32_t utmp[4]) {
+  std::memcpy(utmp, packed, 12);
+  utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
+  const uint32_t uaux = utmp[1] & kmask1;
+  utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
+  utmp[2] = uaux;
+  utmp[0] &= kmask1;
+}
+
+// mins as 16 int16 (each min twice: one per 16-element bsum).
+__m256i mins_per_bsum(const uint32_t utmp[4]) {
+  const __m128i m =
+      _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(utmp[3]), static_cast<int>(utmp[2])));
+  return _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
+}
+
+__m512i two_scales(int lo, int hi) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(lo))),
+                            _mm256_set1_epi16(static_cast<short>(hi)), 1);
+}
+
+// 32 packed bytes -> 64 quants: low nibbles (group 2j) then high nibbles (group 2j+1).
+__m512i nibble_pair(const uint8_t* q) {
+  __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
+  v = _mm512_mask_srli_epi16(v, 0xFFFF0000u, v, 4);
+  return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+}
+
+template <int NT, bool kFive>
+void dot_q45_k(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
+  float sum[NT];
+  for (int t = 0; t < NT; ++t) sum[t] = 0.f;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const uint8_t* packed_scales;
+    const uint8_t* qs;
+    uint16_t xd, xdmin;
+    __m512i hbits = _mm512_setzero_si512();
+    if constexpr (kFive) {
+      const BlockQ5_K& x = static_cast<const BlockQ5_K*>(w)[b];
+      packed_scales = x.scales;
+      qs = x.qs;
+      xd = x.d;
+      xdmin = x.dmin;
+      hbits = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh)));
+    } else {
+      const BlockQ4_K& x = static_cast<const BlockQ4_K*>(w)[b];
+      packed_scales = x.scales;
+      qs = x.qs;
+      xd = x.d;
+      xdmin = x.dmin;
+    }
+    uint32_t utmp[4];
+    unpack_k4(packed_scales, utmp);
+    const uint8_t* sc = reinterpret_cast<const uint8_t*>(utmp);
+    const __m256i mins16 = mins_per_bsum(utmp);
+    __m512i q[4], scale[4];
+    for (int j = 0; j < 4; ++j) {
+      q[j] = nibble_pair(qs + 32 * j);
+      if constexpr (kFive) {
+        // Element 32s + l takes bit s of qh[l] as its fifth bit (s = 2j low half, 2j+1 high).
+        const __m512i sel = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_set1_epi8(static_cast<char>(1 << (2 * j)))),
+            _mm256_set1_epi8(static_cast<char>(1 << (2 * j + 1))), 1);
+        q[j] = _mm512_mask_add_epi8(q[j], _mm512_test_epi8_mask(hbits, sel), q[j],
+                                    _mm512_set1_epi8(16));
+      }
+      scale[j] = two_scales(sc[2 * j], sc[2 * j + 1]);
+    }
+    const float xdf = h2f(xd), xdminf = h2f(xdmin);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
+      __m512i acc = _mm512_setzero_si512();
+      for (int j = 0; j < 4; ++j) {
+        const __m512i yq = _mm512_loadu_si512(y.qs + 64 * j);
+        acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(q[j], yq), scale[j]);
+      }
+      const int32_t isum = hsum512_epi32(acc);
+      const int32_t mins = hsum256_epi32(
+          _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), mins16));
+      const float d = xdf * y.d;
+      const float dmin = xdminf * y.d;
+      sum[t] += d * static_cast<float>(isum) - dmin * static_cast<float>(mins);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = sum[t];
+}
+
+alignas(64) constexpr uint16_t kQ6ScaleIndex[4][32] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+     2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5,
+     6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
+    {8,  8,  8,  8,  8,  8,  8,  8,  9,  9,  9,  9,  9,  9,  9,  9,
+     10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
+    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13,
+     14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15},
+};
+
+template <int NT>
+void dot_q6_k(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
+  float sum[NT];
+  for (int t = 0; t < NT; ++t) sum[t] = 0.f;
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i m30 = _mm512_set1_epi8(0x30);
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const BlockQ6_K& x = static_cast<const BlockQ6_K*>(w)[b];
+    // Chunk c = 2h + k/2 holds elements 64c..64c+63 as unsigned 6-bit values (bias 32 later).
+    __m512i q[4], scale[4];
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = _mm512_loadu_si512(x.ql + 64 * h);
+      __m512i qh = _mm512_broadcast_i64x4(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h)));
+      qh = _mm512_mask_srli_epi16(qh, 0xFFFF0000u, qh, 2);  // [qh | qh >> 2]
+      q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
+                                 _mm512_and_si512(_mm512_slli_epi16(qh, 4), m30));
+      q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                                     _mm512_and_si512(qh, m30));
+    }
+    const __m256i sc16 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+    for (int c = 0; c < 4; ++c) {
+      scale[c] = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6ScaleIndex[c]),
+                                          _mm512_castsi256_si512(sc16));
+    }
+    const float xd = h2f(x.d);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
+      __m512i acc = _mm512_setzero_si512();
+      for (int c = 0; c < 4; ++c) {
+        const __m512i yq = _mm512_loadu_si512(y.qs + 64 * c);
+        acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(q[c], yq), scale[c]);
+      }
+      // sum((q - 32) * y * s) = sum(q * y * s) - 32 * sum(bsum * s)
+      const int32_t bias = hsum256_epi32(
+          _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), sc16));
+      const int32_t isum = hsum512_epi32(acc) - 32 * bias;
+      sum[t] += (xd * y.d) * static_cast<float>(isum);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = sum[t];
+}
+
+// ---- table ---------------------------------------------------------------------------------
+
+template <void (*F1)(int64_t, const void*, const std::byte*, size_t, float*)>
+float single(int64_t n, const void* w, const void* a) {
+  float out;
+  F1(n, w, static_cast<const std::byte*>(a), 0, &out);
+  return out;
+}
+
+template <void (*F1)(int64_t, const void*, const std::byte*, size_t, float*),
+          void (*F2)(int64_t, const void*, const std::byte*, size_t, float*),
+          void (*F3)(int64_t, const void*, const std::byte*, size_t, float*),
+          void (*F4)(int64_t, const void*, const std::byte*, size_t, float*)>
+void multi(int64_t n, const void* w, const void* a, size_t stride, int nt, float* out) {
+  const std::byte* ab = static_cast<const std::byte*>(a);
+  switch (nt) {
+    case 1:
+      F1(n, w, ab, stride, out);
+      break;
+    case 2:
+      F2(n, w, ab, stride, out);
+      break;
+    case 3:
+      F3(n, w, ab, stride, out);
+      break;
+    default:
+      F4(n, w, ab, stride, out);
+      break;
+  }
+}
+
+#define INFERENCE_KERNEL_PAIR(NAME, ...)                                            \
+  single<NAME<1 __VA_OPT__(, ) __VA_ARGS__>>,                                       \
+      multi<NAME<1 __VA_OPT__(, ) __VA_ARGS__>, NAME<2 __VA_OPT__(, ) __VA_ARGS__>, \
+            NAME<3 __VA_OPT__(, ) __VA_ARGS__>, NAME<4 __VA_OPT__(, ) __VA_ARGS__>>
+
+struct Entry {
+  int type;
+  VecDotFn dot;
+  VecDotMultiFn multi;
+};
+
+constexpr Entry kEntries[] = {
+    {0, INFERENCE_KERNEL_PAIR(dot_float, load_f32)},
+    {1, INFERENCE_KERNEL_PAIR(dot_float, load_f16)},
+    {30, INFERENCE_KERNEL_PAIR(dot_float, load_bf16)},
+    {2, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q4_0)},
+    {3, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q4_1)},
+    {6, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q5_0)},
+    {7, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q5_1)},
+    {8, INFERENCE_KERNEL_PAIR(dot_q32, Kind::q8_0)},
+    {12, INFERENCE_KERNEL_PAIR(dot_q45_k, false)},
+    {13, INFERENCE_KERNEL_PAIR(dot_q45_k, true)},
+    {14, INFERENCE_KERNEL_PAIR(dot_q6_k)},
+    {10, vec_dot_q2_k, nullptr},  // scalar: rare in the files this engine targets
+    {11, vec_dot_q3_k, nullptr},
+};
+
+constexpr KernelTable make_table() {
+  KernelTable t{};
+  t.name = "avx512-vnni";
+  for (const Entry& e : kEntries) {
+    t.dot[e.type] = e.dot;
+    t.dot_multi[e.type] = e.multi;
+  }
+  return t;
+}
+
+constexpr KernelTable kTable = make_table();
+
+}  // namespace
+
+const KernelTable* avx512_kernel_table() noexcept {
+  return &kTable;
+}
+
+}  // namespace inference::kernels::detail
