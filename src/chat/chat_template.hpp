@@ -7,6 +7,8 @@
 // interpreter does not support is an error naming it, never a wrong rendering.
 #pragma once
 
+#include <ctime>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,10 +18,12 @@ namespace inference::chat {
 
 struct RenderOptions {
   bool add_generation_prompt = true;
-  std::string bos_token;             ///< passed as `bos_token` when non-empty
-  std::string eos_token;             ///< passed as `eos_token` when non-empty
-  nlohmann::json tools = nullptr;    ///< `tools` (null when absent)
+  std::string bos_token;                            ///< passed as `bos_token` when non-empty
+  std::string eos_token;                            ///< passed as `eos_token` when non-empty
+  nlohmann::json tools = nullptr;                   ///< `tools` (null when absent)
   nlohmann::json extra = nlohmann::json::object();  ///< other variables (enable_thinking, …)
+  /// Local time for the template's strftime_now(); empty means the real local time. Tests pin it.
+  std::function<std::tm()> clock;
 };
 
 class ChatTemplate {
@@ -35,8 +39,20 @@ class ChatTemplate {
   static std::string builtin_name_for_architecture(std::string_view architecture);
 
   /// Renders `messages` (a JSON array of {role, content, …} objects, OpenAI/HF style).
-  /// A template's raise_exception(msg) throws Error(invalid_argument) with msg.
+  /// A template's raise_exception(msg) throws Error(invalid_argument) with exactly msg; other
+  /// runtime failures (Python's TypeError, jinja2's UndefinedError) throw
+  /// Error(invalid_argument) naming the template line. Work, output size and macro recursion
+  /// are bounded: a runaway template fails instead of hanging.
+  /// Keys of `messages` objects come in nlohmann::json's (sorted) order; use render_variables
+  /// with ordered_json to keep the caller's order.
   std::string render(const nlohmann::json& messages, const RenderOptions& options = {}) const;
+
+  /// Renders with an explicit set of template variables (messages, tools, add_generation_prompt,
+  /// bos_token, enable_thinking, …), passed as given. Object keys keep the order of the JSON
+  /// text, as Python dicts do — which tojson shows — so prefer this when the input was parsed
+  /// from a file or a request. Only `options.clock` is used from `options`.
+  std::string render_variables(const nlohmann::ordered_json& variables,
+                               const RenderOptions& options = {}) const;
 
   const std::string& source() const noexcept;
 
