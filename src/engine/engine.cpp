@@ -51,7 +51,9 @@ class NativeEngine final : public Engine {
     }
     if (options.threads < 0) invalid("threads must be >= 0");
     pool_ = std::make_unique<kernels::ThreadPool>(options.threads);
-    const int32_t chunk = std::min(n_ctx_, kMaxChunk);
+    if (options.batch_size < 0) invalid("batch_size must be >= 0");
+    const int32_t chunk = std::min(
+        n_ctx_, options.batch_size > 0 ? std::min(options.batch_size, kMaxChunk * 16) : kMaxChunk);
     cache_ = std::make_unique<KvCache>(hp_, options.n_sequences, n_ctx_, chunk, f16);
     decoder_ = std::make_unique<Decoder>(hp_, weights_, *cache_, *pool_, chunk);
     next_pos_.resize(static_cast<size_t>(options.n_sequences));

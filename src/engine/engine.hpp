@@ -23,7 +23,8 @@ struct ModelLoadOptions {
   int32_t context_length = 0;  ///< 0 = model default, capped (see docs/architecture.md)
   int32_t n_sequences = 1;     ///< KV cache slots (parallel sequences)
   int32_t threads = 0;         ///< 0 = physical cores
-  std::string kv_cache_type;   ///< "" / "f16" (default), "f32", "q8_0"
+  std::string kv_cache_type;   ///< "" / "f16" (default), "f32" ("q8_0" is not supported yet)
+  int32_t batch_size = 0;      ///< most tokens per forward chunk; 0 = min(512, context)
 };
 
 /// One entry of a batch.
@@ -52,7 +53,10 @@ class Engine {
   virtual void decode(const Context& ctx, std::span<const BatchEntry> batch,
                       std::vector<float>& logits) = 0;
 
-  /// Forgets cached positions >= from_pos of `seq` (from_pos 0 clears it).
+  /// Forgets cached positions >= from_pos of `seq` (from_pos 0 clears it). Models with
+  /// sliding-window layers keep only the last window + batch_size positions of those layers;
+  /// if the kept prefix would need older ones, the sequence is cleared instead: check
+  /// sequence_length() afterwards and re-feed what is missing.
   virtual void truncate_sequence(int32_t seq, int32_t from_pos) = 0;
   virtual int32_t sequence_length(int32_t seq) const = 0;
   /// The tokens currently cached for `seq` (for prefix reuse across chat turns).

@@ -122,6 +122,8 @@ kernels::KvHeadView KvCache::view(int32_t seq, int32_t il, int32_t kv_head,
   view.cell_stride = kv_dim_;
   view.cell_pos = kind.cell_pos.data() + static_cast<size_t>(seq) * kind.capacity;
   view.n_cells = std::min(kind.capacity, pos + 1);
+  // A full ring: the oldest position it can hold, pos + 1 - capacity, sits at (pos + 1) % cap.
+  view.first_cell = pos + 1 > kind.capacity ? (pos + 1) % kind.capacity : 0;
   return view;
 }
 

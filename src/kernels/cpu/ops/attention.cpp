@@ -29,10 +29,16 @@ void attend_head(const float* q, int32_t head_dim, const KvHeadView& kv, const A
     for (int32_t d = 0; d < head_dim; ++d) q_rounded[d] = round_f16(q[d]);
     query = q_rounded;
   }
+  // scores[i] belongs to cell (first_cell + i) mod n_cells.
+  auto cell_of = [&kv](int32_t i) {
+    const int32_t c = kv.first_cell + i;
+    return c >= kv.n_cells ? c - kv.n_cells : c;
+  };
   // Scores: scale * q.k for visible cells, -inf for the rest.
-  for (int32_t c = 0; c < kv.n_cells; ++c) {
+  for (int32_t i = 0; i < kv.n_cells; ++i) {
+    const int32_t c = cell_of(i);
     if (!visible(kv.cell_pos[c], mask)) {
-      scores[c] = neg_inf;
+      scores[i] = neg_inf;
       continue;
     }
     float dot = 0.0f;
@@ -43,19 +49,20 @@ void attend_head(const float* q, int32_t head_dim, const KvHeadView& kv, const A
       const float* k = static_cast<const float*>(kv.k) + c * kv.cell_stride;
       for (int32_t d = 0; d < head_dim; ++d) dot += query[d] * k[d];
     }
-    scores[c] = dot * scale;
+    scores[i] = dot * scale;
   }
   softmax_row(scores, kv.n_cells);
 
   for (int32_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
-  for (int32_t c = 0; c < kv.n_cells; ++c) {
-    if (scores[c] == 0.0f) continue;
+  for (int32_t i = 0; i < kv.n_cells; ++i) {
+    if (scores[i] == 0.0f) continue;
+    const int32_t c = cell_of(i);
     if (kv.f16) {
-      const float p = round_f16(scores[c]);
+      const float p = round_f16(scores[i]);
       const uint16_t* v = static_cast<const uint16_t*>(kv.v) + c * kv.cell_stride;
       for (int32_t d = 0; d < head_dim; ++d) out[d] += p * fp16_to_fp32(v[d]);
     } else {
-      const float p = scores[c];
+      const float p = scores[i];
       const float* v = static_cast<const float*>(kv.v) + c * kv.cell_stride;
       for (int32_t d = 0; d < head_dim; ++d) out[d] += p * v[d];
     }

@@ -19,6 +19,9 @@ struct KvHeadView {
   int64_t cell_stride = 0;            ///< elements between consecutive cells
   const int32_t* cell_pos = nullptr;  ///< position held by each cell; -1 = empty
   int32_t n_cells = 0;
+  /// Cell holding the oldest position of a ring: cells are visited from here on (wrapping), so
+  /// sums run in position order and a ring gives bit-identical results to a linear cache.
+  int32_t first_cell = 0;
 };
 
 /// Which cells a query at `pos` may see: 0 <= cell_pos <= pos and, if window > 0,
