@@ -42,6 +42,13 @@ int hsum512_epi32(__m512i v) {
       _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
 }
 
+float hsum256_ps(__m256 v) {
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
+
 float hsum512_ps(__m512 v) {
   __m256 s = _mm256_add_ps(_mm512_castps512_ps256(v),
                            _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
@@ -158,59 +165,49 @@ uint16_t act_d(const std::byte* a, int64_t b) {
   return reinterpret_cast<const BlockQ8_0*>(a)[b].d;
 }
 
-// Two blocks per 512-bit register: lanes 0-7 hold block b's int32 partial sums, 8-15 block b+1's.
+// One block per 256-bit register: with 512-bit vectors only two ports execute vector ALU ops,
+// and packing two 34-byte blocks into one register costs more shuffles than it saves.
 template <int NT, Kind K>
 void dot_q32(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
   const int64_t nb = n / kQK32;
-  __m512 acc[NT];
+  __m256 acc[NT];
   float msum[NT];
   for (int t = 0; t < NT; ++t) {
-    acc[t] = _mm512_setzero_ps();
+    acc[t] = _mm256_setzero_ps();
     msum[t] = 0.f;
   }
-  const __m512i offset = _mm512_set1_epi8(static_cast<char>(quant_offset(K)));
-  for (int64_t b = 0; b < nb; b += 2) {
-    const bool pair = b + 1 < nb;
-    const __m256i x0 = block_quants<K>(w, b);
-    const __m256i x1 = pair ? block_quants<K>(w, b + 1) : _mm256_setzero_si256();
-    __m512i xq = _mm512_inserti64x4(_mm512_castsi256_si512(x0), x1, 1);
-    __mmask64 negative = 0;
+  const __m256i offset = _mm256_set1_epi8(static_cast<char>(quant_offset(K)));
+  for (int64_t b = 0; b < nb; ++b) {
+    __m256i xq = block_quants<K>(w, b);
+    __mmask32 negative = 0;
     if constexpr (K == Kind::q8_0) {
       // dpbusd multiplies unsigned by signed: use |x| and move x's sign onto y.
-      negative = _mm512_movepi8_mask(xq);
-      xq = _mm512_abs_epi8(xq);
+      negative = _mm256_movepi8_mask(xq);
+      xq = _mm256_abs_epi8(xq);
     }
-    const float dx0 = h2f(block_d<K>(w, b));
-    const float dx1 = pair ? h2f(block_d<K>(w, b + 1)) : 0.f;
+    const float dx = h2f(block_d<K>(w, b));
     for (int t = 0; t < NT; ++t) {
       const std::byte* at = a + t * stride;
-      const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act_qs<K>(at, b)));
-      const __m256i y1 =
-          pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act_qs<K>(at, b + 1)))
-               : _mm256_setzero_si256();
-      __m512i yq = _mm512_inserti64x4(_mm512_castsi256_si512(y0), y1, 1);
-      __m512i p;
+      __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act_qs<K>(at, b)));
+      __m256i p;
       if constexpr (K == Kind::q8_0) {
-        yq = _mm512_mask_sub_epi8(yq, negative, _mm512_setzero_si512(), yq);
-        p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xq, yq);
+        yq = _mm256_mask_sub_epi8(yq, negative, _mm256_setzero_si256(), yq);
+        p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), xq, yq);
       } else if constexpr (quant_offset(K) != 0) {
-        p = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), xq, yq),
-                             _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, yq));
+        p = _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), xq, yq),
+                             _mm256_dpbusd_epi32(_mm256_setzero_si256(), offset, yq));
       } else {
-        p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xq, yq);
+        p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), xq, yq);
       }
-      const float d0 = dx0 * h2f(act_d<K>(at, b));
-      const float d1 = pair ? dx1 * h2f(act_d<K>(at, b + 1)) : 0.f;
-      const __m512 scale = _mm512_insertf32x8(_mm512_set1_ps(d0), _mm256_set1_ps(d1), 1);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), scale, acc[t]);
+      acc[t] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dx * h2f(act_d<K>(at, b))), acc[t]);
       if constexpr (has_min(K)) {
         const BlockQ8_1* y = reinterpret_cast<const BlockQ8_1*>(at);
         msum[t] += h2f(block_m<K>(w, b)) * h2f(y[b].s);
-        if (pair) msum[t] += h2f(block_m<K>(w, b + 1)) * h2f(y[b + 1].s);
       }
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = hsum512_ps(acc[t]) + msum[t];
+  for (int t = 0; t < NT; ++t) out[t] = hsum256_ps(acc[t]) + msum[t];
 }
 
 // ---- K-quants ------------------------------------------------------------------------------
@@ -234,10 +231,17 @@ __m256i mins_per_bsum(const uint32_t utmp[4]) {
   return _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
 }
 
-__m512i two_scales(int lo, int hi) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(lo))),
-                            _mm256_set1_epi16(static_cast<short>(hi)), 1);
-}
+// Lane i of kPairIndex[j] selects scale 2j (first 16 int16 lanes) or 2j+1 (last 16).
+alignas(64) constexpr uint16_t kPairIndex[4][32] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+     5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5},
+    {6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+     7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7},
+};
 
 // 32 packed bytes -> 64 quants: low nibbles (group 2j) then high nibbles (group 2j+1).
 __m512i nibble_pair(const uint8_t* q) {
@@ -271,7 +275,6 @@ void dot_q45_k(int64_t n, const void* w, const std::byte* a, size_t stride, floa
     }
     uint32_t utmp[4];
     unpack_k4(packed_scales, utmp);
-    const uint8_t* sc = reinterpret_cast<const uint8_t*>(utmp);
     const __m256i mins16 = mins_per_bsum(utmp);
     __m512i q[4], scale[4];
     for (int j = 0; j < 4; ++j) {
@@ -284,7 +287,13 @@ void dot_q45_k(int64_t n, const void* w, const std::byte* a, size_t stride, floa
         q[j] = _mm512_mask_add_epi8(q[j], _mm512_test_epi8_mask(hbits, sel), q[j],
                                     _mm512_set1_epi8(16));
       }
-      scale[j] = two_scales(sc[2 * j], sc[2 * j + 1]);
+    }
+    // From registers, not memory: a 64-bit load of utmp just written as 32-bit words would
+    // miss store forwarding.
+    const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(
+        _mm_set_epi32(0, 0, static_cast<int>(utmp[1]), static_cast<int>(utmp[0]))));
+    for (int j = 0; j < 4; ++j) {
+      scale[j] = _mm512_permutexvar_epi16(_mm512_load_si512(kPairIndex[j]), sc16);
     }
     const float xdf = h2f(xd), xdminf = h2f(xdmin);
     for (int t = 0; t < NT; ++t) {

@@ -1,0 +1,113 @@
+// kernels_bench — not a test: prints the throughput of matmul per weight type, one token
+// (decode: memory bound, GB/s of weights streamed) and a batch of tokens (prefill: weight rows
+// re-used across a tile), with 1 and 2 threads. The weights (default 1 GiB per type) are larger
+// than the last-level cache so decode figures are DRAM figures.
+//
+//   kernels_bench [--mib 1024] [--types Q4_K,Q8_0] [--path avx512|avx2|scalar] [--tokens 64]
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernel_test_util.hpp"
+
+using namespace inference::kernels;
+
+namespace {
+
+double thread_cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t mib = 1024;
+  int64_t prefill_tokens = 64;
+  std::string types_arg = "F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q2_K,Q3_K,Q4_K,Q5_K,Q6_K";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--mib") mib = std::stoll(argv[i + 1]);
+    if (flag == "--types") types_arg = argv[i + 1];
+    if (flag == "--tokens") prefill_tokens = std::stoll(argv[i + 1]);
+    if (flag == "--path" && !force_simd_path(argv[i + 1])) {
+      std::fprintf(stderr, "path %s not available\n", argv[i + 1]);
+      return 1;
+    }
+  }
+  const int64_t cols = 2048;
+  std::printf("simd path: %s, %lld MiB of weights per type, matrices of %lld columns\n",
+              simd_path_name(), static_cast<long long>(mib), static_cast<long long>(cols));
+  std::printf("%-6s %8s %12s %12s %16s %14s %14s\n", "type", "threads", "decode GB/s", "decode ms",
+              "decode cpu GB/s", "prefill GB/s", "prefill tok/s");
+  std::mt19937 rng(1);
+  size_t start = 0;
+  while (start < types_arg.size()) {
+    size_t end = types_arg.find(',', start);
+    if (end == std::string::npos) end = types_arg.size();
+    const std::string name = types_arg.substr(start, end - start);
+    start = end + 1;
+    GgmlType type = GgmlType::F32;
+    bool found = false;
+    for (GgmlType t : test::supported_types()) {
+      const char* names[] = {"F32",  "F16", "Q4_0", "Q4_1", "",     "",     "Q5_0", "Q5_1",
+                             "Q8_0", "",    "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"};
+      const int id = static_cast<int>(t);
+      const std::string tn = id == 30 ? "BF16" : names[id];
+      if (tn == name) {
+        type = t;
+        found = true;
+      }
+    }
+    if (!found) continue;
+    const size_t row_bytes = test::row_bytes(type, cols);
+    const int64_t rows = static_cast<int64_t>(mib * 1024 * 1024 / row_bytes);
+    // One random row repeated: the data's values do not change the speed, only its size.
+    const auto row = test::random_row(type, cols, rng);
+    std::vector<uint8_t> weights(row_bytes * static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r)
+      std::memcpy(weights.data() + r * row_bytes, row.data(), row_bytes);
+    const WeightView w{type, weights.data(), rows, cols, row_bytes};
+    const auto x = test::random_floats(cols * prefill_tokens, rng);
+    std::vector<float> y(static_cast<size_t>(rows * prefill_tokens));
+    std::vector<uint8_t> scratch(activation_scratch_bytes(type, cols, prefill_tokens) + 64);
+    for (int threads : {1, 2}) {
+      ThreadPool pool(threads);
+      matmul(pool, w, x.data(), cols, 1, y.data(), rows, scratch.data());  // warm up
+      // Repeat for at least half a second (small matrices: cache-resident compute speed).
+      int reps = 0;
+      const double cpu0 = thread_cpu_seconds();
+      auto t0 = std::chrono::steady_clock::now();
+      do {
+        matmul(pool, w, x.data(), cols, 1, y.data(), rows, scratch.data());
+        ++reps;
+      } while (seconds_since(t0) < 0.5);
+      const double decode_s = seconds_since(t0) / reps;
+      // CPU time of the calling thread: with 1 thread, the kernel's cost free of other load.
+      const double decode_cpu_s = (thread_cpu_seconds() - cpu0) / reps;
+      // Prefill over a slice that fits the time budget.
+      const int64_t prows = rows / 8 > 0 ? rows / 8 : rows;
+      const WeightView wp{type, weights.data(), prows, cols, row_bytes};
+      t0 = std::chrono::steady_clock::now();
+      matmul(pool, wp, x.data(), cols, prefill_tokens, y.data(), prows, scratch.data());
+      const double prefill_s = seconds_since(t0);
+      const double bytes = static_cast<double>(row_bytes) * rows;
+      std::printf("%-6s %8d %12.2f %12.3f %16.2f %14.2f %14.1f\n", name.c_str(), threads,
+                  bytes / decode_s / 1e9, decode_s * 1e3, bytes / decode_cpu_s / 1e9 / threads,
+                  static_cast<double>(row_bytes) * prows / prefill_s / 1e9,
+                  // tokens/s of a model whose weights are this matrix (scaled to the full size)
+                  prefill_tokens / (prefill_s * rows / prows));
+    }
+  }
+  return 0;
+}
