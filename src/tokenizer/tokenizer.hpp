@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,7 +23,23 @@ namespace inference::tokenizer {
 
 /// GGUF token types (tokenizer.ggml.token_type).
 enum class TokenType : int32_t {
-  undefined = 0, normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6,
+  undefined = 0,
+  normal = 1,
+  unknown = 2,
+  control = 3,
+  user_defined = 4,
+  unused = 5,
+  byte = 6,
+};
+
+/// Options of Tokenizer::decode_with (defaults = decode()).
+struct DecodeOptions {
+  /// The ids continue an earlier sequence: do not drop the leading space that a SentencePiece
+  /// vocabulary's first token carries (used by StreamingDetokenizer).
+  bool continued = false;
+  /// Override the model's clean-up of spaces before punctuation (llama.cpp clean_spaces for
+  /// GGUF, clean_up_tokenization_spaces for tokenizer.json); nullopt = the model's setting.
+  std::optional<bool> clean_up_spaces;
 };
 
 class Tokenizer {
@@ -45,6 +62,11 @@ class Tokenizer {
   /// GGUF vocabs (and the tokenizer.json decoder for HF). Invalid ids throw
   /// Error(invalid_argument).
   virtual std::string decode(std::span<const int32_t> ids) const = 0;
+  /// decode() with options.
+  virtual std::string decode_with(std::span<const int32_t> ids,
+                                  const DecodeOptions& options) const = 0;
+  /// Whether decode() cleans up spaces before punctuation (so text can change retroactively).
+  virtual bool cleans_up_spaces() const = 0;
   /// The bytes one token contributes to decoded text (special tokens as their text). May be an
   /// incomplete UTF-8 sequence (byte tokens).
   virtual std::string token_to_piece(int32_t id) const = 0;
@@ -77,8 +99,9 @@ class StreamingDetokenizer {
 
  private:
   const Tokenizer& tokenizer_;
-  std::vector<int32_t> ids_;
-  size_t emitted_bytes_ = 0;
+  std::vector<int32_t> ids_;  ///< ids since the last point where the text was complete
+  size_t emitted_bytes_ = 0;  ///< bytes of decode(ids_) already returned
+  bool continued_ = false;    ///< ids_ follows earlier, already emitted ids
 };
 
 }  // namespace inference::tokenizer
