@@ -52,16 +52,26 @@ std::tm local_now() {
 
 }  // namespace
 
+namespace {
+
+std::string render_program(const jinja::Program& program, const jinja::Dict& variables,
+                           const RenderOptions& options) {
+  jinja::Limits limits;
+  limits.sizes.max_string_bytes = options.max_output_bytes;
+  limits.max_steps = options.max_steps;
+  jinja::Interpreter interpreter(
+      program, limits, options.clock ? options.clock : std::function<std::tm()>(local_now));
+  return interpreter.render(variables);
+}
+
+}  // namespace
+
 std::string ChatTemplate::render_variables(const nlohmann::ordered_json& variables,
                                            const RenderOptions& options) const {
   if (!variables.is_object()) {
     throw Error(ErrorCode::invalid_argument, "template variables must be a JSON object");
   }
-  jinja::Value converted = jinja::from_json(variables);
-  jinja::Interpreter interpreter(
-      impl_->program, jinja::Limits{},
-      options.clock ? options.clock : std::function<std::tm()>(local_now));
-  return interpreter.render(converted.dict());
+  return render_program(impl_->program, jinja::from_json(variables).dict(), options);
 }
 
 std::string ChatTemplate::render(const nlohmann::json& messages,
@@ -73,19 +83,21 @@ std::string ChatTemplate::render(const nlohmann::json& messages,
     throw Error(ErrorCode::invalid_argument, "extra template variables must be a JSON object");
   }
   // The variables Hugging Face's apply_chat_template passes.
-  nlohmann::ordered_json variables = nlohmann::ordered_json::object();
-  variables["messages"] = nlohmann::ordered_json::parse(messages.dump());
-  variables["tools"] = nlohmann::ordered_json::parse(options.tools.dump());
-  variables["documents"] = nullptr;
-  variables["add_generation_prompt"] = options.add_generation_prompt;
-  if (!options.bos_token.empty()) variables["bos_token"] = options.bos_token;
-  if (!options.eos_token.empty()) variables["eos_token"] = options.eos_token;
+  jinja::Dict variables;
+  variables.set("messages", jinja::from_json(messages));
+  variables.set("tools", jinja::from_json(options.tools));
+  variables.set("documents", jinja::Value::none());
+  variables.set("add_generation_prompt", jinja::Value(options.add_generation_prompt));
+  if (!options.bos_token.empty())
+    variables.set("bos_token", jinja::from_json(nlohmann::json(options.bos_token)));
+  if (!options.eos_token.empty())
+    variables.set("eos_token", jinja::from_json(nlohmann::json(options.eos_token)));
   if (options.extra.is_object()) {
     for (auto it = options.extra.begin(); it != options.extra.end(); ++it) {
-      variables[it.key()] = nlohmann::ordered_json::parse(it.value().dump());
+      variables.set(it.key(), jinja::from_json(it.value()));
     }
   }
-  return render_variables(variables, options);
+  return render_program(impl_->program, variables, options);
 }
 
 const std::string& ChatTemplate::source() const noexcept {

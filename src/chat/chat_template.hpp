@@ -7,6 +7,7 @@
 // interpreter does not support is an error naming it, never a wrong rendering.
 #pragma once
 
+#include <cstdint>
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -24,6 +25,10 @@ struct RenderOptions {
   nlohmann::json extra = nlohmann::json::object();  ///< other variables (enable_thinking, …)
   /// Local time for the template's strftime_now(); empty means the real local time. Tests pin it.
   std::function<std::tm()> clock;
+  /// Bounds that make hostile templates fail cleanly: the largest output (and any string or
+  /// list the template builds), and a work budget in evaluation steps.
+  size_t max_output_bytes = size_t{16} << 20;
+  uint64_t max_steps = 20'000'000;
 };
 
 class ChatTemplate {
@@ -50,7 +55,7 @@ class ChatTemplate {
   /// Renders with an explicit set of template variables (messages, tools, add_generation_prompt,
   /// bos_token, enable_thinking, …), passed as given. Object keys keep the order of the JSON
   /// text, as Python dicts do — which tojson shows — so prefer this when the input was parsed
-  /// from a file or a request. Only `options.clock` is used from `options`.
+  /// from a file or a request. Only the clock and the limits are used from `options`.
   std::string render_variables(const nlohmann::ordered_json& variables,
                                const RenderOptions& options = {}) const;
 

@@ -75,7 +75,8 @@ Value f_batch(Interpreter& in, const Value& v, Arguments& args) {
   if (!p.get(0) || !is_int(*p.get(0)) || p.get(0)->integer() <= 0) {
     throw Error(ErrorCode::invalid_argument, "batch() needs a positive line count");
   }
-  auto n = static_cast<size_t>(p.get(0)->integer());
+  auto n = static_cast<size_t>(std::min<int64_t>(
+      p.get(0)->integer(), static_cast<int64_t>(in.limits().sizes.max_list_items)));
   std::vector<Value> items = iterate(v);
   in.charge(items.size());
   std::vector<Value> out;
@@ -313,7 +314,7 @@ std::vector<std::string> splitlines(const std::string& s) {
   return lines;
 }
 
-Value f_indent(Interpreter&, const Value& v, Arguments& args) {
+Value f_indent(Interpreter& in, const Value& v, Arguments& args) {
   Params p("indent", args, {"width", "first", "blank"});
   Value width = p.get(0, Value(4));
   bool first = truthy(p.get(1, Value(false)));
@@ -328,6 +329,9 @@ Value f_indent(Interpreter&, const Value& v, Arguments& args) {
   }
   std::string s = soft_str(v) + "\n";
   std::vector<std::string> lines = splitlines(s);
+  if (s.size() + lines.size() * (indention.size() + 1) > in.limits().sizes.max_string_bytes) {
+    throw Error(ErrorCode::invalid_argument, "indent() result exceeds the string size limit");
+  }
   std::string rv;
   if (blank) {
     for (size_t i = 0; i < lines.size(); ++i) {
@@ -620,7 +624,7 @@ Value f_title(Interpreter&, const Value& v, Arguments& args) {
   return Value(std::move(out));
 }
 
-Value f_tojson(Interpreter&, const Value& v, Arguments& args) {
+Value f_tojson(Interpreter& in, const Value& v, Arguments& args) {
   Params p("tojson", args, {"ensure_ascii", "indent", "separators", "sort_keys"});
   JsonStyle style;
   style.ensure_ascii = truthy(p.get(0, Value(false)));
@@ -645,6 +649,7 @@ Value f_tojson(Interpreter&, const Value& v, Arguments& args) {
     style.key_separator = separators.list().items[1].str();
   }
   style.sort_keys = truthy(p.get(3, Value(false)));
+  style.max_bytes = in.limits().sizes.max_string_bytes;
   return Value(to_json(v, style));
 }
 

@@ -183,7 +183,7 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& stmt, Frame& frame) {
   }
   const auto length = static_cast<int64_t>(items.size());
   for (int64_t i = 0; i < length; ++i) {
-    charge(1);
+    charge(8);  // an iteration builds the loop object: count it as the work it is
     const auto index = static_cast<size_t>(i);
     Dict loop;
     loop.set("index", Value(i + 1));

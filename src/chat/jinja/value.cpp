@@ -15,7 +15,29 @@ const Value* Dict::find(std::string_view key) const {
   return it == index_.end() ? nullptr : &items_[it->second].second;
 }
 
+namespace {
+
+// Nesting depth a value adds to its container (namespaces are mutable and never counted: the
+// printing of one guards itself).
+int nested_depth(const Value& v) {
+  if (v.kind() == Kind::list) return v.list().depth;
+  if (v.kind() == Kind::dict) return v.dict().depth();
+  return 0;
+}
+
+void check_depth(int depth) {
+  if (depth > kMaxValueDepth) {
+    throw Error(ErrorCode::invalid_argument,
+                "template value nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
+  }
+}
+
+}  // namespace
+
 void Dict::set(std::string key, Value value) {
+  int depth = nested_depth(value) + 1;
+  check_depth(depth);
+  depth_ = std::max(depth_, depth);
   auto it = index_.find(key);
   if (it != index_.end()) {
     items_[it->second].second = std::move(value);
@@ -43,7 +65,10 @@ Value::Value(std::string s)
 Value Value::list(std::vector<Value> items, bool tuple) {
   Value v;
   v.kind_ = Kind::list;
-  v.list_ = std::make_shared<const List>(List{std::move(items), tuple});
+  int depth = 1;
+  for (const auto& item : items) depth = std::max(depth, nested_depth(item) + 1);
+  check_depth(depth);
+  v.list_ = std::make_shared<const List>(List{std::move(items), tuple, depth});
   return v;
 }
 
@@ -250,7 +275,23 @@ std::string repr_string(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+std::string repr_at(const Value& v, int depth);
+
+}  // namespace
+
 std::string repr(const Value& v) {
+  return repr_at(v, 0);
+}
+
+namespace {
+
+std::string repr_at(const Value& v, int depth) {
+  if (depth > kMaxValueDepth) {
+    throw Error(ErrorCode::invalid_argument,
+                "value nested too deeply to print (a namespace holding itself?)");
+  }
   switch (v.kind()) {
     case Kind::undefined:
       return "Undefined";
@@ -261,7 +302,7 @@ std::string repr(const Value& v) {
       std::string out = l.tuple ? "(" : "[";
       for (size_t i = 0; i < l.items.size(); ++i) {
         if (i) out += ", ";
-        out += repr(l.items[i]);
+        out += repr_at(l.items[i], depth + 1);
       }
       if (l.tuple && l.items.size() == 1) out += ",";
       return out + (l.tuple ? ")" : "]");
@@ -272,7 +313,7 @@ std::string repr(const Value& v) {
       for (const auto& [key, value] : v.dict().items()) {
         if (!first) out += ", ";
         first = false;
-        out += repr_string(key) + ": " + repr(value);
+        out += repr_string(key) + ": " + repr_at(value, depth + 1);
       }
       return out + "}";
     }
@@ -282,7 +323,7 @@ std::string repr(const Value& v) {
       for (const auto& [key, value] : v.namespace_attributes().items()) {
         if (!first) out += ", ";
         first = false;
-        out += repr_string(key) + ": " + repr(value);
+        out += repr_string(key) + ": " + repr_at(value, depth + 1);
       }
       return out + "}>";
     }
@@ -290,6 +331,8 @@ std::string repr(const Value& v) {
       return to_str(v);
   }
 }
+
+}  // namespace
 
 std::string to_str(const Value& v) {
   switch (v.kind()) {
@@ -364,6 +407,9 @@ void json_string(std::string& out, const std::string& s, bool ensure_ascii) {
 
 void json_value(std::string& out, const Value& v, const JsonStyle& style, int depth) {
   if (depth > 512) throw Error(ErrorCode::invalid_argument, "tojson: value nested too deeply");
+  if (out.size() > style.max_bytes) {
+    throw Error(ErrorCode::invalid_argument, "tojson output exceeds the size limit");
+  }
   auto newline = [&](int level) {
     if (!style.pretty) return;
     out += '\n';

@@ -29,7 +29,12 @@ struct Arguments {
 struct List {
   std::vector<Value> items;
   bool tuple = false;  ///< only changes repr(): (a, b) instead of [a, b]
+  int depth = 1;       ///< nesting of lists/dicts inside, bounded (see kMaxValueDepth)
 };
+
+/// Deepest nesting of lists and dicts a value may have: recursive operations on values
+/// (printing, comparing, destroying) stay within the stack.
+constexpr int kMaxValueDepth = 256;
 
 /// A str-keyed dict that keeps insertion order, like a Python dict built from JSON.
 class Dict {
@@ -39,8 +44,10 @@ class Dict {
   void set(std::string key, Value value);
   const std::vector<std::pair<std::string, Value>>& items() const noexcept { return items_; }
   size_t size() const noexcept { return items_.size(); }
+  int depth() const noexcept { return depth_; }
 
  private:
+  int depth_ = 1;
   std::vector<std::pair<std::string, Value>> items_;
   std::unordered_map<std::string, size_t> index_;
 };
@@ -125,6 +132,7 @@ struct JsonStyle {
   std::string item_separator = ", ";
   std::string key_separator = ": ";
   bool sort_keys = false;
+  size_t max_bytes = size_t{16} << 20;  ///< larger output is an error
 };
 /// json.dumps(v); throws Error(invalid_argument) for values JSON cannot hold.
 std::string to_json(const Value& v, const JsonStyle& style);
