@@ -1,0 +1,40 @@
+// The native backend: our own CPU engine for GGUF files and Safetensors directories. Always
+// available. Registered by being linked in (this is an OBJECT library).
+#include <string>
+
+#include "backends/native/native_model.hpp"
+#include "engine/engine.hpp"
+#include "inference/backend.hpp"
+#include "inference/error.hpp"
+
+namespace inference::native {
+namespace {
+
+class NativeBackend final : public Backend {
+ public:
+  std::string name() const override { return "native"; }
+  bool available() const override { return true; }
+  std::unique_ptr<TextModel> load_model(const std::filesystem::path& path,
+                                        const LoadConfig& config) override {
+    if (config.parallel_slots < 1)
+      throw Error(ErrorCode::invalid_argument,
+                  "parallel_slots must be >= 1, got " + std::to_string(config.parallel_slots));
+    if (config.context_length < 0)
+      throw Error(ErrorCode::invalid_argument,
+                  "context_length must be >= 0, got " + std::to_string(config.context_length));
+    if (!config.adapter_path.empty())
+      throw Error(ErrorCode::unsupported, "the native backend does not load LoRA adapters yet (" +
+                                              config.adapter_path + ")");
+    engine::ModelLoadOptions options;
+    options.context_length = config.context_length;
+    options.n_sequences = config.parallel_slots;
+    options.threads = config.threads;
+    options.kv_cache_type = config.kv_cache_type;
+    return std::make_unique<NativeModel>(engine::Engine::load(path, options));
+  }
+};
+
+const BackendRegistration kRegister{std::make_shared<NativeBackend>()};
+
+}  // namespace
+}  // namespace inference::native

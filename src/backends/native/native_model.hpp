@@ -1,0 +1,82 @@
+// backends/native/native_model.hpp — the native engine behind the TextModel contract.
+//
+// Concurrency: LoadConfig::parallel_slots KV-cache sequences form a slot pool; each stream
+// holds one slot until it is destroyed. Every engine call is serialised by the shared engine's
+// mutex, token by token, so streams on different slots interleave but never run in the same
+// forward pass (continuous batching is future work). classify() is the exception: its prompts
+// share decode batches across the free slots.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backends/native/chat_prompt.hpp"
+#include "backends/native/token_prompt_model.hpp"
+#include "engine/generation/shared_engine.hpp"
+#include "inference/capabilities.hpp"
+#include "inference/text_model.hpp"
+
+namespace inference::native {
+
+class NativeModel final : public TextModel,
+                          public TokenizerModel,
+                          public AttentionInspector,
+                          public TokenPromptModel {
+ public:
+  explicit NativeModel(std::unique_ptr<engine::Engine> engine);
+  ~NativeModel() override;
+
+  // TextModel
+  TokenStream generate(const Context& ctx, std::string_view prompt,
+                       const GenerateConfig& config = {}) override;
+  TokenStream chat(const Context& ctx, std::span<const Message> messages,
+                   const GenerateConfig& config = {}) override;
+  std::vector<ClassifyResult> classify(const Context& ctx, std::span<const std::string> prompts,
+                                       const GenerateConfig& config = {}) override;
+  std::vector<BatchResult> batch_generate(const Context& ctx, std::span<const std::string> prompts,
+                                          const GenerateConfig& config = {}) override;
+  std::string model_type() const override { return info_.architecture; }
+  ModelInfo info() const override { return info_; }
+  GenerateMetrics metrics() const override;
+  Status err() const override;
+  void close() override;
+
+  // TokenPromptModel
+  TokenStream generate_tokens(const Context& ctx, std::span<const int32_t> prompt,
+                              const GenerateConfig& config = {}) override;
+
+  // TokenizerModel
+  std::vector<int32_t> encode(std::string_view text, bool add_special = true,
+                              bool parse_special = false) const override;
+  std::string decode(std::span<const int32_t> ids) const override;
+  std::string token_text(int32_t id) const override;
+  int64_t vocab_size() const override { return info_.vocab_size; }
+  std::string apply_chat_template(std::span<const Message> messages,
+                                  bool add_generation_prompt = true) const override;
+
+  // AttentionInspector
+  AttentionSnapshot inspect_attention(const Context& ctx, std::string_view prompt) override;
+
+ private:
+  // Starts a stream on the best free slot; call with the mutex held. Throws Error.
+  TokenStream start_locked(const Context& ctx, std::vector<int32_t> prompt,
+                           const GenerateConfig& config);
+  const tokenizer::Tokenizer& open_tokenizer() const;
+
+  std::shared_ptr<generation::SharedEngine> shared_;
+  ModelInfo info_;
+  const tokenizer::Tokenizer* tokenizer_ = nullptr;  // owned by the engine; null once closed
+  std::optional<ChatPrompt> chat_prompt_;
+};
+
+/// classify() for one locked engine: prompts in prompt order, batched over `seqs`.
+std::vector<ClassifyResult> classify_batched(engine::Engine& engine, const Context& ctx,
+                                             std::span<const std::vector<int32_t>> prompts,
+                                             std::span<const int32_t> seqs,
+                                             const GenerateConfig& config);
+
+}  // namespace inference::native
