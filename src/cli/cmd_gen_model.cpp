@@ -138,7 +138,7 @@ void run_gen_model(const GenModelOptions& o) {
   if (!o.vocab_from.empty()) {
     copy_vocab(writer, formats::GgufFile::open(o.vocab_from), shape->n_vocab);
   } else {
-    write_synthetic_vocab(writer, shape->n_vocab);
+    write_synthetic_vocab(writer, shape->n_vocab, pre_tokenizer_for(shape->architecture));
   }
 
   const int threads = o.threads > 0

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "formats/gguf.hpp"
@@ -40,8 +41,17 @@ inline std::string gpt2_byte_text(int b) {
 inline constexpr int64_t kSyntheticSpecialTokens = 2;  // BOS, EOS
 inline constexpr int64_t kSyntheticMinVocab = 256 + kSyntheticSpecialTokens + 1;
 
-/// Writes tokenizer.ggml.* for a synthetic gpt2-style BPE vocabulary of exactly n_vocab tokens.
-inline void write_synthetic_vocab(formats::GgufWriter& writer, int64_t n_vocab) {
+/// The llama.cpp pre-tokenizer name (tokenizer.ggml.pre) of the real model of an architecture.
+inline std::string pre_tokenizer_for(std::string_view architecture) {
+  if (architecture == "llama") return "llama-bpe";
+  if (architecture == "qwen2") return "qwen2";
+  return "gpt-2";
+}
+
+/// Writes tokenizer.ggml.* for a synthetic gpt2-style BPE vocabulary of exactly n_vocab tokens,
+/// pre-tokenized as `pre` (a llama.cpp tokenizer.ggml.pre name).
+inline void write_synthetic_vocab(formats::GgufWriter& writer, int64_t n_vocab,
+                                  const std::string& pre) {
   if (n_vocab < kSyntheticMinVocab || n_vocab > (int64_t{1} << 24)) {
     throw Error(ErrorCode::invalid_argument,
                 "synthetic vocabulary size " + std::to_string(n_vocab) + " is outside [" +
@@ -82,7 +92,7 @@ inline void write_synthetic_vocab(formats::GgufWriter& writer, int64_t n_vocab) 
   types.push_back(3);
 
   writer.set_string("tokenizer.ggml.model", "gpt2");
-  writer.set_string("tokenizer.ggml.pre", "gpt2");
+  writer.set_string("tokenizer.ggml.pre", pre);
   writer.set_string_array("tokenizer.ggml.tokens", tokens);
   writer.set_i32_array("tokenizer.ggml.token_type", types);
   writer.set_string_array("tokenizer.ggml.merges", merges);
