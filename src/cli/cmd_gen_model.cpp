@@ -125,11 +125,10 @@ void run_gen_model(const GenModelOptions& o) {
     types.push_back(tensor_type_for(*request, spec, shape->n_layer, shape->tied));
     if (!row_encoder_supports(types.back())) {
       auto info = formats::ggml_type_info(types.back());
-      throw Error(ErrorCode::unsupported,
-                  "gen-model: --type " + request->name + " needs " +
-                      std::string(info ? info->name : "?") + " tensors (" + spec.name +
-                      "), which this build cannot write yet; write F32/F16 and run "
-                      "'infer quantize'");
+      throw Error(ErrorCode::unsupported, "gen-model: --type " + request->name + " needs " +
+                                              std::string(info ? info->name : "?") + " tensors (" +
+                                              spec.name +
+                                              "), which this build's quantiser cannot write");
     }
   }
 
