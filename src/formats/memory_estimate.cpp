@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "inference/error.hpp"
 
@@ -52,6 +53,9 @@ MemoryEstimate estimate_memory(const ModelSummary& m, const FitOptions& options)
   if (e.context <= 0) bad(m.path.string() + ": no context length known; pass --ctx");
   if (options.slots <= 0) bad("slots must be positive");
   if (options.batch <= 0) bad("batch must be positive");
+  if (options.threads < 0) bad("threads must be positive");
+  e.threads = options.threads > 0 ? options.threads
+                                  : std::max<int64_t>(1, std::thread::hardware_concurrency());
   if (m.n_layers <= 0 || m.n_kv_heads <= 0 || m.head_dim_k <= 0 || m.head_dim_v <= 0) {
     bad(m.path.string() + ": the model's layer count, KV heads and head size are unknown");
   }
@@ -71,19 +75,21 @@ MemoryEstimate estimate_memory(const ModelSummary& m, const FitOptions& options)
       per_token_x32 *= 34;
       break;
   }
+  const int64_t batch = std::min(e.context, options.batch);
   U128 cells = 0;
   for (int64_t layer = 0; layer < m.n_layers; ++layer) {
     bool sliding = static_cast<size_t>(layer) < m.sliding_layers.size() &&
                    m.sliding_layers[static_cast<size_t>(layer)] && m.sliding_window > 0;
     if (sliding) ++e.sliding_layers;
-    cells += u(sliding ? std::min(e.context, m.sliding_window) : e.context);
+    cells += sliding ? std::min(u(e.context), u(m.sliding_window) + u(batch)) : u(e.context);
   }
   e.kv_cache_bytes = to_u64(u(options.slots) * cells * per_token_x32 / 32);
 
-  U128 batch = u(std::min(e.context, options.batch));
-  U128 widths = 3 * u(m.n_embd) + u(m.n_heads) * u(m.head_dim_k) +
-                2 * u(m.n_kv_heads) * u(m.head_dim_k) + 2 * u(m.n_ff);
-  U128 scratch = 4 * batch * widths + 4 * u(m.n_heads) * batch * u(e.context) +
+  U128 q_dim = u(m.n_heads) * u(m.head_dim_k);
+  U128 kv_dim = u(m.n_kv_heads) * u(m.head_dim_k);
+  U128 widths = 3 * u(m.n_embd) + 2 * q_dim + 2 * kv_dim + 2 * u(m.n_ff) + 2 * u(m.head_dim_k);
+  U128 scratch = 4 * u(batch) * widths + 4 * u(batch) * u(std::max(m.n_embd, m.n_ff)) +
+                 4 * u(e.threads) * (u(e.context) + u(m.head_dim_k)) +
                  4 * u(m.vocab_size) * u(options.slots);
   e.scratch_bytes = to_u64(scratch);
   e.total_bytes = to_u64(static_cast<U128>(e.weights_bytes) + e.kv_cache_bytes + e.scratch_bytes);

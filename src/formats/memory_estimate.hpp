@@ -1,16 +1,18 @@
 // formats/memory_estimate.hpp — how much memory loading a model would take (`infer fit`).
 //
-// memory = weights + KV cache + compute scratch, where (all in bytes)
+// memory = weights + KV cache + compute scratch, where (all in bytes; B = min(ctx, batch)
+// tokens per forward pass, T = threads; the terms follow the native engine's buffers)
 //   weights  = sum of tensor data bytes (mapped from the file, resident once touched)
 //   KV cache = slots × Σ_layers cells(layer) × n_kv_heads × (head_dim_k + head_dim_v) × kv_bytes
-//              cells(layer) = min(ctx, sliding_window) for sliding-window layers, else ctx
+//              cells(layer) = min(ctx, sliding_window + B) for sliding-window layers (the engine
+//              keeps the window plus one batch), else ctx
 //              kv_bytes = 4 (f32), 2 (f16), 34/32 (q8_0: 32 values in 34 bytes)
-//   scratch  = 4 × B × (3·n_embd + n_heads·head_dim_k + 2·n_kv_heads·head_dim_k + 2·n_ff)
-//              + 4 × n_heads × B × ctx      (attention scores of one micro-batch)
-//              + 4 × vocab × slots          (one logits row per sequence)
-//              B = min(ctx, batch) tokens per forward pass (default batch 512)
-// The scratch term is an upper bound for an unfused implementation; it will be checked against
-// measured memory once the engine runs.
+//   scratch  = 4 × B × (3·n_embd + 2·q_dim + 2·kv_dim + 2·n_ff + 2·head_dim_k)   activations
+//              + 4 × B × max(n_embd, n_ff)        quantised activations (upper bound)
+//              + 4 × T × (ctx + head_dim_k)       attention scores, one row per thread
+//              + 4 × vocab × slots                one logits row per sequence
+//              q_dim = n_heads × head_dim_k, kv_dim = n_kv_heads × head_dim_k
+// It will be checked against measured memory once the engine runs (docs/formats.md).
 #pragma once
 
 #include <cstdint>
@@ -32,11 +34,13 @@ struct FitOptions {
   int64_t slots = 1;    ///< concurrent sequences
   KvCacheType kv_type = KvCacheType::f16;
   int64_t batch = 512;  ///< tokens per forward pass during prompt processing
+  int64_t threads = 0;  ///< 0 = std::thread::hardware_concurrency()
 };
 
 struct MemoryEstimate {
   int64_t context = 0;  ///< the context used (after defaulting)
   int64_t slots = 1;
+  int64_t threads = 1;  ///< the thread count used (after defaulting)
   uint64_t weights_bytes = 0;
   uint64_t kv_cache_bytes = 0;
   uint64_t scratch_bytes = 0;

@@ -39,18 +39,22 @@ TEST(MemoryEstimate, SlidingLayersKeepOnlyTheirWindow) {
   ModelSummary m = micro(6, 1, 64);
   m.sliding_window = 8;
   m.sliding_layers = {true, true, true, true, true, false};
-  MemoryEstimate e = estimate_memory(m, {.slots = 3});
+  // Sliding layers keep the window plus one batch (16 tokens here).
+  MemoryEstimate e = estimate_memory(m, {.slots = 3, .batch = 16});
   EXPECT_EQ(e.sliding_layers, 5);
-  EXPECT_EQ(e.kv_cache_bytes, 3u * (5 * 8 + 256) * 256);
+  EXPECT_EQ(e.kv_cache_bytes, 3u * (5 * (8 + 16) + 256) * 256);
+  // With the default batch the window + batch exceeds the context: no saving.
+  EXPECT_EQ(estimate_memory(m, {}).kv_cache_bytes, 6u * 256 * 256);
   // A context shorter than the window caps the sliding layers too.
   EXPECT_EQ(estimate_memory(m, {.context = 4}).kv_cache_bytes, 6u * 4 * 256);
 }
 
 TEST(MemoryEstimate, ScratchAndTotal) {
   ModelSummary m = micro(2, 2, 64);
-  MemoryEstimate e = estimate_memory(m, {.context = 1024, .batch = 512});
-  uint64_t widths = 3 * 256 + 4 * 64 + 2 * 2 * 64 + 2 * 512;
-  uint64_t scratch = 4 * 512 * widths + 4 * 4 * 512 * 1024 + 4 * 512;
+  MemoryEstimate e = estimate_memory(m, {.context = 1024, .batch = 512, .threads = 2});
+  EXPECT_EQ(e.threads, 2);
+  uint64_t widths = 3 * 256 + 2 * 4 * 64 + 2 * 2 * 64 + 2 * 512 + 2 * 64;
+  uint64_t scratch = 4 * 512 * widths + 4 * 512 * 512 + 4 * 2 * (1024 + 64) + 4 * 512;
   EXPECT_EQ(e.scratch_bytes, scratch);
   EXPECT_EQ(e.weights_bytes, 1000u);
   EXPECT_EQ(e.total_bytes, 1000u + e.kv_cache_bytes + scratch);
@@ -59,8 +63,8 @@ TEST(MemoryEstimate, ScratchAndTotal) {
 TEST(MemoryEstimate, RealGemma3File) {
   INFERENCE_REQUIRE_TESTDATA();
   ModelSummary m = summarize_model(test::testdata_dir() / "models/gemma3/gemma3-Q4_K_M.gguf");
-  MemoryEstimate e = estimate_memory(m, {.slots = 2});
-  EXPECT_EQ(e.kv_cache_bytes, 2u * (5 * 8 + 256) * 1 * 128 * 2);
+  MemoryEstimate e = estimate_memory(m, {.slots = 2, .batch = 8});
+  EXPECT_EQ(e.kv_cache_bytes, 2u * (5 * (8 + 8) + 256) * 1 * 128 * 2);
   EXPECT_EQ(e.weights_bytes, m.weight_bytes);
 }
 
@@ -68,6 +72,8 @@ TEST(MemoryEstimate, RejectsBadOptionsAndOverflow) {
   ModelSummary m = micro(2, 2, 64);
   EXPECT_THROW(estimate_memory(m, {.slots = 0}), Error);
   EXPECT_THROW(estimate_memory(m, {.context = -5}), Error);
+  EXPECT_THROW(estimate_memory(m, {.batch = 0}), Error);
+  EXPECT_THROW(estimate_memory(m, {.threads = -1}), Error);
   ModelSummary unknown = m;
   unknown.n_layers = 0;
   EXPECT_THROW(estimate_memory(unknown, {}), Error);
