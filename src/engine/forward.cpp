@@ -114,7 +114,7 @@ void Decoder::attention_block(int32_t il, std::span<const BatchEntry> chunk,
   matmul(l.wv, h_.data(), n, v_.data());
 
   const bool local = hp_.is_local_layer(il);
-  const float query_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float query_scale = hp_.kq_scale();
   for (int32_t t = 0; t < n; ++t) {
     float* q = q_.data() + sz(static_cast<int64_t>(t) * qd);
     float* k = k_.data() + sz(static_cast<int64_t>(t) * kvd);
@@ -177,7 +177,7 @@ void Decoder::attend_all(int32_t il, std::span<const BatchEntry> chunk) {
     float* q_rounded = scores + d.cache_.n_ctx();
     const bool local = hp.is_local_layer(j->il);
     const kernels::AttentionMask base{0, local ? hp.sliding_window : 0};
-    const float scale = hp.arch->scale_query ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hd));
+    const float scale = hp.arch->scale_query ? 1.0f : hp.kq_scale();
     const int32_t group = hp.n_head / hp.n_head_kv;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t t = i / hp.n_head;

@@ -45,10 +45,7 @@ std::unique_ptr<ModelFiles> open_model_files(const std::filesystem::path& path) 
   if (!std::filesystem::exists(path, ec)) {
     throw Error(ErrorCode::not_found, path.string() + ": no such file or directory");
   }
-  if (std::filesystem::is_directory(path, ec)) {
-    throw Error(ErrorCode::unsupported,
-                path.string() + ": Safetensors model directories are not supported yet");
-  }
+  if (std::filesystem::is_directory(path, ec)) return open_safetensors_model(path);
   return open_gguf_model(path);
 }
 

@@ -63,6 +63,9 @@ void HParams::validate(const std::string& source) const {
   check(rope_base > 0 && rope_base_swa > 0 && rope_freq_scale > 0, "rope parameters not positive");
   check(rms_eps > 0 && rms_eps < 1, "rms epsilon out of range");
   check(sliding_window >= 0 && swa_pattern >= 0, "sliding window out of range");
+  check(local_layers.empty() || local_layers.size() == static_cast<size_t>(n_layer),
+        "per-layer sliding-window list does not match the layer count");
+  check(attention_scale >= 0 && std::isfinite(attention_scale), "attention scale out of range");
 }
 
 HParams hparams_from_gguf(const formats::GgufFile& file) {
@@ -106,6 +109,11 @@ HParams hparams_from_gguf(const formats::GgufFile& file) {
     hp.swa_pattern =
         optional_int(file, p + "attention.sliding_window_pattern", hp.arch->swa_pattern, 4096);
     hp.rope_base_swa = optional_float(file, p + "rope.freq_base_swa", 10000.0f);
+    // Gemma 3 27B scales queries by 1/sqrt(n_embd / n_head) rather than 1/sqrt(head_dim);
+    // GGUF has no key for it, so the reference recognises the model by its 62 layers.
+    if (hp.arch_name == "gemma3" && hp.n_layer == 62) {
+      hp.attention_scale = 1.0f / std::sqrt(static_cast<float>(hp.n_embd / hp.n_head));
+    }
   } else {
     // Architectures without local layers ignore a stray sliding_window key (Mistral v0.1
     // GGUFs carry one the reference also ignores for llama).

@@ -2,8 +2,10 @@
 // Hugging Face config.json, validated so that every later size computation is overflow-free.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/arch/arch.hpp"
 
@@ -34,10 +36,20 @@ struct HParams {
 
   int32_t sliding_window = 0;  ///< 0 = none
   int32_t swa_pattern = 0;     ///< every swa_pattern-th layer is global; 0 = all global
+  /// Explicit per-layer choice (HF layer_types); overrides swa_pattern when not empty.
+  std::vector<bool> local_layers;
+
+  /// Attention scale; 0 = 1/sqrt(head_dim).
+  float attention_scale = 0.0f;
 
   /// Whether layer `il` is a local (sliding-window) layer.
   bool is_local_layer(int32_t il) const noexcept {
-    return sliding_window > 0 && swa_pattern > 0 && (il + 1) % swa_pattern != 0;
+    if (sliding_window <= 0) return false;
+    if (!local_layers.empty()) return local_layers[static_cast<size_t>(il)];
+    return swa_pattern > 0 && (il + 1) % swa_pattern != 0;
+  }
+  float kq_scale() const noexcept {
+    return attention_scale > 0 ? attention_scale : 1.0f / std::sqrt(static_cast<float>(head_dim));
   }
   int32_t q_dim() const noexcept { return n_head * head_dim; }
   int32_t kv_dim() const noexcept { return n_head_kv * head_dim; }

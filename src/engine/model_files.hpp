@@ -37,5 +37,7 @@ std::unique_ptr<ModelFiles> open_model_files(const std::filesystem::path& path);
 
 /// The GGUF implementation.
 std::unique_ptr<ModelFiles> open_gguf_model(const std::filesystem::path& path);
+/// The Hugging Face directory implementation (config.json + *.safetensors + tokenizer.json).
+std::unique_ptr<ModelFiles> open_safetensors_model(const std::filesystem::path& dir);
 
 }  // namespace inference::engine

@@ -1,0 +1,292 @@
+// engine/safetensors_model_files.cpp — ModelFiles over a Hugging Face directory: config.json,
+// *.safetensors (F32/F16/BF16, used in place), tokenizer.json and the chat template.
+//
+// Tensors are offered under their GGUF names, translated from the HF names. Two conventions
+// differ from GGUF files and are handled here rather than in the decoder:
+// - Llama q/k rows are NOT permuted in HF checkpoints (GGUF converters permute them so that
+//   RoPE can rotate adjacent pairs); un-permuted rows are exactly the NeoX pairing, so HF
+//   llama-family models run with NeoX RoPE. q.k products are unchanged by the permutation.
+// - Gemma norm weights are stored as w and applied as 1 + w (GGUF stores 1 + w).
+// Llama 3 rope scaling is given as config numbers; the per-frequency factors that GGUF files
+// carry as the rope_freqs tensor are computed from them with the converter's formula.
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+
+#include "engine/model_files.hpp"
+#include "engine/rope_scaling.hpp"
+#include "formats/hf_config.hpp"
+#include "formats/safetensors.hpp"
+#include "inference/error.hpp"
+
+namespace inference::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using formats::GgmlType;
+
+// GGUF per-layer tensor suffix -> HF per-layer name. Gemma 3 names its FFN norm differently.
+std::string hf_layer_name(std::string_view suffix, bool gemma) {
+  static const std::pair<std::string_view, std::string_view> kCommon[] = {
+      {"attn_norm.weight", "input_layernorm.weight"},
+      {"attn_q.weight", "self_attn.q_proj.weight"},
+      {"attn_k.weight", "self_attn.k_proj.weight"},
+      {"attn_v.weight", "self_attn.v_proj.weight"},
+      {"attn_q.bias", "self_attn.q_proj.bias"},
+      {"attn_k.bias", "self_attn.k_proj.bias"},
+      {"attn_v.bias", "self_attn.v_proj.bias"},
+      {"attn_output.weight", "self_attn.o_proj.weight"},
+      {"attn_q_norm.weight", "self_attn.q_norm.weight"},
+      {"attn_k_norm.weight", "self_attn.k_norm.weight"},
+      {"ffn_gate.weight", "mlp.gate_proj.weight"},
+      {"ffn_up.weight", "mlp.up_proj.weight"},
+      {"ffn_down.weight", "mlp.down_proj.weight"},
+  };
+  for (const auto& [g, h] : kCommon) {
+    if (suffix == g) return std::string(h);
+  }
+  if (gemma) {
+    if (suffix == "post_attention_norm.weight") return "post_attention_layernorm.weight";
+    if (suffix == "ffn_norm.weight") return "pre_feedforward_layernorm.weight";
+    if (suffix == "post_ffw_norm.weight") return "post_feedforward_layernorm.weight";
+  } else if (suffix == "ffn_norm.weight") {
+    return "post_attention_layernorm.weight";
+  }
+  return "";
+}
+
+class SafetensorsTensorSource final : public TensorSource {
+ public:
+  SafetensorsTensorSource(const formats::SafetensorsModel& model, std::string describe, bool gemma)
+      : model_(model), describe_(std::move(describe)), gemma_(gemma) {}
+
+  std::optional<TensorRef> find(std::string_view gguf_name) const override {
+    if (gguf_name == "rope_freqs.weight") {
+      if (rope_freqs_.empty()) return std::nullopt;
+      return TensorRef{GgmlType::F32,
+                       {static_cast<int64_t>(rope_freqs_.size())},
+                       reinterpret_cast<const std::byte*>(rope_freqs_.data()),
+                       rope_freqs_.size() * sizeof(float)};
+    }
+    const formats::SafetensorsTensor* t = lookup(hf_name(gguf_name));
+    if (t == nullptr) return std::nullopt;
+    return to_ref(*t);
+  }
+  std::string describe() const override { return describe_; }
+  bool norms_stored_minus_one() const override { return gemma_; }
+
+  void set_rope_freqs(std::vector<float> f) { rope_freqs_ = std::move(f); }
+
+ private:
+  std::string hf_name(std::string_view gguf) const {
+    if (gguf == "token_embd.weight") return "embed_tokens.weight";
+    if (gguf == "output_norm.weight") return "norm.weight";
+    if (gguf == "output.weight") return "lm_head.weight";
+    if (gguf.starts_with("blk.")) {
+      const size_t dot = gguf.find('.', 4);
+      if (dot == std::string_view::npos) return "";
+      const std::string layer(gguf.substr(4, dot - 4));
+      const std::string rest = hf_layer_name(gguf.substr(dot + 1), gemma_);
+      return rest.empty() ? "" : "layers." + layer + "." + rest;
+    }
+    return "";
+  }
+
+  // HF prefixes: "model." for text models, "language_model.model." / "model.language_model."
+  // for multimodal Gemma 3 checkpoints; lm_head sits beside "model.".
+  const formats::SafetensorsTensor* lookup(const std::string& name) const {
+    if (name.empty()) return nullptr;
+    static constexpr std::array<const char*, 2> kHeadPrefixes{"", "language_model."};
+    static constexpr std::array<const char*, 3> kModelPrefixes{"model.", "language_model.model.",
+                                                               "model.language_model."};
+    const bool head = name == "lm_head.weight";
+    for (const char* prefix : head ? std::span<const char* const>(kHeadPrefixes)
+                                   : std::span<const char* const>(kModelPrefixes)) {
+      if (const auto* t = model_.find(std::string(prefix) + name)) return t;
+    }
+    return nullptr;
+  }
+
+  TensorRef to_ref(const formats::SafetensorsTensor& t) const {
+    using formats::SafetensorsDtype;
+    GgmlType type;
+    size_t elem;
+    switch (t.dtype) {
+      case SafetensorsDtype::F32:
+        type = GgmlType::F32, elem = 4;
+        break;
+      case SafetensorsDtype::F16:
+        type = GgmlType::F16, elem = 2;
+        break;
+      case SafetensorsDtype::BF16:
+        type = GgmlType::BF16, elem = 2;
+        break;
+      default:
+        throw Error(ErrorCode::unsupported, describe_ + ": tensor " + t.name + " has dtype " +
+                                                std::string(formats::to_string(t.dtype)) +
+                                                " (F32, F16, BF16 supported)");
+    }
+    TensorRef ref;
+    ref.type = type;
+    ref.ne.assign(t.shape.rbegin(), t.shape.rend());
+    ref.data = t.data.data();
+    ref.n_bytes = t.data.size();
+    // Safetensors does not align tensors: copy a misaligned one once so kernels can load
+    // elements directly.
+    if (reinterpret_cast<uintptr_t>(ref.data) % elem != 0) {
+      auto& copy =
+          copies_.emplace_back(std::make_unique<std::vector<float>>((ref.n_bytes + 3) / 4));
+      std::memcpy(copy->data(), ref.data, ref.n_bytes);
+      ref.data = reinterpret_cast<const std::byte*>(copy->data());
+    }
+    return ref;
+  }
+
+  const formats::SafetensorsModel& model_;
+  std::string describe_;
+  bool gemma_;
+  std::vector<float> rope_freqs_;
+  mutable std::vector<std::unique_ptr<std::vector<float>>> copies_;
+};
+
+std::string read_chat_template(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir / "chat_template.jinja", ec)) {
+    std::ifstream in(dir / "chat_template.jinja", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  std::ifstream in(dir / "tokenizer_config.json", std::ios::binary);
+  if (!in) return "";
+  auto cfg = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!cfg.is_object() || !cfg.contains("chat_template")) return "";
+  const auto& t = cfg["chat_template"];
+  if (t.is_string()) return t.get<std::string>();
+  if (t.is_array()) {  // [{name, template}, …]: the "default" one, else the first
+    for (const auto& item : t) {
+      if (item.is_object() && item.value("name", "") == "default" && item["template"].is_string()) {
+        return item["template"].get<std::string>();
+      }
+    }
+    if (!t.empty() && t[0].is_object() && t[0]["template"].is_string()) {
+      return t[0]["template"].get<std::string>();
+    }
+  }
+  return "";
+}
+
+class SafetensorsModelFiles final : public ModelFiles {
+ public:
+  explicit SafetensorsModelFiles(const fs::path& dir)
+      : dir_(dir),
+        config_(formats::load_hf_config(dir)),
+        hp_(make_hparams()),  // before the weights: an unsupported model fails fast
+        model_(formats::SafetensorsModel::open(dir)),
+        source_(model_, dir.string(), hp_.arch_name == "gemma3") {
+    if (config_.rope_scaling && config_.rope_scaling->type == "llama3") {
+      const formats::HfRopeScaling& r = *config_.rope_scaling;
+      const Llama3RopeScaling scaling{r.factor, r.low_freq_factor, r.high_freq_factor,
+                                      r.original_max_position_embeddings > 0
+                                          ? static_cast<double>(r.original_max_position_embeddings)
+                                          : 8192.0};
+      source_.set_rope_freqs(llama3_rope_factors(scaling, config_.rope_theta, hp_.rope_dims));
+    }
+    chat_template_ = read_chat_template(dir);
+  }
+
+  HParams hparams() const override { return hp_; }
+  const TensorSource& tensors() const override { return source_; }
+  std::unique_ptr<tokenizer::Tokenizer> load_tokenizer() const override {
+    return tokenizer::Tokenizer::from_hf(dir_);
+  }
+  const std::string& chat_template() const override { return chat_template_; }
+  std::string name() const override { return dir_.filename().string(); }
+  std::string quantization() const override {
+    auto t = source_.find("token_embd.weight");
+    if (!t) return "";
+    return std::string(formats::ggml_type_info(t->type)->name);
+  }
+  uint64_t file_size() const override { return model_.size_bytes(); }
+
+ private:
+  [[noreturn]] void unsupported(const std::string& what) const {
+    throw Error(ErrorCode::unsupported, dir_.string() + ": " + what);
+  }
+
+  static int32_t narrow(int64_t v) {
+    return v > 0 && v < (int64_t{1} << 30) ? static_cast<int32_t>(v) : 0;  // 0 fails validation
+  }
+
+  HParams make_hparams() const {
+    const formats::HfConfig& c = config_;
+    HParams hp;
+    const std::string& type = c.model_type;
+    if (type == "llama" || type == "mistral") {
+      hp.arch_name = "llama";
+    } else if (type == "qwen2" || type == "qwen3") {
+      hp.arch_name = type;
+    } else if (type == "gemma3_text" || type == "gemma3") {
+      hp.arch_name = "gemma3";
+    } else {
+      unsupported("model_type '" + type + "' is not supported by the native engine (llama, " +
+                  "mistral, qwen2, qwen3, gemma3)");
+    }
+    hp.arch = find_arch(hp.arch_name);
+    if (c.quantization && c.quantization->is_mlx_affine()) {
+      unsupported("MLX quantised Safetensors are not supported yet");
+    }
+    if (c.quantization) unsupported("quantised Safetensors ('" + c.quantization->method + "')");
+    if (c.attention_bias && !hp.arch->qkv_bias) unsupported("attention_bias is not supported");
+    if (c.final_logit_softcapping > 0 || c.attn_logit_softcapping > 0) {
+      unsupported("logit soft-capping is not supported");
+    }
+    hp.n_embd = narrow(c.hidden_size);
+    hp.n_layer = narrow(c.num_hidden_layers);
+    hp.n_head = narrow(c.num_attention_heads);
+    hp.n_head_kv = narrow(c.num_key_value_heads);
+    hp.head_dim = narrow(c.head_dim);
+    hp.n_ff = narrow(c.intermediate_size);
+    hp.n_ctx_train = c.max_position_embeddings > 0 ? narrow(c.max_position_embeddings) : 4096;
+    hp.rms_eps = static_cast<float>(c.rms_norm_eps);
+    hp.rope_base = static_cast<float>(c.rope_theta);
+    hp.rope_dims = hp.head_dim;
+    hp.rope_neox = true;  // see the file comment: un-permuted llama rows pair like NeoX
+    if (c.rope_scaling) {
+      const auto& s = *c.rope_scaling;
+      if (s.type == "linear") {
+        hp.rope_freq_scale = static_cast<float>(1.0 / s.factor);
+      } else if (s.type != "llama3" && s.type != "default") {
+        unsupported("rope_scaling type '" + s.type + "' is not supported");
+      }
+    }
+    if (hp.arch->swa_pattern > 0 && c.sliding_window > 0) {
+      hp.sliding_window = narrow(c.sliding_window);
+      hp.swa_pattern = hp.arch->swa_pattern;
+      for (int32_t il = 0; il < hp.n_layer; ++il) hp.local_layers.push_back(c.is_sliding_layer(il));
+      hp.rope_base_swa =
+          c.rope_local_base_freq > 0 ? static_cast<float>(c.rope_local_base_freq) : 10000.0f;
+    }
+    if (hp.arch_name == "gemma3" && c.query_pre_attn_scalar > 0) {
+      hp.attention_scale = static_cast<float>(1.0 / std::sqrt(c.query_pre_attn_scalar));
+    }
+    return hp;
+  }
+
+  fs::path dir_;
+  formats::HfConfig config_;
+  HParams hp_;
+  formats::SafetensorsModel model_;
+  SafetensorsTensorSource source_;
+  std::string chat_template_;
+};
+
+}  // namespace
+
+std::unique_ptr<ModelFiles> open_safetensors_model(const std::filesystem::path& dir) {
+  return std::make_unique<SafetensorsModelFiles>(dir);
+}
+
+}  // namespace inference::engine
