@@ -197,6 +197,11 @@ void run_bench(const BenchOptions& o) {
   if (!std::filesystem::exists(o.model)) {
     throw Error(ErrorCode::not_found, "bench: model file not found: " + o.model);
   }
+  if (std::filesystem::is_directory(o.model)) {
+    // The GB/s figures need the per-tensor byte counts of the GGUF tensor table.
+    throw Error(ErrorCode::unsupported,
+                "bench: " + o.model + " is a directory; bench measures GGUF files");
+  }
   const auto file = formats::GgufFile::open(o.model);
   const auto traffic = model_traffic(file);
   const int n_ctx = std::max(1, o.n_prompt + o.n_gen);
