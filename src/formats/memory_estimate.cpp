@@ -31,17 +31,32 @@ std::string_view to_string(KvCacheType type) noexcept {
 
 namespace {
 
-// 128-bit arithmetic on byte counts, checked on the way back to 64 bits: hostile headers can
-// claim anything. (__extension__: the type is a GCC/Clang extension, not ISO C++.)
+// Byte counts with checked arithmetic: hostile headers can claim anything, and a wrapped
+// product would print a small, wrong answer. Negative inputs count as 0.
+struct Bytes {
+  uint64_t v = 0;
+  Bytes(int64_t value) : v(value < 0 ? 0 : static_cast<uint64_t>(value)) {}  // NOLINT: implicit
+  explicit Bytes(uint64_t value, bool) : v(value) {}
+};
+[[noreturn]] void too_large() {
+  throw Error(ErrorCode::invalid_argument, "memory estimate exceeds 2^64 bytes");
+}
+Bytes operator*(Bytes a, Bytes b) {
+  uint64_t r = 0;
+  if (__builtin_mul_overflow(a.v, b.v, &r)) too_large();
+  return Bytes(r, true);
+}
+Bytes operator+(Bytes a, Bytes b) {
+  uint64_t r = 0;
+  if (__builtin_add_overflow(a.v, b.v, &r)) too_large();
+  return Bytes(r, true);
+}
+Bytes min(Bytes a, Bytes b) {
+  return a.v < b.v ? a : b;
+}
+
+// 128 bits for parsing "20000000000T" without wrapping (a GCC/Clang extension).
 __extension__ typedef unsigned __int128 U128;
-uint64_t to_u64(U128 v) {
-  if (v > UINT64_MAX)
-    throw Error(ErrorCode::invalid_argument, "memory estimate exceeds 2^64 bytes");
-  return static_cast<uint64_t>(v);
-}
-U128 u(int64_t v) {
-  return static_cast<U128>(v < 0 ? 0 : v);
-}
 
 }  // namespace
 
@@ -62,37 +77,30 @@ MemoryEstimate estimate_memory(const ModelSummary& m, const FitOptions& options)
   e.slots = options.slots;
   e.weights_bytes = m.weight_bytes;
 
-  // KV bytes per cached token per layer, ×32 so q8_0's 34/32 stays an integer.
-  U128 per_token_x32 = u(m.n_kv_heads) * (u(m.head_dim_k) + u(m.head_dim_v));
-  switch (options.kv_type) {
-    case KvCacheType::f32:
-      per_token_x32 *= 4 * 32;
-      break;
-    case KvCacheType::f16:
-      per_token_x32 *= 2 * 32;
-      break;
-    case KvCacheType::q8_0:
-      per_token_x32 *= 34;
-      break;
-  }
+  // KV bytes per cached token per layer, x32 so q8_0's 34/32 stays an integer.
+  const int64_t kv_x32 = options.kv_type == KvCacheType::f32   ? 4 * 32
+                         : options.kv_type == KvCacheType::f16 ? 2 * 32
+                                                               : 34;
+  Bytes per_token_x32 = Bytes(m.n_kv_heads) * (Bytes(m.head_dim_k) + Bytes(m.head_dim_v)) * kv_x32;
   const int64_t batch = std::min(e.context, options.batch);
-  U128 cells = 0;
-  for (int64_t layer = 0; layer < m.n_layers; ++layer) {
-    bool sliding = static_cast<size_t>(layer) < m.sliding_layers.size() &&
-                   m.sliding_layers[static_cast<size_t>(layer)] && m.sliding_window > 0;
-    if (sliding) ++e.sliding_layers;
-    cells += sliding ? std::min(u(e.context), u(m.sliding_window) + u(batch)) : u(e.context);
+  // Count from the (bounded) per-layer flags, not by looping to n_layers: a hostile header
+  // can claim 2^62 layers.
+  for (size_t layer = 0; layer < m.sliding_layers.size() && m.sliding_window > 0; ++layer) {
+    if (m.sliding_layers[layer] && static_cast<int64_t>(layer) < m.n_layers) ++e.sliding_layers;
   }
-  e.kv_cache_bytes = to_u64(u(options.slots) * cells * per_token_x32 / 32);
+  Bytes cells = Bytes(m.n_layers - e.sliding_layers) * e.context +
+                Bytes(e.sliding_layers) * min(e.context, Bytes(m.sliding_window) + batch);
+  e.kv_cache_bytes = (Bytes(options.slots) * cells * per_token_x32).v / 32;
 
-  U128 q_dim = u(m.n_heads) * u(m.head_dim_k);
-  U128 kv_dim = u(m.n_kv_heads) * u(m.head_dim_k);
-  U128 widths = 3 * u(m.n_embd) + 2 * q_dim + 2 * kv_dim + 2 * u(m.n_ff) + 2 * u(m.head_dim_k);
-  U128 scratch = 4 * u(batch) * widths + 4 * u(batch) * u(std::max(m.n_embd, m.n_ff)) +
-                 4 * u(e.threads) * (u(e.context) + u(m.head_dim_k)) +
-                 4 * u(m.vocab_size) * u(options.slots);
-  e.scratch_bytes = to_u64(scratch);
-  e.total_bytes = to_u64(static_cast<U128>(e.weights_bytes) + e.kv_cache_bytes + e.scratch_bytes);
+  Bytes q_dim = Bytes(m.n_heads) * m.head_dim_k;
+  Bytes kv_dim = Bytes(m.n_kv_heads) * m.head_dim_k;
+  Bytes widths = Bytes(3) * m.n_embd + Bytes(2) * q_dim + Bytes(2) * kv_dim + Bytes(2) * m.n_ff +
+                 Bytes(2) * m.head_dim_k;
+  Bytes scratch = Bytes(4) * batch * widths + Bytes(4) * batch * std::max(m.n_embd, m.n_ff) +
+                  Bytes(4) * e.threads * (Bytes(e.context) + m.head_dim_k) +
+                  Bytes(4) * m.vocab_size * options.slots;
+  e.scratch_bytes = scratch.v;
+  e.total_bytes = (Bytes(e.weights_bytes, true) + Bytes(e.kv_cache_bytes, true) + scratch).v;
   return e;
 }
 

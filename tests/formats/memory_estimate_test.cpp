@@ -85,6 +85,10 @@ TEST(MemoryEstimate, RejectsBadOptionsAndOverflow) {
   huge.n_kv_heads = int64_t{1} << 40;
   huge.head_dim_k = huge.head_dim_v = int64_t{1} << 30;
   EXPECT_THROW(estimate_memory(huge, {.context = int64_t{1} << 30}), Error);
+  // Absurd layer counts are arithmetic, not a loop: this returns at once.
+  ModelSummary many = m;
+  many.n_layers = int64_t{1} << 40;
+  EXPECT_EQ(estimate_memory(many, {.context = 1}).kv_cache_bytes, (uint64_t{1} << 40) * 512);
 }
 
 TEST(ByteSize, Units) {
