@@ -1,11 +1,15 @@
 // kernels/cpu/ops/attention.cpp — see attention.hpp.
 #include "kernels/cpu/ops/attention.hpp"
 
+#include <array>
 #include <cmath>
 #include <limits>
+#include <memory>
 
+#include "formats/ggml_types.hpp"
 #include "kernels/cpu/fp16.hpp"
 #include "kernels/cpu/ops/softmax.hpp"
+#include "kernels/cpu/simd_dispatch.hpp"
 
 namespace inference::kernels {
 namespace {
@@ -15,8 +19,15 @@ bool visible(int32_t cell_pos, const AttentionMask& mask) noexcept {
   return mask.window <= 0 || mask.pos - cell_pos < mask.window;
 }
 
-float round_f16(float x) noexcept {
-  return fp16_to_fp32(fp32_to_fp16(x));
+// F16 -> float for every F16 value: the value loop converts one element per multiply-add,
+// and a table load is much cheaper than the bit manipulation.
+const float* fp16_table() noexcept {
+  static const std::unique_ptr<std::array<float, 65536>> table = [] {
+    auto t = std::make_unique<std::array<float, 65536>>();
+    for (uint32_t i = 0; i < 65536; ++i) (*t)[i] = fp16_to_fp32(static_cast<uint16_t>(i));
+    return t;
+  }();
+  return table->data();
 }
 
 }  // namespace
@@ -24,11 +35,21 @@ float round_f16(float x) noexcept {
 void attend_head(const float* q, int32_t head_dim, const KvHeadView& kv, const AttentionMask& mask,
                  float scale, float* scores, float* q_rounded, float* out) noexcept {
   const float neg_inf = -std::numeric_limits<float>::infinity();
-  const float* query = q;
+  // q.k uses the matmul kernels' F32 / F16 dot products (SIMD where the CPU has it). With an
+  // F16 cache the query is rounded to F16 first, as the reference's F16 matmul does; the F16
+  // bits go into the q_rounded scratch (head_dim floats hold head_dim halves).
+  const detail::KernelTable& table = detail::active_kernel_table();
+  const auto dot_fn =
+      table.dot[static_cast<int>(kv.f16 ? formats::GgmlType::F16 : formats::GgmlType::F32)];
+  const void* query = q;
   if (kv.f16) {
-    for (int32_t d = 0; d < head_dim; ++d) q_rounded[d] = round_f16(q[d]);
-    query = q_rounded;
+    auto* q16 = reinterpret_cast<uint16_t*>(q_rounded);
+    for (int32_t d = 0; d < head_dim; ++d) q16[d] = fp32_to_fp16(q[d]);
+    query = q16;
   }
+  const size_t elem = kv.f16 ? 2 : 4;
+  const auto* k_base = static_cast<const std::byte*>(kv.k);
+  const auto* v_base = static_cast<const std::byte*>(kv.v);
   // scores[i] belongs to cell (first_cell + i) mod n_cells.
   auto cell_of = [&kv](int32_t i) {
     const int32_t c = kv.first_cell + i;
@@ -41,29 +62,25 @@ void attend_head(const float* q, int32_t head_dim, const KvHeadView& kv, const A
       scores[i] = neg_inf;
       continue;
     }
-    float dot = 0.0f;
-    if (kv.f16) {
-      const uint16_t* k = static_cast<const uint16_t*>(kv.k) + c * kv.cell_stride;
-      for (int32_t d = 0; d < head_dim; ++d) dot += query[d] * fp16_to_fp32(k[d]);
-    } else {
-      const float* k = static_cast<const float*>(kv.k) + c * kv.cell_stride;
-      for (int32_t d = 0; d < head_dim; ++d) dot += query[d] * k[d];
-    }
-    scores[i] = dot * scale;
+    scores[i] =
+        dot_fn(head_dim, k_base + static_cast<size_t>(c * kv.cell_stride) * elem, query) * scale;
   }
   softmax_row(scores, kv.n_cells);
 
   for (int32_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
+  const float* half = kv.f16 ? fp16_table() : nullptr;
   for (int32_t i = 0; i < kv.n_cells; ++i) {
     if (scores[i] == 0.0f) continue;
     const int32_t c = cell_of(i);
+    const std::byte* row = v_base + static_cast<size_t>(c * kv.cell_stride) * elem;
     if (kv.f16) {
-      const float p = round_f16(scores[i]);
-      const uint16_t* v = static_cast<const uint16_t*>(kv.v) + c * kv.cell_stride;
-      for (int32_t d = 0; d < head_dim; ++d) out[d] += p * fp16_to_fp32(v[d]);
+      // The softmax weights are rounded to F16 too (the reference converts them for V).
+      const float p = half[fp32_to_fp16(scores[i])];
+      const auto* v = reinterpret_cast<const uint16_t*>(row);
+      for (int32_t d = 0; d < head_dim; ++d) out[d] += p * half[v[d]];
     } else {
       const float p = scores[i];
-      const float* v = static_cast<const float*>(kv.v) + c * kv.cell_stride;
+      const auto* v = reinterpret_cast<const float*>(row);
       for (int32_t d = 0; d < head_dim; ++d) out[d] += p * v[d];
     }
   }

@@ -33,6 +33,7 @@ struct AttentionMask {
 
 /// out[head_dim] = sum_c softmax_c(scale * q.k_c) v_c over the visible cells.
 /// `scores` must hold kv.n_cells floats and `q_rounded` head_dim floats (scratch).
+/// The q.k products use the matmul dot kernels of the active SIMD level.
 /// If no cell is visible, out is zero.
 void attend_head(const float* q, int32_t head_dim, const KvHeadView& kv, const AttentionMask& mask,
                  float scale, float* scores, float* q_rounded, float* out) noexcept;
