@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "backends/native/chat_prompt.hpp"
 #include "backends/native/token_prompt_model.hpp"
 #include "e2e_golden.hpp"
 #include "engine/engine.hpp"
@@ -23,10 +24,12 @@ std::string label(const test::E2eGolden& g, const test::E2ePrompt& p) {
 }
 
 std::unique_ptr<TextModel> load(const test::E2eGolden& g) {
-  // The reference ran with an F32 KV cache and n_ctx 512.
+  // The reference ran with an F32 KV cache and n_ctx 512. One thread: tests share the machine
+  // with other work, and a spinning pool on an oversubscribed CPU only slows them down.
   return load_model(g.model, {.backend = "native",
                               .context_length = g.n_ctx,
                               .parallel_slots = 2,
+                              .threads = 1,
                               .kv_cache_type = "f32"});
 }
 
@@ -71,13 +74,36 @@ TEST_F(E2e, ChatTemplateRendersTheGoldenTextAndIds) {
       if (!p.chat) continue;
       EXPECT_EQ(tok->apply_chat_template(p.messages, p.add_generation_prompt), p.rendered)
           << label(g, p);
-      // chat() must feed exactly the golden ids (BOS once): the prompt count and the greedy
-      // continuation below both depend on it.
-      auto stream = model->chat(Context::background(), p.messages, {.max_tokens = 1});
-      for (const Token& t : stream) (void)t;
+      // chat() must feed exactly the golden ids (BOS once) and continue like the reference.
+      auto stream =
+          model->chat(Context::background(), p.messages,
+                      {.max_tokens = static_cast<int32_t>(p.greedy.size()), .ignore_eos = true});
+      std::vector<int32_t> ids;
+      for (const Token& t : stream) {
+        if (t.id >= 0) ids.push_back(t.id);
+      }
       ASSERT_TRUE(stream.err().ok()) << stream.err().message;
       EXPECT_EQ(model->metrics().prompt_tokens, static_cast<int64_t>(p.tokens.size()))
           << label(g, p);
+      const size_t n = test::greedy_steps_to_compare(p.greedy_margin, kTolerance);
+      ASSERT_GE(ids.size(), n);
+      for (size_t i = 0; i < n; ++i) {
+        EXPECT_EQ(ids[i], p.greedy[i]) << label(g, p) << " step " << i;
+      }
+    }
+  }
+}
+
+TEST_F(E2e, ChatPromptIdsAreTheGoldenIds) {
+  for (const auto& g : goldens_) {
+    auto engine = engine::Engine::load(g.model, {.context_length = g.n_ctx, .threads = 1});
+    const native::ChatPrompt chat(engine->chat_template_source(), engine->info().architecture,
+                                  engine->tokenizer());
+    for (const auto& p : g.prompts) {
+      if (!p.chat) continue;
+      const std::string rendered = chat.render(p.messages, p.add_generation_prompt);
+      EXPECT_EQ(rendered, p.rendered) << label(g, p);
+      EXPECT_EQ(chat.encode(rendered), p.tokens) << label(g, p);
     }
   }
 }
@@ -172,8 +198,8 @@ TEST_F(E2e, TeacherForcedArgmaxAgreesWhereTheMarginIsClear) {
   // Every greedy step evaluated on the golden's own tokens in one batch: the argmax must be the
   // golden's wherever its top-1 margin exceeds the tolerance.
   for (const auto& g : goldens_) {
-    auto engine =
-        engine::Engine::load(g.model, {.context_length = g.n_ctx, .kv_cache_type = "f32"});
+    auto engine = engine::Engine::load(
+        g.model, {.context_length = g.n_ctx, .threads = 1, .kv_cache_type = "f32"});
     for (const auto& p : g.prompts) {
       std::vector<engine::BatchEntry> batch;
       std::vector<int32_t> all = p.tokens;

@@ -20,7 +20,8 @@ std::filesystem::path spm_model() {
 }
 
 std::unique_ptr<TextModel> load(const std::filesystem::path& path, int32_t slots = 1) {
-  return load_model(path, {.backend = "native", .context_length = 256, .parallel_slots = slots});
+  return load_model(
+      path, {.backend = "native", .context_length = 256, .parallel_slots = slots, .threads = 1});
 }
 
 struct Collected {
