@@ -16,10 +16,15 @@
 namespace inference::kernels {
 namespace {
 
-/// Round half to even under the default rounding mode, as the magic-number trick and
-/// _mm256_round_ps(_MM_ROUND_NEAREST) both do.
+/// Round half to even, as _mm256_round_ps(_MM_ROUND_NEAREST) and ggml's nearest_int() do:
+/// adding 1.5 * 2^23 leaves the rounded integer in the low mantissa bits (exact for |v| < 2^22;
+/// activations here are at most 127 in magnitude). Plain arithmetic, unlike nearbyint(), which
+/// is a libm call on baseline x86-64 and would dominate prefill quantisation.
 int round_even(float v) noexcept {
-  return static_cast<int>(std::nearbyint(v));
+  const float shifted = v + 12582912.f;
+  int32_t bits;
+  std::memcpy(&bits, &shifted, 4);
+  return (bits & 0x007fffff) - 0x00400000;
 }
 
 template <typename Block>
