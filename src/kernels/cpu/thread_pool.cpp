@@ -37,11 +37,16 @@ namespace {
 // between kernels of one forward pass, far shorter than the gap between user requests.
 constexpr int kSpinIterations = 20000;
 
+// After this many pauses a spinning thread also yields, so that on a machine with more runnable
+// threads than cores (parallel builds, several engines) the thread we wait for can run.
+constexpr int kPureSpinIterations = 2000;
+
 template <typename T>
 void spin_then_wait(const std::atomic<T>& value, T old) {
   for (int i = 0; i < kSpinIterations; ++i) {
     if (value.load(std::memory_order_acquire) != old) return;
     INFERENCE_CPU_RELAX();
+    if (i >= kPureSpinIterations) std::this_thread::yield();
   }
   while (value.load(std::memory_order_acquire) == old) value.wait(old, std::memory_order_acquire);
 }
@@ -104,6 +109,7 @@ void ThreadPool::run(const std::function<void(int thread, int n_threads)>& fn) {
   for (int i = 0; i < kSpinIterations; ++i) {
     if (impl_->pending.load(std::memory_order_acquire) == 0) break;
     INFERENCE_CPU_RELAX();
+    if (i >= kPureSpinIterations) std::this_thread::yield();
   }
   for (int p; (p = impl_->pending.load(std::memory_order_acquire)) != 0;) {
     impl_->pending.wait(p, std::memory_order_acquire);
