@@ -14,6 +14,35 @@ struct Later {
 
 }  // namespace
 
+void BpeMerges::reserve(size_t n) {
+  if (table_size_for(n) <= slots_.size()) return;
+  std::vector<Slot> old;
+  old.swap(slots_);
+  slots_.assign(table_size_for(n), Slot{});
+  mask_ = slots_.size() - 1;
+  count_ = 0;
+  for (const Slot& s : old) {
+    if (s.result.rank >= 0)
+      add(static_cast<int32_t>(s.key >> 32), static_cast<int32_t>(s.key & 0xFFFFFFFFu),
+          s.result.rank, s.result.merged);
+  }
+}
+
+void BpeMerges::add(int32_t left, int32_t right, int32_t rank, int32_t merged) {
+  if (rank < 0) return;
+  if (2 * (count_ + 1) > slots_.size()) reserve(2 * (count_ + 1));
+  const uint64_t k = key(left, right);
+  for (size_t i = hash_u64(k) & mask_;; i = (i + 1) & mask_) {
+    Slot& s = slots_[i];
+    if (s.result.rank < 0) {
+      s = {k, {rank, merged}};
+      ++count_;
+      return;
+    }
+    if (s.key == k) return;  // the first (lowest-rank) registration stays
+  }
+}
+
 void bpe_merge(std::vector<BpeSymbol>& symbols, const BpeMerges& merges, BpeScratch& scratch) {
   const auto n = static_cast<int32_t>(symbols.size());
   if (n < 2) return;

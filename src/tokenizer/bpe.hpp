@@ -7,8 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
+
+#include "tokenizer/flat_hash.hpp"
 
 namespace inference::tokenizer {
 
@@ -20,21 +21,32 @@ class BpeMerges {
   };
   /// Registers (left, right) -> merged with `rank`; a pair already registered keeps its first
   /// (lower) rank.
-  void add(int32_t left, int32_t right, int32_t rank, int32_t merged) {
-    map_.try_emplace(key(left, right), Result{rank, merged});
-  }
+  void add(int32_t left, int32_t right, int32_t rank, int32_t merged);
   const Result* find(int32_t left, int32_t right) const noexcept {
-    auto it = map_.find(key(left, right));
-    return it == map_.end() ? nullptr : &it->second;
+    if (slots_.empty()) return nullptr;
+    const uint64_t k = key(left, right);
+    for (size_t i = hash_u64(k) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.result.rank < 0) return nullptr;
+      if (s.key == k) return &s.result;
+    }
   }
-  void reserve(size_t n) { map_.reserve(n); }
-  size_t size() const noexcept { return map_.size(); }
+  /// Sizes the table for `n` merges (call before add()).
+  void reserve(size_t n);
+  size_t size() const noexcept { return count_; }
 
  private:
   static uint64_t key(int32_t l, int32_t r) noexcept {
     return (static_cast<uint64_t>(static_cast<uint32_t>(l)) << 32) | static_cast<uint32_t>(r);
   }
-  std::unordered_map<uint64_t, Result> map_;
+  struct Slot {
+    uint64_t key = 0;
+    Result result{-1, -1};  ///< rank -1: empty
+  };
+  void grow();
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  size_t count_ = 0;
 };
 
 /// One symbol of a word: its id and the bytes of the word it covers.

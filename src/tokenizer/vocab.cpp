@@ -18,8 +18,25 @@ Vocab::Vocab(const std::vector<std::string_view>& texts, std::vector<TokenType> 
   types_.resize(texts.size(), TokenType::normal);
   if (!scores_.empty()) scores_.resize(texts.size(), 0.0f);
   // The arena is complete: views into it stay valid for the life of the Vocab.
-  index_.reserve(texts.size());
-  for (int32_t id = 0; id < size(); ++id) index_.insert_or_assign(text(id), id);
+  const size_t table = table_size_for(texts.size());
+  slots_.assign(table, -1);
+  slot_hash_.assign(table, 0);
+  mask_ = table - 1;
+  for (int32_t id = 0; id < size(); ++id) {
+    const std::string_view t = text(id);
+    const uint64_t h = hash_bytes(t);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i] < 0) {
+        slots_[i] = id;
+        slot_hash_[i] = static_cast<uint32_t>(h);
+        break;
+      }
+      if (slot_hash_[i] == static_cast<uint32_t>(h) && text(slots_[i]) == t) {
+        slots_[i] = id;  // a later token with the same text wins
+        break;
+      }
+    }
+  }
 }
 
 }  // namespace inference::tokenizer

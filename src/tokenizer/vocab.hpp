@@ -5,18 +5,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "tokenizer/flat_hash.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace inference::tokenizer {
-
-/// Hash for string_view keys (std::hash<std::string_view> is fine; named for clarity).
-struct TextHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
 
 class Vocab {
  public:
@@ -37,8 +31,12 @@ class Vocab {
   float score(int32_t id) const noexcept { return scores_.empty() ? 0.0f : scores_[id]; }
   /// Id of a text, or -1.
   int32_t find(std::string_view text) const noexcept {
-    auto it = index_.find(text);
-    return it == index_.end() ? -1 : it->second;
+    const uint64_t h = hash_bytes(text);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const int32_t id = slots_[i];
+      if (id < 0) return -1;
+      if (slot_hash_[i] == static_cast<uint32_t>(h) && this->text(id) == text) return id;
+    }
   }
   size_t max_text_length() const noexcept { return max_length_; }
 
@@ -47,7 +45,10 @@ class Vocab {
   std::vector<uint32_t> offsets_;
   std::vector<TokenType> types_;
   std::vector<float> scores_;
-  std::unordered_map<std::string_view, int32_t, TextHash> index_;
+  // Open addressing, linear probing: slot -> id (-1 empty) and the low hash bits of its text.
+  std::vector<int32_t> slots_;
+  std::vector<uint32_t> slot_hash_;
+  size_t mask_ = 0;
   size_t max_length_ = 0;
 };
 
