@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "inference/error.hpp"
 #include "kernel_test_util.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
@@ -82,6 +83,17 @@ TEST(MatmulSupport, TypesAndActivationFormats) {
   EXPECT_EQ(activation_scratch_bytes(GgmlType::Q4_K, 512, 3), 3u * 2 * 292);
   EXPECT_EQ(activation_scratch_bytes(GgmlType::Q4_0, 64, 1), 2u * 34);
   EXPECT_EQ(activation_scratch_bytes(GgmlType::F16, 64, 2), 256u);
+}
+
+TEST(MatmulSupport, BadCallsAreErrorsNotCrashes) {
+  ThreadPool pool(1);
+  std::vector<uint8_t> w(4096), scratch(4096);
+  std::vector<float> x(512), y(8);
+  const WeightView unsupported{GgmlType::IQ2_XXS, w.data(), 1, 256, 66};
+  EXPECT_THROW(matmul(pool, unsupported, x.data(), 256, 1, y.data(), 1, scratch.data()), Error);
+  const WeightView ragged{GgmlType::Q4_K, w.data(), 1, 300, 144};
+  EXPECT_THROW(matmul(pool, ragged, x.data(), 300, 1, y.data(), 1, scratch.data()), Error);
+  EXPECT_THROW(dequantize_row(GgmlType::Q8_0, w.data(), x.data(), 33), Error);
 }
 
 }  // namespace

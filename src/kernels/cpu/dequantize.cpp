@@ -166,6 +166,19 @@ const Block* as(const void* p) {
 }  // namespace
 
 void dequantize_row(GgmlType type, const void* src, float* out, int64_t n) {
+  const int64_t block =
+      type == GgmlType::Q2_K || type == GgmlType::Q3_K || type == GgmlType::Q4_K ||
+              type == GgmlType::Q5_K || type == GgmlType::Q6_K
+          ? kQKK
+      : type == GgmlType::Q4_0 || type == GgmlType::Q4_1 || type == GgmlType::Q5_0 ||
+              type == GgmlType::Q5_1 || type == GgmlType::Q8_0
+          ? kQK32
+          : 1;
+  if (n < 0 || n % block != 0) {
+    throw Error(ErrorCode::invalid_argument, "dequantize_row: " + std::to_string(n) +
+                                                 " elements is not a whole number of blocks of " +
+                                                 std::to_string(block));
+  }
   switch (type) {
     case GgmlType::F32:
       std::memcpy(out, src, static_cast<size_t>(n) * sizeof(float));

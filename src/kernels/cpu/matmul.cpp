@@ -6,7 +6,9 @@
 // row load (dot_multi), so weights come from memory once per tile instead of once per token.
 #include <algorithm>
 #include <cstring>
+#include <string>
 
+#include "inference/error.hpp"
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/matmul.hpp"
@@ -46,6 +48,23 @@ ActivationFormat activation_format(GgmlType weight_type) noexcept {
       return {GgmlType::Q8_K, kQKK, sizeof(BlockQ8_K), quantize_activation_q8_k};
     default:
       return {GgmlType::F32, 1, 4, nullptr};
+  }
+}
+
+int64_t weight_block(GgmlType type) noexcept {
+  switch (type) {
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
+      return kQKK;
+    case GgmlType::F32:
+    case GgmlType::F16:
+    case GgmlType::BF16:
+      return 1;
+    default:
+      return kQK32;
   }
 }
 
@@ -125,7 +144,18 @@ size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_to
 void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride,
             int64_t n_tokens, float* y, int64_t y_stride, void* scratch) {
   if (n_tokens <= 0 || w.rows <= 0) return;
+  // Checked here, once per call, so that a caller's mistake is an error and not a jump through
+  // a null kernel pointer or a read past the last block.
+  if (!matmul_supported(w.type)) {
+    throw Error(ErrorCode::unsupported, "matmul: weights of tensor type id " +
+                                            std::to_string(static_cast<uint32_t>(w.type)) +
+                                            " are not supported by the CPU kernels");
+  }
   const ActivationFormat f = activation_format(w.type);
+  if (w.cols <= 0 || w.cols % weight_block(w.type) != 0) {
+    throw Error(ErrorCode::invalid_argument,
+                "matmul: " + std::to_string(w.cols) + " columns is not a whole number of blocks");
+  }
   MatmulJob job{&detail::active_kernel_table(), &w, nullptr, 0, n_tokens, y, y_stride};
   if (f.quantize == nullptr) {
     job.act = reinterpret_cast<const std::byte*>(x);

@@ -41,6 +41,8 @@ size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_to
 /// x: n_tokens rows of w.cols floats (stride x_stride floats); y: n_tokens rows of w.rows floats
 /// (stride y_stride). `scratch` must hold activation_scratch_bytes(w.type, w.cols, n_tokens).
 /// Work is split over the pool's threads by rows (decode) or tiles (prefill).
+/// Throws inference::Error for a type matmul_supported() rejects or a column count that is not
+/// a whole number of blocks (checked once per call; the kernels themselves never throw).
 void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride,
             int64_t n_tokens, float* y, int64_t y_stride, void* scratch);
 
