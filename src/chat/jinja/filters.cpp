@@ -75,8 +75,10 @@ Value f_batch(Interpreter& in, const Value& v, Arguments& args) {
   if (!p.get(0) || !is_int(*p.get(0)) || p.get(0)->integer() <= 0) {
     throw Error(ErrorCode::invalid_argument, "batch() needs a positive line count");
   }
-  auto n = static_cast<size_t>(std::min<int64_t>(
-      p.get(0)->integer(), static_cast<int64_t>(in.limits().sizes.max_list_items)));
+  if (static_cast<uint64_t>(p.get(0)->integer()) > in.limits().sizes.max_list_items) {
+    throw Error(ErrorCode::invalid_argument, "batch() line count beyond the list size limit");
+  }
+  auto n = static_cast<size_t>(p.get(0)->integer());
   std::vector<Value> items = iterate(v);
   in.charge(items.size());
   std::vector<Value> out;
@@ -323,7 +325,10 @@ Value f_indent(Interpreter& in, const Value& v, Arguments& args) {
   if (width.is_string()) {
     indention = width.str();
   } else if (is_int(width)) {
-    indention.assign(static_cast<size_t>(std::clamp<int64_t>(width.integer(), 0, 4096)), ' ');
+    if (width.integer() > 4096) {
+      throw Error(ErrorCode::unsupported, "indent widths above 4096");
+    }
+    indention.assign(static_cast<size_t>(std::max<int64_t>(width.integer(), 0)), ' ');
   } else {
     throw Error(ErrorCode::invalid_argument, "indent width must be an int or a str");
   }
@@ -631,7 +636,8 @@ Value f_tojson(Interpreter& in, const Value& v, Arguments& args) {
   Value indent = p.get(1, Value::none());
   if (is_int(indent)) {
     style.pretty = true;
-    style.indent.assign(static_cast<size_t>(std::clamp<int64_t>(indent.integer(), 0, 64)), ' ');
+    if (indent.integer() > 1024) throw Error(ErrorCode::unsupported, "tojson indent above 1024");
+    style.indent.assign(static_cast<size_t>(std::max<int64_t>(indent.integer(), 0)), ' ');
   } else if (indent.is_string()) {
     style.pretty = true;
     style.indent = indent.str();
