@@ -26,11 +26,25 @@ float bf2f(uint16_t h) {
   return f;
 }
 
-int hsum256_epi32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-  return _mm_cvtsi128_si32(s);
+// The sums of N (<= 8) vectors of 8 int32 at once: a tree of hadds shared by all of them costs
+// far less than N separate reductions (prefill tiles reduce 2 values per token per super-block).
+template <int N>
+void hsum_many(const __m256i* v, int32_t* out) {
+  __m256i p[8];
+  for (int i = 0; i < 8; ++i) p[i] = i < N ? v[i] : _mm256_setzero_si256();
+  // Per 128-bit lane: g0 = [sum v0, sum v1, sum v2, sum v3] of that lane's 4 elements.
+  const __m256i g0 =
+      _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+  alignas(32) int32_t tmp[8];
+  _mm_store_si128(reinterpret_cast<__m128i*>(tmp),
+                  _mm_add_epi32(_mm256_castsi256_si128(g0), _mm256_extracti128_si256(g0, 1)));
+  if constexpr (N > 4) {
+    const __m256i g1 =
+        _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    _mm_store_si128(reinterpret_cast<__m128i*>(tmp + 4),
+                    _mm_add_epi32(_mm256_castsi256_si128(g1), _mm256_extracti128_si256(g1, 1)));
+  }
+  for (int i = 0; i < N; ++i) out[i] = tmp[i];
 }
 
 float hsum256_ps(__m256 v) {
@@ -247,6 +261,8 @@ void dot_q45_k(int64_t n, const void* w, const std::byte* a, size_t stride, floa
       scale[s] = _mm256_set1_epi16(static_cast<short>(sc[s]));
     }
     const float xdf = h2f(xd), xdminf = h2f(xdmin);
+    // Per token: the quant products (vector 2t) and the mins term (2t+1), reduced together.
+    __m256i parts[2 * NT];
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
       __m256i acc = _mm256_setzero_si256();
@@ -254,12 +270,17 @@ void dot_q45_k(int64_t n, const void* w, const std::byte* a, size_t stride, floa
         const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.qs + 32 * s));
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q[s], yq), scale[s]));
       }
-      const int32_t isum = hsum256_epi32(acc);
-      const int32_t mins = hsum256_epi32(
-          _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), mins16));
-      const float d = xdf * y.d;
-      const float dmin = xdminf * y.d;
-      sum[t] += d * static_cast<float>(isum) - dmin * static_cast<float>(mins);
+      parts[2 * t] = acc;
+      parts[2 * t + 1] =
+          _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), mins16);
+    }
+    int32_t sums[2 * NT];
+    hsum_many<2 * NT>(parts, sums);
+    for (int t = 0; t < NT; ++t) {
+      const float yd = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b].d;
+      const float d = xdf * yd;
+      const float dmin = xdminf * yd;
+      sum[t] += d * static_cast<float>(sums[2 * t]) - dmin * static_cast<float>(sums[2 * t + 1]);
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = sum[t];
@@ -295,6 +316,7 @@ void dot_q6_k(int64_t n, const void* w, const std::byte* a, size_t stride, float
     const __m256i sc16 =
         _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
     const float xd = h2f(x.d);
+    __m256i parts[NT];
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
       __m256i acc = _mm256_setzero_si256();
@@ -302,10 +324,16 @@ void dot_q6_k(int64_t n, const void* w, const std::byte* a, size_t stride, float
         const __m256i yq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.qs + 32 * c));
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q[c], yq), scale[c]));
       }
-      const int32_t bias = hsum256_epi32(
-          _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), sc16));
-      const int32_t isum = hsum256_epi32(acc) - 32 * bias;
-      sum[t] += (xd * y.d) * static_cast<float>(isum);
+      // sum((q - 32) * y * s) = sum(q * y * s) - 32 * sum(bsum * s), lane by lane (exact ints)
+      const __m256i bias =
+          _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), sc16);
+      parts[t] = _mm256_sub_epi32(acc, _mm256_slli_epi32(bias, 5));
+    }
+    int32_t isum[NT];
+    hsum_many<NT>(parts, isum);
+    for (int t = 0; t < NT; ++t) {
+      const float yd = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b].d;
+      sum[t] += (xd * yd) * static_cast<float>(isum[t]);
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = sum[t];
