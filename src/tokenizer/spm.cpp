@@ -12,9 +12,11 @@ struct Symbol {
   uint32_t offset, length;
 };
 
+// The right symbol is not stored: it is left.next when the pair is popped, and the stored
+// size tells whether either side changed in between.
 struct Bigram {
   float score;
-  int32_t left, right;
+  int32_t left;
   uint32_t size;
 };
 
@@ -40,25 +42,34 @@ void spm_tokenize(std::string_view text, const Vocab& vocab, const int32_t (&byt
     offs += len;
   }
   std::vector<Bigram> heap;
-  auto try_add = [&](int32_t left, int32_t right) {
-    if (left < 0 || right < 0) return;
+  heap.reserve(symbols.size());
+  auto make = [&](int32_t left, int32_t right) -> bool {
+    if (left < 0 || right < 0) return false;
     const uint32_t size = symbols[left].length + symbols[right].length;
+    if (size > vocab.max_text_length()) return false;
     const int32_t id = vocab.find(text.substr(symbols[left].offset, size));
-    if (id < 0) return;
-    heap.push_back({vocab.score(id), left, right, size});
-    std::push_heap(heap.begin(), heap.end(), Lower{});
+    if (id < 0) return false;
+    heap.push_back({vocab.score(id), left, size});
+    return true;
   };
+  auto try_add = [&](int32_t left, int32_t right) {
+    if (make(left, right)) std::push_heap(heap.begin(), heap.end(), Lower{});
+  };
+  // Seed with every adjacent pair that is a token, heapified at once (O(n)).
   for (size_t i = 1; i < symbols.size(); ++i)
-    try_add(static_cast<int32_t>(i - 1), static_cast<int32_t>(i));
+    make(static_cast<int32_t>(i - 1), static_cast<int32_t>(i));
+  std::make_heap(heap.begin(), heap.end(), Lower{});
 
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), Lower{});
     const Bigram b = heap.back();
     heap.pop_back();
     Symbol& left = symbols[b.left];
-    Symbol& right = symbols[b.right];
+    if (left.length == 0 || left.next < 0) continue;
+    const int32_t right_index = left.next;
+    Symbol& right = symbols[right_index];
     // Skip pairs one of whose symbols has changed since the pair was queued.
-    if (left.length == 0 || right.length == 0 || left.length + right.length != b.size) continue;
+    if (left.length + right.length != b.size) continue;
     left.length += right.length;
     right.length = 0;
     left.next = right.next;
