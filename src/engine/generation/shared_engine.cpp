@@ -36,12 +36,18 @@ std::optional<SlotLease> SlotLease::acquire(const std::shared_ptr<SharedEngine>&
   const auto& engine = shared->open_engine();
   int32_t best = -1;
   size_t best_prefix = 0;
+  size_t best_cached = 0;
   for (size_t seq = 0; seq < shared->slot_busy.size(); ++seq) {
     if (shared->slot_busy[seq]) continue;
-    const size_t prefix = common_prefix(engine.sequence_tokens(static_cast<int32_t>(seq)), prompt);
-    if (best < 0 || prefix > best_prefix) {
+    const auto cached = engine.sequence_tokens(static_cast<int32_t>(seq));
+    const size_t prefix = common_prefix(cached, prompt);
+    // Longest reusable prefix first; on a tie, the slot holding least, so that another
+    // conversation's cache survives as long as an emptier slot is free.
+    if (best < 0 || prefix > best_prefix ||
+        (prefix == best_prefix && cached.size() < best_cached)) {
       best = static_cast<int32_t>(seq);
       best_prefix = prefix;
+      best_cached = cached.size();
     }
   }
   if (best < 0) return std::nullopt;

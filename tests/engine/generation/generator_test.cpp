@@ -173,6 +173,23 @@ TEST(Generator, ReusesTheCachedPrefixOfItsSlot) {
   EXPECT_EQ(f.fake->decoded_entries - before, 1);  // only the new token was evaluated
 }
 
+TEST(Generator, ANewPromptTakesTheEmptiestSlotAndKeepsOtherCaches) {
+  Fixture f([](std::span<const int32_t>) { return 1; }, 2);
+  {
+    auto first = f.generate({7, 7, 7}, {.max_tokens = 1});
+    collect(first);
+  }
+  {
+    std::lock_guard lock(f.shared->mutex);
+    auto slot = SlotLease::acquire(f.shared, std::vector<int32_t>{2, 2});
+    ASSERT_TRUE(slot.has_value());
+    EXPECT_EQ(f.fake->sequence_length(slot->seq()), 0);  // the empty slot, not the cached one
+    auto reuse = SlotLease::acquire(f.shared, std::vector<int32_t>{7, 7, 7, 1});
+    ASSERT_TRUE(reuse.has_value());
+    EXPECT_EQ(f.fake->sequence_length(reuse->seq()), 3);
+  }
+}
+
 TEST(Generator, PromptLongerThanTheContextIsAnError) {
   Fixture f([](std::span<const int32_t>) { return 1; }, 1, 8);
   EXPECT_THROW(f.generate(std::vector<int32_t>(8, 1), {}), Error);
