@@ -339,6 +339,90 @@ void dot_q6_k(int64_t n, const void* w, const std::byte* a, size_t stride, float
   for (int t = 0; t < NT; ++t) out[t] = sum[t];
 }
 
+// Q2_K and Q3_K: one super-block at a time, integer sums exact, same float combination as the
+// scalar reference (bit-identical). Element 128h + 32k + l is bits 2k..2k+1 of qs[32h + l].
+float dot_q23_k_impl(int64_t n, const void* w, const void* a, bool three) {
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  const __m256i m3 = _mm256_set1_epi8(3);
+  float sum = 0.f;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    const uint8_t* qs;
+    __m256i sc16;  // 16 scales as int16
+    if (three) {
+      const BlockQ3_K& x = static_cast<const BlockQ3_K*>(w)[b];
+      qs = x.qs;
+      int16_t sc[16];
+      for (int g = 0; g < 16; ++g) {
+        const int low = g < 8 ? (x.scales[g] & 0xF) : (x.scales[g - 8] >> 4);
+        const int high = (x.scales[8 + (g % 4)] >> (2 * (g / 4))) & 3;
+        sc[g] = static_cast<int16_t>((low | (high << 4)) - 32);
+      }
+      sc16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sc));
+    } else {
+      qs = static_cast<const BlockQ2_K*>(w)[b].qs;
+      sc16 = _mm256_and_si256(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
+                                  static_cast<const BlockQ2_K*>(w)[b].scales))),
+                              _mm256_set1_epi16(0xF));
+    }
+    const __m256i hm = three ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+                                   static_cast<const BlockQ3_K*>(w)[b].hmask))
+                             : _mm256_setzero_si256();
+    alignas(32) int16_t scv[16];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(scv), sc16);
+    __m256i acc = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * h));
+      for (int k = 0; k < 4; ++k) {
+        __m256i v = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), m3);
+        if (three) {
+          // Unsigned 0..7 here (low | high bit << 2); the -4 bias is applied through bsums.
+          const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << (4 * h + k)));
+          const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit);
+          v = _mm256_or_si256(v, _mm256_and_si256(set, _mm256_set1_epi8(4)));
+        }
+        const int g = 8 * h + 2 * k;  // the two 16-element scale groups of these 32 elements
+        const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(scv[g + 1]), _mm_set1_epi16(scv[g]));
+        const __m256i yq =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs + 128 * h + 32 * k));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(v, yq), scale));
+      }
+    }
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].bsums));
+    if (three) {
+      // sum((q - 4) * y * s) = sum(q * y * s) - 4 * sum(bsum * s)
+      const __m256i bias = _mm256_madd_epi16(bsums, sc16);
+      __m256i parts[1] = {_mm256_sub_epi32(acc, _mm256_slli_epi32(bias, 2))};
+      int32_t isum[1];
+      hsum_many<1>(parts, isum);
+      sum += (h2f(static_cast<const BlockQ3_K*>(w)[b].d) * y[b].d) * static_cast<float>(isum[0]);
+    } else {
+      const BlockQ2_K& x = static_cast<const BlockQ2_K*>(w)[b];
+      const __m256i mins16 = _mm256_cvtepu8_epi16(
+          _mm_srli_epi16(_mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)),
+                                       _mm_set1_epi8(static_cast<char>(0xF0))),
+                         4));
+      __m256i parts[2] = {acc, _mm256_madd_epi16(bsums, mins16)};
+      int32_t sums[2];
+      hsum_many<2>(parts, sums);
+      const float d = h2f(x.d) * y[b].d;
+      const float dmin = h2f(x.dmin) * y[b].d;
+      sum += d * static_cast<float>(sums[0]) - dmin * static_cast<float>(sums[1]);
+    }
+  }
+  return sum;
+}
+
+}  // namespace
+
+float vec_dot_q2_k_avx2(int64_t n, const void* w, const void* a) {
+  return dot_q23_k_impl(n, w, a, false);
+}
+float vec_dot_q3_k_avx2(int64_t n, const void* w, const void* a) {
+  return dot_q23_k_impl(n, w, a, true);
+}
+
+namespace {
+
 // ---- table ---------------------------------------------------------------------------------
 
 template <void (*F1)(int64_t, const void*, const std::byte*, size_t, float*)>
@@ -393,8 +477,8 @@ constexpr Entry kEntries[] = {
     {12, INFERENCE_KERNEL_PAIR(dot_q45_k, false)},
     {13, INFERENCE_KERNEL_PAIR(dot_q45_k, true)},
     {14, INFERENCE_KERNEL_PAIR(dot_q6_k)},
-    {10, vec_dot_q2_k, nullptr},  // scalar: rare in the files this engine targets
-    {11, vec_dot_q3_k, nullptr},
+    {10, vec_dot_q2_k_avx2, nullptr},
+    {11, vec_dot_q3_k_avx2, nullptr},
 };
 
 constexpr KernelTable make_table() {

@@ -450,8 +450,8 @@ constexpr Entry kEntries[] = {
     {12, INFERENCE_KERNEL_PAIR(dot_q45_k, false)},
     {13, INFERENCE_KERNEL_PAIR(dot_q45_k, true)},
     {14, INFERENCE_KERNEL_PAIR(dot_q6_k)},
-    {10, vec_dot_q2_k, nullptr},  // scalar: rare in the files this engine targets
-    {11, vec_dot_q3_k, nullptr},
+    {10, vec_dot_q2_k_avx2, nullptr},  // AVX2 code: rare formats, not worth a 512-bit variant
+    {11, vec_dot_q3_k_avx2, nullptr},
 };
 
 constexpr KernelTable make_table() {
