@@ -73,8 +73,10 @@ Value g_dict(Interpreter&, Arguments& args) {
   return Value::dict(dict_from_args("dict", args));
 }
 
-Value g_namespace(Interpreter&, Arguments& args) {
-  return Value::make_namespace(dict_from_args("namespace", args));
+Value g_namespace(Interpreter& in, Arguments& args) {
+  Value ns = Value::make_namespace(dict_from_args("namespace", args));
+  in.adopt_namespace(ns);
+  return ns;
 }
 
 Value g_raise_exception(Interpreter&, Arguments& args) {

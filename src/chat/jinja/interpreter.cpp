@@ -18,6 +18,14 @@ std::string Interpreter::render(const Dict& variables) {
   root.parent = &globals;
   std::string output;
   out_ = &output;
+  struct Cleanup {
+    Interpreter& self;
+    ~Cleanup() {
+      for (auto& ns : self.namespaces_) ns.namespace_attributes().clear();
+      self.namespaces_.clear();
+      self.kept_frames_.clear();
+    }
+  } cleanup{*this};
   try {
     exec_body(program_.body, root);
   } catch (const TemplateRaise&) {
@@ -25,7 +33,6 @@ std::string Interpreter::render(const Dict& variables) {
   } catch (const Error& e) {
     throw Error(e.code(), "template error at line " + std::to_string(line_) + ": " + e.what());
   }
-  kept_frames_.clear();
   return output;
 }
 

@@ -49,6 +49,10 @@ class Interpreter {
   void charge(uint64_t units);
   const Limits& limits() const noexcept { return limits_; }
   std::tm now() const { return clock_(); }
+  /// Registers a namespace created by this render. A namespace may hold itself (Python's
+  /// garbage collector copes; shared pointers do not), so their contents are dropped when the
+  /// render ends.
+  void adopt_namespace(const Value& ns) { namespaces_.push_back(ns); }
 
  private:
   struct Frame {
@@ -85,6 +89,7 @@ class Interpreter {
   Dict globals_;
   // Frames a macro was defined in stay alive until the render ends (macros refer to them).
   std::vector<std::unique_ptr<Frame>> kept_frames_;
+  std::vector<Value> namespaces_;
 };
 
 }  // namespace inference::chat::jinja

@@ -45,6 +45,11 @@ class Dict {
   const std::vector<std::pair<std::string, Value>>& items() const noexcept { return items_; }
   size_t size() const noexcept { return items_.size(); }
   int depth() const noexcept { return depth_; }
+  void clear() noexcept {
+    items_.clear();
+    index_.clear();
+    depth_ = 1;
+  }
 
  private:
   int depth_ = 1;
