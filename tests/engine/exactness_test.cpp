@@ -26,6 +26,11 @@ struct ModelCase {
   bool e2e = false;
 };
 
+// Names the case in test output (instead of gtest's byte dump).
+void PrintTo(const ModelCase& c, std::ostream* os) {
+  *os << c.id;
+}
+
 std::vector<ModelCase> model_cases() {
   std::vector<ModelCase> cases;
   std::ifstream in(test::testdata_dir() / "models" / "index.json");
