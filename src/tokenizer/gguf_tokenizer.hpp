@@ -48,7 +48,9 @@ class GgufTokenizer final : public Tokenizer {
   bool add_eos() const override { return add_eos_; }
   bool is_end_of_generation(int32_t id) const override;
   std::string_view model_name() const override { return spm_ ? "spm" : "bpe"; }
-  std::string_view pre_name() const override { return spm_ ? "default" : pre_.name; }
+  std::string_view pre_name() const override {
+    return spm_ ? std::string_view("default") : std::string_view(pre_.name);
+  }
 
  private:
   void encode_spm_text(std::string_view text, bool space_prefix, std::vector<int32_t>& out) const;
