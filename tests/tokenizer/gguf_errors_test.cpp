@@ -53,6 +53,8 @@ TEST(TokenizerErrors, TinyVocabularyWorks) {
   ASSERT_EQ(ids.size(), 1u);
   EXPECT_EQ(tok->token_text(ids[0]), "ab");
   EXPECT_EQ(tok->decode(ids), "ab");
+  EXPECT_EQ(tok->model_name(), "bpe");
+  EXPECT_EQ(tok->pre_name(), "gpt-2");
   const int32_t bad[] = {tok->n_vocab()};
   try {
     tok->decode(bad);
