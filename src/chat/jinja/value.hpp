@@ -26,36 +26,8 @@ struct Arguments {
   std::vector<std::pair<std::string, Value>> keyword;
 };
 
-struct List {
-  std::vector<Value> items;
-  bool tuple = false;  ///< only changes repr(): (a, b) instead of [a, b]
-  int depth = 1;       ///< nesting of lists/dicts inside, bounded (see kMaxValueDepth)
-};
-
-/// Deepest nesting of lists and dicts a value may have: recursive operations on values
-/// (printing, comparing, destroying) stay within the stack.
-constexpr int kMaxValueDepth = 256;
-
-/// A str-keyed dict that keeps insertion order, like a Python dict built from JSON.
-class Dict {
- public:
-  const Value* find(std::string_view key) const;
-  /// Adds `key` at the end, or replaces its value in place (order kept).
-  void set(std::string key, Value value);
-  const std::vector<std::pair<std::string, Value>>& items() const noexcept { return items_; }
-  size_t size() const noexcept { return items_.size(); }
-  int depth() const noexcept { return depth_; }
-  void clear() noexcept {
-    items_.clear();
-    index_.clear();
-    depth_ = 1;
-  }
-
- private:
-  int depth_ = 1;
-  std::vector<std::pair<std::string, Value>> items_;
-  std::unordered_map<std::string, size_t> index_;
-};
+struct List;
+class Dict;
 
 /// A callable: a global function, a filter used as a value, a bound method or a macro.
 struct Function {
@@ -112,6 +84,37 @@ class Value {
   std::shared_ptr<const List> list_;
   std::shared_ptr<Dict> dict_;  // dict (never mutated once shared) or namespace (mutable)
   std::shared_ptr<const Function> function_;
+};
+
+struct List {
+  std::vector<Value> items;
+  bool tuple = false;  ///< only changes repr(): (a, b) instead of [a, b]
+  int depth = 1;       ///< nesting of lists/dicts inside, bounded (see kMaxValueDepth)
+};
+
+/// Deepest nesting of lists and dicts a value may have: recursive operations on values
+/// (printing, comparing, destroying) stay within the stack.
+constexpr int kMaxValueDepth = 256;
+
+/// A str-keyed dict that keeps insertion order, like a Python dict built from JSON.
+class Dict {
+ public:
+  const Value* find(std::string_view key) const;
+  /// Adds `key` at the end, or replaces its value in place (order kept).
+  void set(std::string key, Value value);
+  const std::vector<std::pair<std::string, Value>>& items() const noexcept { return items_; }
+  size_t size() const noexcept { return items_.size(); }
+  int depth() const noexcept { return depth_; }
+  void clear() noexcept {
+    items_.clear();
+    index_.clear();
+    depth_ = 1;
+  }
+
+ private:
+  int depth_ = 1;
+  std::vector<std::pair<std::string, Value>> items_;
+  std::unordered_map<std::string, size_t> index_;
 };
 
 /// Python truthiness (Undefined is false).
