@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "inference/context.hpp"
+#include "inference/token_stream.hpp"
 #include "inference/types.hpp"
 
 namespace inference {
@@ -30,6 +31,16 @@ class TokenizerModel {
   /// The prompt text the model's chat template renders for `messages`.
   virtual std::string apply_chat_template(std::span<const Message> messages,
                                           bool add_generation_prompt = true) const = 0;
+};
+
+/// Generation from exact token ids (`infer run --tokens`, verification tools), which a text
+/// prompt cannot express.
+class TokenPromptModel {
+ public:
+  virtual ~TokenPromptModel() = default;
+  /// Streams a continuation of exactly these ids (no BOS is added). Errors end the stream.
+  virtual TokenStream generate_tokens(const Context& ctx, std::span<const int32_t> prompt,
+                                      const GenerateConfig& config = {}) = 0;
 };
 
 /// Post-RoPE queries and keys of a prompt, for attention analysis tools.

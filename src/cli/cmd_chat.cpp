@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/generation_flags.hpp"
 #include "inference/backend.hpp"
 #include "inference/error.hpp"
 #include "inference/text_model.hpp"
@@ -20,49 +21,10 @@
 namespace inference::cli {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-void on_interrupt(int) {
-  g_interrupted.store(true);
-}
-
-// SIGINT → cancel the Context of the reply in progress (see cmd_run.cpp for why a thread).
-class InterruptCanceller {
- public:
-  InterruptCanceller() : watcher_([this](std::stop_token stop) { watch(stop); }) {
-    previous_ = std::signal(SIGINT, on_interrupt);
-  }
-  ~InterruptCanceller() { std::signal(SIGINT, previous_); }
-  /// A fresh cancellable context for the next reply.
-  Context arm() {
-    std::lock_guard lock(mutex_);
-    g_interrupted = false;
-    current_ = Context::background().with_cancel();
-    return current_;
-  }
-
- private:
-  void watch(const std::stop_token& stop) {
-    while (!stop.stop_requested()) {
-      if (g_interrupted.exchange(false)) {
-        std::lock_guard lock(mutex_);
-        current_.cancel();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  std::mutex mutex_;
-  Context current_ = Context::background().with_cancel();
-  void (*previous_)(int) = SIG_DFL;
-  std::jthread watcher_;
-};
-
 struct ChatOptions {
   std::string model;
   std::string system;
-  std::string backend;
-  int32_t ctx = 0;
-  int32_t threads = 0;
-  std::string kv_type;
+  LoadFlags load;
   GenerateConfig gen{.max_tokens = 1024};
 };
 
@@ -73,11 +35,7 @@ std::string trim(const std::string& s) {
 }
 
 void chat_loop(const ChatOptions& o) {
-  LoadConfig load{.backend = o.backend,
-                  .context_length = o.ctx,
-                  .threads = o.threads,
-                  .kv_cache_type = o.kv_type};
-  auto model = load_model(o.model, load);
+  auto model = load_model(o.model, o.load.config());
   const bool interactive = isatty(STDIN_FILENO) != 0;
   if (interactive)
     std::cerr << "Chatting with " << model->info().name << " (" << model->info().architecture
@@ -130,24 +88,8 @@ void setup_chat(CLI::App& root) {
   auto o = std::make_shared<ChatOptions>();
   cmd->add_option("model", o->model, "GGUF file or Safetensors model directory")->required();
   cmd->add_option("--system", o->system, "System message for the conversation");
-  cmd->add_option("--backend", o->backend, "Backend name (default: the best available)");
-  cmd->add_option("-c,--ctx", o->ctx, "Context length (0 = model default, capped)");
-  cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core)");
-  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 (default), f32, q8_0");
-  auto& g = o->gen;
-  cmd->add_option("-n,--max-tokens", g.max_tokens, "Tokens per reply at most (<= 0: no limit)")
-      ->capture_default_str();
-  cmd->add_option("--temp", g.temperature, "Temperature (0 = greedy)")->capture_default_str();
-  cmd->add_option("--top-k", g.top_k, "Keep the k most likely tokens (0 = off)");
-  cmd->add_option("--top-p", g.top_p, "Nucleus sampling mass (1 = off)");
-  cmd->add_option("--min-p", g.min_p, "Drop tokens below min-p x the best (0 = off)");
-  cmd->add_option("--repeat-penalty", g.repeat_penalty, "Repeat penalty (1 = off)");
-  cmd->add_option("--repeat-last-n", g.repeat_last_n, "Tokens the repeat penalty looks back")
-      ->capture_default_str();
-  cmd->add_option("--presence-penalty", g.presence_penalty, "OpenAI presence penalty");
-  cmd->add_option("--frequency-penalty", g.frequency_penalty, "OpenAI frequency penalty");
-  cmd->add_option("--seed", g.seed, "Sampling seed");
-  cmd->add_option("--stop", g.stop, "Stop string (repeatable; never printed)");
+  add_load_flags(cmd, o->load);
+  add_sampling_flags(cmd, o->gen);
   cmd->callback([o] { chat_loop(*o); });
 }
 

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <thread>
 
-#include "backends/native/token_prompt_model.hpp"
 #include "cli/command.hpp"
+#include "cli/generation_flags.hpp"
 #include "inference/backend.hpp"
 #include "inference/capabilities.hpp"
 #include "inference/error.hpp"
@@ -22,39 +22,6 @@
 namespace inference::cli {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-void on_interrupt(int) {
-  g_interrupted.store(true);
-}
-
-// Turns SIGINT into ctx.cancel(): a signal handler may not take locks, so a watcher thread
-// polls the flag the handler sets. Cancellation is checked inside the engine, so it also stops
-// a long prompt evaluation.
-class InterruptCanceller {
- public:
-  explicit InterruptCanceller(Context ctx)
-      : ctx_(std::move(ctx)), watcher_([this](std::stop_token stop) { watch(stop); }) {
-    previous_ = std::signal(SIGINT, on_interrupt);
-  }
-  ~InterruptCanceller() { std::signal(SIGINT, previous_); }
-  bool interrupted() const { return fired_.load(); }
-
- private:
-  void watch(const std::stop_token& stop) {
-    while (!stop.stop_requested()) {
-      if (g_interrupted.exchange(false)) {
-        fired_ = true;
-        ctx_.cancel();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  Context ctx_;
-  std::atomic<bool> fired_{false};
-  void (*previous_)(int) = SIG_DFL;
-  std::jthread watcher_;
-};
-
 struct RunOptions {
   std::string model;
   std::string prompt;
@@ -62,10 +29,7 @@ struct RunOptions {
   std::string system;
   bool chat = false;
   bool json = false;
-  std::string backend;
-  int32_t ctx = 0;
-  int32_t threads = 0;
-  std::string kv_type;
+  LoadFlags load;
   GenerateConfig gen;
 };
 
@@ -111,13 +75,9 @@ void run(const RunOptions& o) {
     prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
 
-  LoadConfig load{.backend = o.backend,
-                  .context_length = o.ctx,
-                  .threads = o.threads,
-                  .kv_cache_type = o.kv_type};
-  auto model = load_model(o.model, load);
-  auto ctx = Context::background().with_cancel();
-  InterruptCanceller canceller(ctx);
+  auto model = load_model(o.model, o.load.config());
+  InterruptCanceller canceller;
+  auto ctx = canceller.arm();
 
   TokenStream stream;
   if (!ids.empty()) {
@@ -173,25 +133,8 @@ void setup_run(CLI::App& root) {
   cmd->add_option("--system", o->system, "System message (with --chat)");
   cmd->add_option("--tokens", o->tokens, "Feed these token ids instead of text: 1,2,3");
   cmd->add_flag("--json", o->json, "Print one JSON object: ids, text, status and metrics");
-  cmd->add_option("--backend", o->backend, "Backend name (default: the best available)");
-  cmd->add_option("-c,--ctx", o->ctx, "Context length (0 = model default, capped)");
-  cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core)");
-  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 (default), f32, q8_0");
-  auto& g = o->gen;
-  cmd->add_option("-n,--max-tokens", g.max_tokens, "Tokens to generate at most (<= 0: no limit)")
-      ->capture_default_str();
-  cmd->add_option("--temp", g.temperature, "Temperature (0 = greedy)")->capture_default_str();
-  cmd->add_option("--top-k", g.top_k, "Keep the k most likely tokens (0 = off)");
-  cmd->add_option("--top-p", g.top_p, "Nucleus sampling mass (1 = off)");
-  cmd->add_option("--min-p", g.min_p, "Drop tokens below min-p x the best (0 = off)");
-  cmd->add_option("--repeat-penalty", g.repeat_penalty, "Repeat penalty (1 = off)");
-  cmd->add_option("--repeat-last-n", g.repeat_last_n, "Tokens the repeat penalty looks back")
-      ->capture_default_str();
-  cmd->add_option("--presence-penalty", g.presence_penalty, "OpenAI presence penalty");
-  cmd->add_option("--frequency-penalty", g.frequency_penalty, "OpenAI frequency penalty");
-  cmd->add_option("--seed", g.seed, "Sampling seed");
-  cmd->add_option("--stop", g.stop, "Stop string (repeatable; never printed)");
-  cmd->add_flag("--ignore-eos", g.ignore_eos, "Keep generating past end-of-sequence tokens");
+  add_load_flags(cmd, o->load);
+  add_sampling_flags(cmd, o->gen);
   cmd->callback([o] { run(*o); });
 }
 

@@ -7,10 +7,10 @@
 #include <string>
 
 #include "backends/native/chat_prompt.hpp"
-#include "backends/native/token_prompt_model.hpp"
 #include "e2e_golden.hpp"
 #include "engine/engine.hpp"
 #include "engine/generation/sampler.hpp"
+#include "inference/capabilities.hpp"
 #include "inference/inference.hpp"
 #include "support/testdata.hpp"
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <thread>
 
-#include "backends/native/token_prompt_model.hpp"
+#include "inference/capabilities.hpp"
 #include "inference/inference.hpp"
 #include "support/testdata.hpp"
 

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "backends/native/chat_prompt.hpp"
-#include "backends/native/token_prompt_model.hpp"
 #include "engine/generation/shared_engine.hpp"
 #include "inference/capabilities.hpp"
 #include "inference/text_model.hpp"

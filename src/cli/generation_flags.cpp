@@ -1,0 +1,70 @@
+#include "cli/generation_flags.hpp"
+
+#include <chrono>
+#include <csignal>
+
+namespace inference::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void on_interrupt(int) {
+  g_interrupted.store(true);
+}
+
+}  // namespace
+
+void add_load_flags(CLI::App* cmd, LoadFlags& flags) {
+  cmd->add_option("--backend", flags.backend, "Backend name (default: the best available)");
+  cmd->add_option("-c,--ctx", flags.ctx, "Context length (0 = model default, capped)");
+  cmd->add_option("-t,--threads", flags.threads, "Threads (0 = one per physical core)");
+  cmd->add_option("--kv-type", flags.kv_type, "KV cache type: f16 (default), f32");
+}
+
+void add_sampling_flags(CLI::App* cmd, GenerateConfig& g) {
+  cmd->add_option("-n,--max-tokens", g.max_tokens, "Tokens to generate at most (<= 0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--temp", g.temperature, "Temperature (0 = greedy)")->capture_default_str();
+  cmd->add_option("--top-k", g.top_k, "Keep the k most likely tokens (0 = off)");
+  cmd->add_option("--top-p", g.top_p, "Nucleus sampling mass (1 = off)");
+  cmd->add_option("--min-p", g.min_p, "Drop tokens below min-p x the best (0 = off)");
+  cmd->add_option("--repeat-penalty", g.repeat_penalty, "Repeat penalty (1 = off)");
+  cmd->add_option("--repeat-last-n", g.repeat_last_n, "Tokens the repeat penalty looks back")
+      ->capture_default_str();
+  cmd->add_option("--presence-penalty", g.presence_penalty, "OpenAI presence penalty");
+  cmd->add_option("--frequency-penalty", g.frequency_penalty, "OpenAI frequency penalty");
+  cmd->add_option("--seed", g.seed, "Sampling seed");
+  cmd->add_option("--stop", g.stop, "Stop string (repeatable; never printed)");
+  cmd->add_flag("--ignore-eos", g.ignore_eos, "Keep generating past end-of-sequence tokens");
+}
+
+InterruptCanceller::InterruptCanceller()
+    : current_(Context::background().with_cancel()),
+      watcher_([this](std::stop_token stop) { watch(stop); }) {
+  previous_ = std::signal(SIGINT, on_interrupt);
+}
+
+InterruptCanceller::~InterruptCanceller() {
+  std::signal(SIGINT, previous_);
+}
+
+Context InterruptCanceller::arm() {
+  std::lock_guard lock(mutex_);
+  g_interrupted = false;
+  fired_ = false;
+  current_ = Context::background().with_cancel();
+  return current_;
+}
+
+void InterruptCanceller::watch(const std::stop_token& stop) {
+  while (!stop.stop_requested()) {
+    if (g_interrupted.exchange(false)) {
+      std::lock_guard lock(mutex_);
+      fired_ = true;
+      current_.cancel();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace inference::cli

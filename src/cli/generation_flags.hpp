@@ -1,0 +1,58 @@
+// Flags and Ctrl-C handling shared by the commands that load a model and generate (run, chat).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "inference/context.hpp"
+#include "inference/types.hpp"
+
+namespace inference::cli {
+
+/// How to load the model: --backend, -c/--ctx, -t/--threads, --kv-type.
+struct LoadFlags {
+  std::string backend;
+  int32_t ctx = 0;
+  int32_t threads = 0;
+  std::string kv_type;
+  LoadConfig config() const {
+    return {
+        .backend = backend, .context_length = ctx, .threads = threads, .kv_cache_type = kv_type};
+  }
+};
+
+void add_load_flags(CLI::App* cmd, LoadFlags& flags);
+
+/// The sampling and stopping flags: -n, --temp, --top-k, --top-p, --min-p, --repeat-penalty,
+/// --repeat-last-n, --presence-penalty, --frequency-penalty, --seed, --stop, --ignore-eos.
+void add_sampling_flags(CLI::App* cmd, GenerateConfig& config);
+
+/// Turns SIGINT into cancellation of the generation in progress. A signal handler may not take
+/// locks, so the handler only sets a flag and a watcher thread cancels the armed Context.
+/// Cancellation is checked inside the engine, so it also stops a long prompt evaluation.
+class InterruptCanceller {
+ public:
+  InterruptCanceller();
+  ~InterruptCanceller();
+  InterruptCanceller(const InterruptCanceller&) = delete;
+  InterruptCanceller& operator=(const InterruptCanceller&) = delete;
+
+  /// A fresh cancellable context for the next generation (Ctrl-C cancels this one only).
+  Context arm();
+  /// Whether Ctrl-C cancelled the context armed last.
+  bool interrupted() const { return fired_.load(); }
+
+ private:
+  void watch(const std::stop_token& stop);
+  std::mutex mutex_;
+  Context current_;
+  std::atomic<bool> fired_{false};
+  void (*previous_)(int) = nullptr;
+  std::jthread watcher_;
+};
+
+}  // namespace inference::cli
