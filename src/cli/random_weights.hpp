@@ -9,33 +9,17 @@
 #include <cstdint>
 #include <span>
 
+#include "engine/generation/rng.hpp"
+
 namespace inference::cli {
 
-inline uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-/// xoshiro256** (Blackman & Vigna), seeded through splitmix64.
+/// One row's generator: the sampler's xoshiro256** (seeded through splitmix64), keyed by
+/// (seed, tensor, row).
 class RowRng {
  public:
-  RowRng(uint64_t seed, uint64_t tensor, uint64_t row) {
-    uint64_t s = seed ^ (tensor * 0xd1b54a32d192ed03ull) ^ (row * 0x8cb92ba72f3d8dd7ull);
-    for (auto& word : state_) word = splitmix64(s);
-  }
-  uint64_t next() {
-    const uint64_t result = rotl(state_[1] * 5, 7) * 9;
-    const uint64_t t = state_[1] << 17;
-    state_[2] ^= state_[0];
-    state_[3] ^= state_[1];
-    state_[1] ^= state_[2];
-    state_[0] ^= state_[3];
-    state_[2] ^= t;
-    state_[3] = rotl(state_[3], 45);
-    return result;
-  }
+  RowRng(uint64_t seed, uint64_t tensor, uint64_t row)
+      : rng_(seed ^ (tensor * 0xd1b54a32d192ed03ull) ^ (row * 0x8cb92ba72f3d8dd7ull)) {}
+  uint64_t next() { return rng_.next(); }
   /// Approximately normal with mean 0 and standard deviation `sigma`.
   float normal(float sigma) {
     const uint64_t r = next();
@@ -48,8 +32,7 @@ class RowRng {
   }
 
  private:
-  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t state_[4];
+  generation::Rng rng_;
 };
 
 inline void fill_normal(std::span<float> out, RowRng& rng, float sigma) {
