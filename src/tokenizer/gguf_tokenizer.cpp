@@ -102,8 +102,9 @@ std::vector<int32_t> GgufTokenizer::encode(std::string_view text, bool add_speci
 
 void GgufTokenizer::encode_spm_text(std::string_view text, bool space_prefix,
                                     std::vector<int32_t>& out) const {
-  // SentencePiece stores spaces as U+2581 "▁".
-  std::string escaped;
+  // SentencePiece stores spaces as U+2581 "▁". The buffer is reused across calls.
+  thread_local std::string escaped;
+  escaped.clear();
   escaped.reserve(text.size() + 8);
   if (space_prefix) escaped.append("\xE2\x96\x81");
   for (char c : text) {

@@ -19,20 +19,19 @@ Vocab::Vocab(const std::vector<std::string_view>& texts, std::vector<TokenType> 
   if (!scores_.empty()) scores_.resize(texts.size(), 0.0f);
   // The arena is complete: views into it stay valid for the life of the Vocab.
   const size_t table = table_size_for(texts.size());
-  slots_.assign(table, -1);
-  slot_hash_.assign(table, 0);
+  slots_.assign(table, Slot{-1, 0, 0, 0});
   mask_ = table - 1;
   for (int32_t id = 0; id < size(); ++id) {
     const std::string_view t = text(id);
     const uint64_t h = hash_bytes(t);
     for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      if (slots_[i] < 0) {
-        slots_[i] = id;
-        slot_hash_[i] = static_cast<uint32_t>(h);
+      if (slots_[i].id < 0) {
+        slots_[i] =
+            Slot{id, static_cast<uint32_t>(h), offsets_[id], static_cast<uint32_t>(t.size())};
         break;
       }
-      if (slot_hash_[i] == static_cast<uint32_t>(h) && text(slots_[i]) == t) {
-        slots_[i] = id;  // a later token with the same text wins
+      if (slots_[i].hash == static_cast<uint32_t>(h) && text(slots_[i].id) == t) {
+        slots_[i].id = id;  // a later token with the same text wins
         break;
       }
     }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,14 +31,19 @@ class Vocab {
   void set_type(int32_t id, TokenType type) noexcept { types_[id] = type; }
   float score(int32_t id) const noexcept { return scores_.empty() ? 0.0f : scores_[id]; }
   /// Id of a text, or -1.
-  int32_t find(std::string_view text) const noexcept {
-    const uint64_t h = hash_bytes(text);
+  int32_t find(std::string_view text) const noexcept { return find(text, hash_bytes(text)); }
+  /// The same, with `h` = hash_bytes(text) computed by the caller.
+  int32_t find(std::string_view text, uint64_t h) const noexcept {
     for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const int32_t id = slots_[i];
-      if (id < 0) return -1;
-      if (slot_hash_[i] == static_cast<uint32_t>(h) && this->text(id) == text) return id;
+      const Slot& slot = slots_[i];
+      if (slot.id < 0) return -1;
+      if (slot.hash == static_cast<uint32_t>(h) && slot.length == text.size() &&
+          std::memcmp(arena_.data() + slot.offset, text.data(), text.size()) == 0)
+        return slot.id;
     }
   }
+  /// Hints that find(_, h) will be called soon.
+  void prefetch(uint64_t h) const noexcept { __builtin_prefetch(&slots_[h & mask_]); }
   size_t max_text_length() const noexcept { return max_length_; }
 
  private:
@@ -45,9 +51,16 @@ class Vocab {
   std::vector<uint32_t> offsets_;
   std::vector<TokenType> types_;
   std::vector<float> scores_;
-  // Open addressing, linear probing: slot -> id (-1 empty) and the low hash bits of its text.
-  std::vector<int32_t> slots_;
-  std::vector<uint32_t> slot_hash_;
+  // Open addressing, linear probing: slot -> id (-1 empty) and the low hash bits of its text,
+  // side by side so that a probe touches one cache line.
+  // The text's place in the arena is kept here too, so a hit touches the slot and the text only.
+  struct Slot {
+    int32_t id;
+    uint32_t hash;
+    uint32_t offset;
+    uint32_t length;
+  };
+  std::vector<Slot> slots_;
   size_t mask_ = 0;
   size_t max_length_ = 0;
 };
