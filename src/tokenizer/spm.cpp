@@ -76,45 +76,64 @@ void spm_tokenize(std::string_view text, const Vocab& vocab, const int32_t (&byt
     heap.push_back({bigram_key(vocab.score(id), left), size, id});
     std::push_heap(heap.begin(), heap.end(), Lower{});
   };
-  // Seed with every adjacent pair that is a token, heapified at once (O(n)). The lookups are
-  // independent, so their hashes are computed first and the table slots prefetched ahead.
+  // Merges the symbols [begin, end): seeds the heap with every adjacent pair that is a token,
+  // heapified at once (O(n)), then pops. The seeding lookups are independent, so their hashes
+  // are computed first and the table slots prefetched ahead.
   std::vector<uint64_t>& hashes = scratch.hashes;
-  const size_t pairs = symbols.empty() ? 0 : symbols.size() - 1;
-  hashes.resize(pairs);
-  for (size_t i = 0; i < pairs; ++i) {
-    const uint32_t size = symbols[i].length + symbols[i + 1].length;
-    hashes[i] = size > max_length ? 0 : hash_bytes(text.substr(symbols[i].offset, size));
-  }
-  constexpr size_t kAhead = 8;
-  for (size_t i = 0; i < std::min(kAhead, pairs); ++i) vocab.prefetch(hashes[i]);
-  for (size_t i = 0; i < pairs; ++i) {
-    if (i + kAhead < pairs) vocab.prefetch(hashes[i + kAhead]);
-    const uint32_t size = symbols[i].length + symbols[i + 1].length;
-    if (size > max_length) continue;
-    const int32_t id = vocab.find(text.substr(symbols[i].offset, size), hashes[i]);
-    if (id < 0) continue;
-    heap.push_back({bigram_key(vocab.score(id), static_cast<int32_t>(i)), size, id});
-  }
-  std::make_heap(heap.begin(), heap.end(), Lower{});
+  auto merge_run = [&](size_t begin, size_t end) {
+    const size_t pairs = end - begin - 1;
+    hashes.resize(pairs);
+    for (size_t i = 0; i < pairs; ++i) {
+      const Symbol& l = symbols[begin + i];
+      const uint32_t size = l.length + symbols[begin + i + 1].length;
+      hashes[i] = size > max_length ? 0 : hash_bytes(text.substr(l.offset, size));
+    }
+    constexpr size_t kAhead = 8;
+    for (size_t i = 0; i < std::min(kAhead, pairs); ++i) vocab.prefetch(hashes[i]);
+    for (size_t i = 0; i < pairs; ++i) {
+      if (i + kAhead < pairs) vocab.prefetch(hashes[i + kAhead]);
+      const Symbol& l = symbols[begin + i];
+      const uint32_t size = l.length + symbols[begin + i + 1].length;
+      if (size > max_length) continue;
+      const int32_t id = vocab.find(text.substr(l.offset, size), hashes[i]);
+      if (id < 0) continue;
+      heap.push_back({bigram_key(vocab.score(id), static_cast<int32_t>(begin + i)), size, id});
+    }
+    std::make_heap(heap.begin(), heap.end(), Lower{});
 
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), Lower{});
-    const Bigram b = heap.back();
-    heap.pop_back();
-    const int32_t left_index = b.left();
-    Symbol& left = symbols[left_index];
-    if (left.length == 0 || left.next < 0) continue;
-    const int32_t right_index = left.next;
-    Symbol& right = symbols[right_index];
-    // Skip pairs one of whose symbols has changed since the pair was queued.
-    if (left.length + right.length != b.size) continue;
-    left.length += right.length;
-    left.id = b.id;
-    right.length = 0;
-    left.next = right.next;
-    if (right.next >= 0) symbols[right.next].prev = left_index;
-    try_add(left.prev, left_index);
-    try_add(left_index, left.next);
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), Lower{});
+      const Bigram b = heap.back();
+      heap.pop_back();
+      const int32_t left_index = b.left();
+      Symbol& left = symbols[left_index];
+      if (left.length == 0 || left.next < 0) continue;
+      const int32_t right_index = left.next;
+      Symbol& right = symbols[right_index];
+      // Skip pairs one of whose symbols has changed since the pair was queued.
+      if (left.length + right.length != b.size) continue;
+      left.length += right.length;
+      left.id = b.id;
+      right.length = 0;
+      left.next = right.next;
+      if (right.next >= 0) symbols[right.next].prev = left_index;
+      try_add(left.prev, left_index);
+      try_add(left_index, left.next);
+    }
+  };
+  // A one-byte symbol whose byte occurs in no token of two or more bytes can never be merged,
+  // so no pair ever spans it: the runs between such symbols are merged independently, each with
+  // its own small heap. Within a run the pops come in the same order as with one heap over the
+  // whole text (the order depends only on scores and relative positions), so the result is the
+  // same.
+  for (size_t begin = 0; begin < symbols.size();) {
+    size_t end = begin;
+    while (end < symbols.size() &&
+           !(symbols[end].length == 1 &&
+             !vocab.in_long_text(static_cast<unsigned char>(text[symbols[end].offset]))))
+      ++end;
+    if (end > begin + 1) merge_run(begin, end);
+    begin = end + 1;
   }
 
   if (symbols.empty()) return;

@@ -13,6 +13,12 @@ Vocab::Vocab(const std::vector<std::string_view>& texts, std::vector<TokenType> 
     offsets_.push_back(static_cast<uint32_t>(arena_.size()));
     arena_.append(t);
     if (t.size() > max_length_) max_length_ = t.size();
+    if (t.size() >= 2) {
+      for (char c : t) {
+        const auto b = static_cast<unsigned char>(c);
+        in_long_[b >> 6] |= uint64_t{1} << (b & 63);
+      }
+    }
   }
   offsets_.push_back(static_cast<uint32_t>(arena_.size()));
   types_.resize(texts.size(), TokenType::normal);

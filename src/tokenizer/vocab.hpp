@@ -45,6 +45,8 @@ class Vocab {
   /// Hints that find(_, h) will be called soon.
   void prefetch(uint64_t h) const noexcept { __builtin_prefetch(&slots_[h & mask_]); }
   size_t max_text_length() const noexcept { return max_length_; }
+  /// Whether byte `b` occurs in some token text of two or more bytes.
+  bool in_long_text(unsigned char b) const noexcept { return in_long_[b >> 6] >> (b & 63) & 1; }
 
  private:
   std::string arena_;
@@ -63,6 +65,7 @@ class Vocab {
   std::vector<Slot> slots_;
   size_t mask_ = 0;
   size_t max_length_ = 0;
+  uint64_t in_long_[4] = {0, 0, 0, 0};
 };
 
 }  // namespace inference::tokenizer
