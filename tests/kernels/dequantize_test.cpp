@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "inference/error.hpp"
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/fp16.hpp"
 #include "kernels/cpu/matmul.hpp"
+#include "reference_quant.hpp"
 #include "support/testdata.hpp"
 
 namespace inference::kernels {
@@ -25,24 +25,17 @@ TEST_P(DequantizeReference, MatchesLlamaCppBitForBit) {
   INFERENCE_REQUIRE_TESTDATA();
   const std::string type_name = GetParam();
   const auto dir = testdata_dir() / "quant";
-  const auto header = nlohmann::json::parse(read_file(dir / (type_name + ".gguf.json")));
-  const std::string file = read_file(dir / (type_name + ".gguf"));
-  const uint64_t data_offset = header.at("tensor_data_offset").get<uint64_t>();
-  ASSERT_FALSE(header.at("tensors").empty());
-  for (const auto& t : header.at("tensors")) {
-    const std::string name = t.at("name").get<std::string>();
-    const auto type = static_cast<GgmlType>(t.at("type_id").get<uint32_t>());
-    const int64_t cols = t.at("ne")[0].get<int64_t>();
-    const int64_t rows = t.at("ne")[1].get<int64_t>();
-    const uint64_t n_bytes = t.at("n_bytes").get<uint64_t>();
-    const uint64_t offset = data_offset + t.at("offset").get<uint64_t>();
-    ASSERT_LE(offset + n_bytes, file.size()) << name;
+  const auto reference = test::load_reference_quant(type_name);
+  ASSERT_FALSE(reference.tensors.empty());
+  for (const auto& t : reference.tensors) {
+    const std::string& name = t.name;
+    const int64_t cols = t.cols;
+    const int64_t rows = t.rows;
     const std::string expected = read_file(dir / type_name / (name + ".f32"));
     ASSERT_EQ(expected.size(), static_cast<size_t>(rows * cols) * 4) << name;
-    const size_t row_bytes = n_bytes / static_cast<uint64_t>(rows);
     std::vector<float> out(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; ++r) {
-      dequantize_row(type, file.data() + offset + r * row_bytes, out.data(), cols);
+      dequantize_row(t.type, t.data + r * t.row_bytes, out.data(), cols);
       const char* want = expected.data() + r * cols * 4;
       for (int64_t i = 0; i < cols; ++i) {
         uint32_t got_bits, want_bits;

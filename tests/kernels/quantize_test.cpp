@@ -5,12 +5,12 @@
 
 #include <cmath>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "inference/error.hpp"
 #include "kernel_test_util.hpp"
 #include "kernels/cpu/quantize.hpp"
+#include "reference_quant.hpp"
 #include "support/testdata.hpp"
 
 namespace inference::kernels {
@@ -25,26 +25,21 @@ TEST_P(QuantizeReference, BlocksEqualLlamaQuantize) {
   INFERENCE_REQUIRE_TESTDATA();
   const std::string type_name = GetParam();
   const auto dir = testdata_dir() / "quant";
-  const auto header = nlohmann::json::parse(read_file(dir / (type_name + ".gguf.json")));
-  const std::string file = read_file(dir / (type_name + ".gguf"));
-  const uint64_t data_offset = header.at("tensor_data_offset").get<uint64_t>();
-  for (const auto& t : header.at("tensors")) {
-    const std::string name = t.at("name").get<std::string>();
-    const auto type = static_cast<GgmlType>(t.at("type_id").get<uint32_t>());
-    const int64_t cols = t.at("ne")[0].get<int64_t>();
-    const int64_t rows = t.at("ne")[1].get<int64_t>();
-    const uint64_t n_bytes = t.at("n_bytes").get<uint64_t>();
-    const char* want = file.data() + data_offset + t.at("offset").get<uint64_t>();
+  const auto reference = test::load_reference_quant(type_name);
+  for (const auto& t : reference.tensors) {
+    const std::string& name = t.name;
+    const int64_t cols = t.cols;
+    const int64_t rows = t.rows;
+    const size_t row_bytes = t.row_bytes;
     const std::string source = read_file(dir / "source" / (name + ".f32"));
     ASSERT_EQ(source.size(), static_cast<size_t>(rows * cols) * 4);
-    const size_t row_bytes = n_bytes / static_cast<uint64_t>(rows);
     std::vector<float> x(static_cast<size_t>(cols));
     std::vector<char> got(row_bytes);
     int mismatched_rows = 0;
     for (int64_t r = 0; r < rows; ++r) {
       std::memcpy(x.data(), source.data() + r * cols * 4, static_cast<size_t>(cols) * 4);
-      quantize_row(type, x.data(), got.data(), cols);
-      if (std::memcmp(got.data(), want + r * row_bytes, row_bytes) != 0) {
+      quantize_row(t.type, x.data(), got.data(), cols);
+      if (std::memcmp(got.data(), t.data + r * row_bytes, row_bytes) != 0) {
         ++mismatched_rows;
         ADD_FAILURE() << type_name << " " << name << " row " << r << " differs";
         if (mismatched_rows > 3) return;
