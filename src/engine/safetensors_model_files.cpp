@@ -7,21 +7,28 @@
 //   RoPE can rotate adjacent pairs); un-permuted rows are exactly the NeoX pairing, so HF
 //   llama-family models run with NeoX RoPE. q.k products are unchanged by the permutation.
 // - Gemma norm weights are stored as w and applied as 1 + w (GGUF stores 1 + w).
+// MLX quantised checkpoints (config.json "quantization") are converted tensor by tensor on first
+// use (engine/mlx_weights.hpp); the converted blocks are owned by the tensor source.
 // Llama 3 rope scaling is given as config numbers; the per-frequency factors that GGUF files
 // carry as the rope_freqs tensor are computed from them with the converter's formula.
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 
+#include "engine/mlx_weights.hpp"
 #include "engine/model_files.hpp"
 #include "engine/rope_scaling.hpp"
 #include "formats/hf_config.hpp"
 #include "formats/safetensors.hpp"
 #include "inference/error.hpp"
+#include "inference/log.hpp"
+#include "kernels/cpu/matmul.hpp"
+#include "kernels/cpu/mlx_affine8.hpp"
 
 namespace inference::engine {
 namespace {
@@ -59,10 +66,28 @@ std::string hf_layer_name(std::string_view suffix, bool gemma) {
   return "";
 }
 
+// Whether the embedding lookup (kernels::dequantize_row) reads `type` rows itself; if not, an
+// embedding of that type is offered as float32 rows. Asked of the kernels rather than assumed,
+// so that the copy disappears once the lookup learns the type.
+bool lookup_reads(GgmlType type) {
+  alignas(8) std::byte block[sizeof(kernels::BlockMlxAffine8)]{};
+  float row[kernels::kMlxBlock];
+  try {
+    kernels::dequantize_row(type, block, row, kernels::kMlxBlock);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 class SafetensorsTensorSource final : public TensorSource {
  public:
-  SafetensorsTensorSource(const formats::SafetensorsModel& model, std::string describe, bool gemma)
-      : model_(model), describe_(std::move(describe)), gemma_(gemma) {}
+  SafetensorsTensorSource(const formats::SafetensorsModel& model, std::string describe, bool gemma,
+                          std::optional<formats::HfQuantization> quantization)
+      : model_(model),
+        describe_(std::move(describe)),
+        gemma_(gemma),
+        quantization_(std::move(quantization)) {}
 
   std::optional<TensorRef> find(std::string_view gguf_name) const override {
     if (gguf_name == "rope_freqs.weight") {
@@ -73,7 +98,23 @@ class SafetensorsTensorSource final : public TensorSource {
                        rope_freqs_.size() * sizeof(float)};
     }
     const formats::SafetensorsTensor* t = lookup(hf_name(gguf_name));
-    if (t == nullptr) return std::nullopt;
+    if (t == nullptr) {
+      // A tied MLX 8-bit embedding is looked up as float32 rows (see lookup_reads); the output
+      // projection multiplies with its blocks instead.
+      if (gguf_name == "output.weight" && embedding_is_float_copy()) {
+        return converted_ref(converted_.at("token_embd.weight").weight);
+      }
+      return std::nullopt;
+    }
+    if (const auto* c = mlx_converted(std::string(gguf_name), *t)) {
+      if (gguf_name == "token_embd.weight" && !c->embedding_rows.empty()) {
+        return TensorRef{GgmlType::F32,
+                         {c->weight.cols, c->weight.rows},
+                         reinterpret_cast<const std::byte*>(c->embedding_rows.data()),
+                         c->embedding_rows.size() * sizeof(float)};
+      }
+      return converted_ref(c->weight);
+    }
     return to_ref(*t);
   }
   std::string describe() const override { return describe_; }
@@ -82,6 +123,78 @@ class SafetensorsTensorSource final : public TensorSource {
   void set_rope_freqs(std::vector<float> f) { rope_freqs_ = std::move(f); }
 
  private:
+  struct Converted {
+    MlxConvertedWeight weight;
+    std::vector<float> embedding_rows;  ///< float32 copy for the lookup, when it needs one
+  };
+
+  bool embedding_is_float_copy() const {
+    auto it = converted_.find("token_embd.weight");
+    if (it == converted_.end()) {
+      if (!find("token_embd.weight")) return false;
+      it = converted_.find("token_embd.weight");
+    }
+    return it != converted_.end() && !it->second.embedding_rows.empty();
+  }
+
+  static TensorRef converted_ref(const MlxConvertedWeight& w) {
+    return TensorRef{w.type, {w.cols, w.rows}, w.data.data(), w.data.size()};
+  }
+
+  // The MLX setting of module `module` ("model.layers.0.mlp.down_proj"): its per-layer entry,
+  // else the default; nullopt when the file keeps that layer in float.
+  std::optional<MlxQuantSpec> mlx_spec(const std::string& module) const {
+    const formats::HfQuantization& q = *quantization_;
+    if (auto it = q.layers.find(module); it != q.layers.end()) {
+      if (!it->second) return std::nullopt;
+      return MlxQuantSpec{it->second->group_size, it->second->bits};
+    }
+    return MlxQuantSpec{q.group_size, q.bits};
+  }
+
+  // The converted form of `t` when it is MLX-quantised (it has .scales/.biases companions),
+  // converting it on first use; nullptr for a plain tensor. Throws for inconsistent files.
+  const Converted* mlx_converted(const std::string& gguf_name,
+                                 const formats::SafetensorsTensor& t) const {
+    if (auto it = converted_.find(gguf_name); it != converted_.end()) return &it->second;
+    constexpr std::string_view kWeight = ".weight";
+    if (!t.name.ends_with(kWeight)) return nullptr;
+    const std::string module = t.name.substr(0, t.name.size() - kWeight.size());
+    const formats::SafetensorsTensor* scales = model_.find(module + ".scales");
+    const formats::SafetensorsTensor* biases = model_.find(module + ".biases");
+    const std::string where = describe_ + ": " + t.name;
+    if (scales == nullptr && biases == nullptr) {
+      if (t.dtype == formats::SafetensorsDtype::U32) {
+        throw Error(ErrorCode::invalid_model,
+                    where + " is U32 (packed) but has no " + module + ".scales/.biases");
+      }
+      return nullptr;
+    }
+    if (scales == nullptr || biases == nullptr) {
+      throw Error(ErrorCode::invalid_model, where + " has " + (scales ? ".scales" : ".biases") +
+                                                " but no " + (scales ? ".biases" : ".scales") +
+                                                " (MLX affine quantisation needs both)");
+    }
+    if (!quantization_) {
+      throw Error(ErrorCode::invalid_model,
+                  where + " is quantised (.scales/.biases) but config.json has no quantization");
+    }
+    const std::optional<MlxQuantSpec> spec = mlx_spec(module);
+    if (!spec) {
+      throw Error(ErrorCode::invalid_model, where + " has .scales/.biases but config.json's " +
+                                                "quantization entry for " + module + " is false");
+    }
+    Converted c{convert_mlx_weight(t, *scales, *biases, *spec, describe_), {}};
+    if (!c.weight.fp16_exact && spec->bits == 4) {
+      log(LogLevel::info, where + ": scales/biases beyond fp16, kept as 8-bit blocks (lossless)");
+    }
+    if (gguf_name == "token_embd.weight" && !lookup_reads(c.weight.type)) {
+      c.embedding_rows = dequantize_mlx_weight(c.weight);
+    }
+    for (const auto* part : {&t, scales, biases}) release_mapped_pages(part->data);
+    return &converted_.emplace(gguf_name, std::move(c)).first->second;
+  }
+
   std::string hf_name(std::string_view gguf) const {
     if (gguf == "token_embd.weight") return "embed_tokens.weight";
     if (gguf == "output_norm.weight") return "norm.weight";
@@ -149,8 +262,10 @@ class SafetensorsTensorSource final : public TensorSource {
   const formats::SafetensorsModel& model_;
   std::string describe_;
   bool gemma_;
+  std::optional<formats::HfQuantization> quantization_;
   std::vector<float> rope_freqs_;
   mutable std::vector<std::unique_ptr<std::vector<float>>> copies_;
+  mutable std::map<std::string, Converted, std::less<>> converted_;  ///< by GGUF name
 };
 
 std::string read_chat_template(const fs::path& dir) {
@@ -185,7 +300,7 @@ class SafetensorsModelFiles final : public ModelFiles {
         config_(formats::load_hf_config(dir)),
         hp_(make_hparams()),  // before the weights: an unsupported model fails fast
         model_(formats::SafetensorsModel::open(dir)),
-        source_(model_, dir.string(), hp_.arch_name == "gemma3") {
+        source_(model_, dir.string(), hp_.arch_name == "gemma3", config_.quantization) {
     if (config_.rope_scaling && config_.rope_scaling->type == "llama3") {
       const formats::HfRopeScaling& r = *config_.rope_scaling;
       const Llama3RopeScaling scaling{r.factor, r.low_freq_factor, r.high_freq_factor,
@@ -205,6 +320,11 @@ class SafetensorsModelFiles final : public ModelFiles {
   const std::string& chat_template() const override { return chat_template_; }
   std::string name() const override { return dir_.filename().string(); }
   std::string quantization() const override {
+    if (config_.quantization) {
+      const formats::HfQuantization& q = *config_.quantization;
+      return "MLX affine " + std::to_string(q.bits) + "-bit, group " +
+             std::to_string(q.group_size) + (q.layers.empty() ? "" : " (per-layer overrides)");
+    }
     auto t = source_.find("token_embd.weight");
     if (!t) return "";
     return std::string(formats::ggml_type_info(t->type)->name);
@@ -214,6 +334,30 @@ class SafetensorsModelFiles final : public ModelFiles {
  private:
   [[noreturn]] void unsupported(const std::string& what) const {
     throw Error(ErrorCode::unsupported, dir_.string() + ": " + what);
+  }
+
+  // MLX affine is the only quantisation the engine reads; its settings (the default and every
+  // per-layer entry) are checked up front so an unsupported file fails before any conversion.
+  void check_quantization(const formats::HfQuantization& q) const {
+    if (!q.method.empty()) unsupported("quantised Safetensors ('" + q.method + "')");
+    if (!q.mode.empty() && q.mode != "affine") {
+      unsupported("MLX quantization mode '" + q.mode + "' (only affine is supported)");
+    }
+    if (!q.is_mlx_affine()) {
+      throw Error(ErrorCode::invalid_model,
+                  dir_.string() + ": config.json quantization has no bits and group_size");
+    }
+    auto check = [&](const std::string& what, int64_t group_size, int64_t bits) {
+      if (!mlx_spec_supported({group_size, bits})) {
+        unsupported("MLX " + std::to_string(bits) + "-bit quantisation with group size " +
+                    std::to_string(group_size) + what +
+                    " (bits 4 or 8, group size 32, 64 or 128 supported)");
+      }
+    };
+    check("", q.group_size, q.bits);
+    for (const auto& [module, spec] : q.layers) {
+      if (spec) check(" for " + module, spec->group_size, spec->bits);
+    }
   }
 
   static int32_t narrow(int64_t v) {
@@ -235,10 +379,7 @@ class SafetensorsModelFiles final : public ModelFiles {
                   "mistral, qwen2, qwen3, gemma3)");
     }
     hp.arch = find_arch(hp.arch_name);
-    if (c.quantization && c.quantization->is_mlx_affine()) {
-      unsupported("MLX quantised Safetensors are not supported yet");
-    }
-    if (c.quantization) unsupported("quantised Safetensors ('" + c.quantization->method + "')");
+    if (c.quantization) check_quantization(*c.quantization);
     if (c.attention_bias && !hp.arch->qkv_bias) unsupported("attention_bias is not supported");
     if (c.final_logit_softcapping > 0 || c.attn_logit_softcapping > 0) {
       unsupported("logit soft-capping is not supported");

@@ -6,6 +6,7 @@
 
 #include "inference/error.hpp"
 #include "kernels/cpu/fp16.hpp"
+#include "kernels/cpu/mlx_affine8.hpp"
 
 namespace inference::engine {
 namespace {
@@ -50,6 +51,11 @@ class Binder {
                                        ", which the CPU kernels do not support");
     }
     auto row_bytes = formats::ggml_row_bytes(t.type, static_cast<uint64_t>(cols));
+    if (t.type == kernels::kMlxAffine8) {  // converted MLX weights: not a GGUF type
+      row_bytes = cols % kernels::kMlxBlock == 0
+                      ? std::optional<uint64_t>(kernels::mlx_affine8_row_bytes(cols))
+                      : std::nullopt;
+    }
     if (!row_bytes || *row_bytes * static_cast<uint64_t>(rows) > t.n_bytes) {
       fail(ErrorCode::invalid_model, "tensor " + name + " holds fewer bytes than its shape needs");
     }

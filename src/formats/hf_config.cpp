@@ -145,13 +145,41 @@ HfRopeScaling parse_rope_scaling(const Fields& f) {
   return rope;
 }
 
-std::optional<HfQuantization> parse_quantization(const Fields& f) {
+// Keys of the quantization object that are settings rather than per-layer entries.
+bool is_quantization_setting(std::string_view key) {
+  return key == "quant_method" || key == "group_size" || key == "bits" || key == "mode";
+}
+
+std::optional<HfQuantization> parse_quantization(const json& object, const Fields& f) {
   HfQuantization q;
   q.method = f.string("quant_method").value_or("");
+  q.mode = f.string("mode").value_or("");
   q.group_size = f.integer("group_size", 1, 1 << 20).value_or(0);
   q.bits = f.integer("bits", 1, 64).value_or(0);
   if (q.method.empty() && (q.group_size == 0) != (q.bits == 0)) {
     f.fail(q.bits == 0 ? "bits" : "group_size", "is missing (MLX quantization needs both)");
+  }
+  if (!q.method.empty()) return q;  // other methods' keys are theirs to define
+  // mlx-lm writes one entry per layer whose setting differs from the default: an object with
+  // its own group_size and bits, or false for a layer kept in float.
+  for (const auto& [key, value] : object.items()) {
+    if (is_quantization_setting(key)) continue;
+    if (value.is_boolean()) {
+      if (value.get<bool>()) {
+        q.layers.emplace(key, HfQuantGroup{q.group_size, q.bits});
+      } else {
+        q.layers.emplace(key, std::nullopt);
+      }
+    } else if (value.is_object()) {
+      Fields layer(value, f.source(), f.prefix() + key + ".");
+      HfQuantGroup g;
+      g.group_size = layer.integer("group_size", 1, 1 << 20).value_or(q.group_size);
+      g.bits = layer.integer("bits", 1, 64).value_or(q.bits);
+      if (g.group_size == 0 || g.bits == 0) layer.fail("bits", "and group_size are both needed");
+      q.layers.emplace(key, g);
+    }
+    // Anything else (numbers, strings) is not a per-layer entry MLX writes: ignored, as the
+    // engine only looks up entries by module path.
   }
   return q;
 }
@@ -275,7 +303,8 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source) {
   // MLX writes "quantization" (and newer versions also "quantization_config").
   for (const char* key : {"quantization", "quantization_config"}) {
     if (const json* q = top.object(key)) {
-      config.quantization = parse_quantization(Fields(*q, top.source(), std::string(key) + "."));
+      config.quantization =
+          parse_quantization(*q, Fields(*q, top.source(), std::string(key) + "."));
       break;
     }
   }

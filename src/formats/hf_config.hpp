@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,12 +29,25 @@ struct HfRopeScaling {
   int64_t original_max_position_embeddings = 0;
 };
 
-/// `quantization` / `quantization_config`. MLX affine: group_size and bits, no method.
-struct HfQuantization {
-  std::string method;  ///< quant_method ("" for MLX, which does not name one)
+/// One MLX quantisation setting: elements per group sharing a scale and bias, bits per element.
+struct HfQuantGroup {
   int64_t group_size = 0;
   int64_t bits = 0;
-  bool is_mlx_affine() const noexcept { return method.empty() && group_size > 0 && bits > 0; }
+};
+
+/// `quantization` / `quantization_config`. MLX affine: group_size and bits, no method; mlx-lm
+/// may add per-layer entries keyed by module path for layers quantised differently.
+struct HfQuantization {
+  std::string method;  ///< quant_method ("" for MLX, which does not name one)
+  std::string mode;    ///< MLX "mode" ("" when absent, which means "affine")
+  int64_t group_size = 0;
+  int64_t bits = 0;
+  /// MLX per-layer entries: module path ("model.layers.0.mlp.down_proj") -> its own group
+  /// size and bits, or nullopt for a layer the file leaves unquantised (`false`).
+  std::map<std::string, std::optional<HfQuantGroup>, std::less<>> layers;
+  bool is_mlx_affine() const noexcept {
+    return method.empty() && group_size > 0 && bits > 0 && (mode.empty() || mode == "affine");
+  }
 };
 
 struct HfConfig {

@@ -49,12 +49,16 @@ float vec_dot_q3_k(int64_t n, const void* w, const void* a);
 float vec_dot_q4_k(int64_t n, const void* w, const void* a);
 float vec_dot_q5_k(int64_t n, const void* w, const void* a);
 float vec_dot_q6_k(int64_t n, const void* w, const void* a);
+/// MLX affine 8-bit blocks (mlx_affine8.hpp) with float32 activations (vec_dot_mlx_*.cpp).
+float vec_dot_mlx_affine8(int64_t n, const void* w, const void* a);
 
 #if defined(INFERENCE_KERNELS_X86)
 // AVX2 Q2_K/Q3_K dot products (vec_dot_avx2.cpp), shared by the AVX2 and AVX-512 tables; only
 // ever called through those tables, after the CPUID check.
 float vec_dot_q2_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_q3_k_avx2(int64_t n, const void* w, const void* a);
+float vec_dot_mlx_affine8_avx2(int64_t n, const void* w, const void* a);
+float vec_dot_mlx_affine8_avx512(int64_t n, const void* w, const void* a);
 #endif
 
 }  // namespace inference::kernels::detail

@@ -27,6 +27,7 @@ const KernelTable& scalar_kernel_table() noexcept {
     t.dot[static_cast<int>(GgmlType::Q4_K)] = vec_dot_q4_k;
     t.dot[static_cast<int>(GgmlType::Q5_K)] = vec_dot_q5_k;
     t.dot[static_cast<int>(GgmlType::Q6_K)] = vec_dot_q6_k;
+    t.dot[4] = vec_dot_mlx_affine8;  // kMlxAffine8 (mlx_affine8.hpp), not a GGUF type
     return t;
   }();
   return table;

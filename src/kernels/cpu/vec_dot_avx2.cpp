@@ -479,6 +479,7 @@ constexpr Entry kEntries[] = {
     {14, INFERENCE_KERNEL_PAIR(dot_q6_k)},
     {10, vec_dot_q2_k_avx2, nullptr},
     {11, vec_dot_q3_k_avx2, nullptr},
+    {4, vec_dot_mlx_affine8_avx2, nullptr},  // kMlxAffine8 (mlx_affine8.hpp)
 };
 
 constexpr KernelTable make_table() {

@@ -452,6 +452,7 @@ constexpr Entry kEntries[] = {
     {14, INFERENCE_KERNEL_PAIR(dot_q6_k)},
     {10, vec_dot_q2_k_avx2, nullptr},  // AVX2 code: rare formats, not worth a 512-bit variant
     {11, vec_dot_q3_k_avx2, nullptr},
+    {4, vec_dot_mlx_affine8_avx512, nullptr},  // kMlxAffine8 (mlx_affine8.hpp)
 };
 
 constexpr KernelTable make_table() {
