@@ -9,6 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/cpu/attention_batch.hpp"
+#include "kernels/cpu/gemm_panel.hpp"
+
 namespace inference::kernels::detail {
 
 /// dot(one weight row, one activation row) over n elements. `w` is in the weight format, `a` in
@@ -27,6 +30,10 @@ struct KernelTable {
   const char* name;
   VecDotFn dot[kTypeSlots];
   VecDotMultiFn dot_multi[kTypeSlots];  ///< null: the dispatcher loops over dot
+  /// Prefill GEMM over weight panels (gemm_panel.hpp); null: prefill uses the dot_multi tiles.
+  GemmPanelFn gemm_panel = nullptr;
+  /// Prompt-block attention (attention_batch.hpp); null: attend_head per query.
+  AttendTokensFn attend_tokens = nullptr;
 };
 
 const KernelTable& scalar_kernel_table() noexcept;
@@ -59,6 +66,9 @@ float vec_dot_q2_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_q3_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx512(int64_t n, const void* w, const void* a);
+// The AVX-512 VNNI panel GEMM (gemm_avx512.cpp), in the AVX-512 table.
+void gemm_panel_avx512(const Panel& p, const ActivationPlane& act, int64_t n_tokens,
+                       int64_t valid_rows, float* y, int64_t y_stride);
 #endif
 
 }  // namespace inference::kernels::detail

@@ -10,6 +10,7 @@
 
 #include "inference/error.hpp"
 #include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/quantize_activation.hpp"
@@ -138,7 +139,8 @@ GgmlType activation_type(GgmlType weight_type) noexcept {
 size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_tokens) noexcept {
   const ActivationFormat f = activation_format(weight_type);
   if (f.quantize == nullptr || cols <= 0 || n_tokens <= 0) return 0;  // F32 is used in place
-  return static_cast<size_t>(cols / f.block) * f.block_bytes * static_cast<size_t>(n_tokens);
+  return static_cast<size_t>(cols / f.block) * f.block_bytes * static_cast<size_t>(n_tokens) +
+         detail::gemm_scratch_bytes(weight_type, cols, n_tokens);
 }
 
 void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride,
@@ -172,6 +174,11 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
     } else {
       const MatmulJob* j = &job;  // one pointer: the std::function stores it without allocating
       pool.parallel_for(n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
+    }
+    if (job.table->gemm_panel != nullptr && detail::gemm_wanted(w.type, n_tokens)) {
+      detail::gemm(pool, *job.table, w, job.act, job.act_stride, n_tokens, y, y_stride,
+                   job.scratch + job.act_stride * static_cast<size_t>(n_tokens));
+      return;
     }
   }
   const MatmulJob* j = &job;

@@ -458,6 +458,8 @@ constexpr Entry kEntries[] = {
 constexpr KernelTable make_table() {
   KernelTable t{};
   t.name = "avx512-vnni";
+  t.gemm_panel = gemm_panel_avx512;
+  t.attend_tokens = attend_tokens_avx512;
   for (const Entry& e : kEntries) {
     t.dot[e.type] = e.dot;
     t.dot_multi[e.type] = e.multi;

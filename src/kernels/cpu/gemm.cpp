@@ -1,0 +1,199 @@
+// kernels/cpu/gemm.cpp — the panel GEMM driver: per-token activation sums, then each thread
+// unpacks blocks of its weight rows into a panel and runs every token over it.
+#include "kernels/cpu/gemm.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <new>
+
+#include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/fp16.hpp"
+#include "kernels/cpu/gemm_panel.hpp"
+
+namespace inference::kernels::detail {
+namespace {
+
+// Rows per panel: the panel (cols bytes per row) should stay in L2 next to the activations of
+// a token tile, and be tall enough that the activations, streamed once per panel, cost little.
+constexpr size_t kPanelTargetBytes = 512 * 1024;
+constexpr int64_t kMaxPanelRows = 256;
+
+int64_t panel_rows(int64_t cols) {
+  const int64_t rows = static_cast<int64_t>(kPanelTargetBytes) / std::max<int64_t>(cols, 1);
+  return std::clamp<int64_t>(rows / kPanelLanes * kPanelLanes, kPanelLanes, kMaxPanelRows);
+}
+
+size_t align64(size_t n) {
+  return (n + 63) & ~size_t{63};
+}
+
+struct ActLayout {
+  int block_shift;
+  size_t block_bytes;
+  size_t quants_offset;
+};
+
+ActLayout act_layout(GgmlType weight_type) {
+  switch (activation_type(weight_type)) {
+    case GgmlType::Q8_K:
+      return {8, sizeof(BlockQ8_K), offsetof(BlockQ8_K, qs)};
+    case GgmlType::Q8_1:
+      return {5, sizeof(BlockQ8_1), offsetof(BlockQ8_1, qs)};
+    default:
+      return {5, sizeof(BlockQ8_0), offsetof(BlockQ8_0, qs)};
+  }
+}
+
+// Scale and scale * sum(quants) of each group of one token's activation row.
+void token_sums(GgmlType weight_type, int group, const std::byte* act, int64_t groups, float* scale,
+                float* sum) {
+  switch (activation_type(weight_type)) {
+    case GgmlType::Q8_K: {
+      const auto* blocks = reinterpret_cast<const BlockQ8_K*>(act);
+      const int per_block = kQKK / group, bsums_per_group = group / 16;
+      for (int64_t g = 0; g < groups; ++g) {
+        const BlockQ8_K& b = blocks[g / per_block];
+        const int first = static_cast<int>(g % per_block) * bsums_per_group;
+        int s = 0;
+        for (int i = 0; i < bsums_per_group; ++i) s += b.bsums[first + i];
+        scale[g] = b.d;
+        sum[g] = b.d * static_cast<float>(s);
+      }
+      return;
+    }
+    case GgmlType::Q8_1: {
+      // s = d * sum(quants), as the activation quantiser stored it (rounded to F16).
+      const auto* blocks = reinterpret_cast<const BlockQ8_1*>(act);
+      for (int64_t g = 0; g < groups; ++g) {
+        scale[g] = fp16_to_fp32(blocks[g].d);
+        sum[g] = fp16_to_fp32(blocks[g].s);
+      }
+      return;
+    }
+    default: {
+      const auto* blocks = reinterpret_cast<const BlockQ8_0*>(act);
+      for (int64_t g = 0; g < groups; ++g) {
+        int s = 0;
+        for (int i = 0; i < kQK32; ++i) s += blocks[g].qs[i];
+        scale[g] = fp16_to_fp32(blocks[g].d);
+        sum[g] = scale[g] * static_cast<float>(s);
+      }
+      return;
+    }
+  }
+}
+
+// One thread's panel memory, grown on first use and kept: no allocation per call after the
+// first prefill. nullptr if it cannot be allocated (the caller then uses the dot tiles).
+std::byte* thread_panel_memory(size_t bytes) noexcept {
+  thread_local std::unique_ptr<std::byte[]> memory;
+  thread_local size_t capacity = 0;
+  if (capacity < bytes) {
+    memory.reset(new (std::nothrow) std::byte[bytes + 64]);
+    capacity = memory ? bytes : 0;
+    if (!memory) return nullptr;
+  }
+  const auto p = reinterpret_cast<uintptr_t>(memory.get());
+  return memory.get() + (align64(p) - p);
+}
+
+struct GemmJob {
+  const KernelTable* table;
+  const WeightView* w;
+  ActivationPlane plane;
+  float* scale;  ///< = plane.scale, writable for the sums pass
+  float* sum;    ///< = plane.sum
+  int64_t n_tokens;
+  float* y;
+  int64_t y_stride;
+};
+
+// Fallback for a thread whose panel memory could not be allocated: the dot-product tiles.
+void rows_by_dots(const GemmJob& job, int64_t r0, int64_t r1) {
+  const VecDotFn dot = job.table->dot[static_cast<int>(job.w->type)];
+  const auto* wdata = static_cast<const std::byte*>(job.w->data);
+  for (int64_t t = 0; t < job.n_tokens; ++t) {
+    const std::byte* a = job.plane.data + static_cast<size_t>(t) * job.plane.stride;
+    for (int64_t r = r0; r < r1; ++r) {
+      job.y[t * job.y_stride + r] = dot(job.w->cols, wdata + r * job.w->row_bytes, a);
+    }
+  }
+}
+
+void run_thread(const GemmJob& job, int64_t r0, int64_t r1) {
+  const WeightView& w = *job.w;
+  const int64_t step =
+      std::min(panel_rows(w.cols), (r1 - r0 + kPanelLanes - 1) / kPanelLanes * kPanelLanes);
+  std::byte* memory = thread_panel_memory(panel_bytes(w.type, step, w.cols));
+  if (memory == nullptr) return rows_by_dots(job, r0, r1);
+  const auto* wdata = static_cast<const std::byte*>(w.data);
+  for (int64_t p0 = r0; p0 < r1; p0 += step) {
+    const int64_t rows = std::min(step, r1 - p0);
+    Panel panel = make_panel(w.type, rows, w.cols, memory);
+    unpack_panel(w.type, wdata + static_cast<size_t>(p0) * w.row_bytes, w.row_bytes, rows, w.cols,
+                 panel);
+    job.table->gemm_panel(panel, job.plane, job.n_tokens, rows, job.y + p0, job.y_stride);
+  }
+}
+
+}  // namespace
+
+int64_t gemm_min_tokens(GgmlType type) noexcept {
+  switch (panel_group(type)) {
+    case 32:
+      return 16;
+    case 16:
+      return 32;
+    default:
+      return 0;
+  }
+}
+
+bool gemm_wanted(GgmlType type, int64_t n_tokens) noexcept {
+  const int64_t min_tokens = gemm_min_tokens(type);
+  return min_tokens > 0 && n_tokens >= min_tokens;
+}
+
+size_t gemm_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcept {
+  if (!gemm_wanted(type, n_tokens) || cols <= 0) return 0;
+  const auto groups = static_cast<size_t>(cols / panel_group(type));
+  return 64 + 2 * align64(groups * static_cast<size_t>(n_tokens) * sizeof(float));
+}
+
+void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
+          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* sums) {
+  const int group = panel_group(w.type);
+  const int64_t groups = w.cols / group;
+  const ActLayout layout = act_layout(w.type);
+  const auto base = reinterpret_cast<uintptr_t>(sums);
+  auto* scale = reinterpret_cast<float*>(sums + (align64(base) - base));
+  float* sum =
+      scale + align64(static_cast<size_t>(groups * n_tokens) * sizeof(float)) / sizeof(float);
+  GemmJob job{&table,
+              &w,
+              {act, act_stride, layout.block_shift, layout.block_bytes, layout.quants_offset, scale,
+               sum, groups},
+              scale,
+              sum,
+              n_tokens,
+              y,
+              y_stride};
+  const GemmJob* j = &job;  // one pointer: the std::function stores it without allocating
+  pool.parallel_for(n_tokens, [j, group](int64_t t0, int64_t t1) {
+    const ActivationPlane& p = j->plane;
+    for (int64_t t = t0; t < t1; ++t) {
+      token_sums(j->w->type, group, p.data + static_cast<size_t>(t) * p.stride, p.groups,
+                 j->scale + t * p.groups, j->sum + t * p.groups);
+    }
+  });
+  pool.run([j](int thread, int n_threads) {
+    // Contiguous row ranges in multiples of 16 rows, as in matmul().
+    const int64_t rows = j->w->rows;
+    const int64_t units = (rows + kPanelLanes - 1) / kPanelLanes;
+    const int64_t r0 = std::min(rows, units * thread / n_threads * kPanelLanes);
+    const int64_t r1 = std::min(rows, units * (thread + 1) / n_threads * kPanelLanes);
+    if (r0 < r1) run_thread(*j, r0, r1);
+  });
+}
+
+}  // namespace inference::kernels::detail

@@ -1,0 +1,31 @@
+// kernels/cpu/gemm.hpp — prefill matmuls through weight panels (gemm_panel.hpp), used by
+// matmul() when a batch is large enough that unpacking the weights once pays for itself.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/cpu/kernel_table.hpp"
+#include "kernels/cpu/matmul.hpp"
+
+namespace inference::kernels::detail {
+
+/// The smallest batch that takes the panel path for `type` (0: never). Smaller batches use the
+/// dot-product tiles: below it, unpacking a panel costs more than it saves (measured with
+/// kernels_bench --tokens, see docs/PERFORMANCE.md: 16 for the 32-element groups; Q6_K's
+/// 16-element groups cost twice the float work per element and need 32).
+int64_t gemm_min_tokens(GgmlType type) noexcept;
+
+/// Whether matmul() takes the panel path for this weight type and batch (on any SIMD level).
+bool gemm_wanted(GgmlType type, int64_t n_tokens) noexcept;
+
+/// Extra scratch the panel path needs after the quantised activations: per token and group, the
+/// activation's scale and scaled sum (0 when gemm_wanted() is false).
+size_t gemm_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcept;
+
+/// y = w × activations, the activations already quantised for w.type at `act` (`act_stride`
+/// bytes per token); `sums` is the gemm_scratch_bytes() area. Needs table.gemm_panel.
+void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
+          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* sums);
+
+}  // namespace inference::kernels::detail
