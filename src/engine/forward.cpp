@@ -7,10 +7,12 @@
 #include "engine/forward.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <new>
 
 #include "inference/error.hpp"
+#include "kernels/cpu/attention_batch.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/ops/activations.hpp"
 #include "kernels/cpu/ops/attention.hpp"
@@ -159,7 +161,69 @@ void Decoder::attention_block(int32_t il, std::span<const BatchEntry> chunk,
   for (int64_t i = 0; i < static_cast<int64_t>(n) * e; ++i) x_[sz(i)] += o_[sz(i)];
 }
 
+bool Decoder::attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk) {
+  // Below this many tokens the per-query path is as fast (the cells' conversion to float is
+  // shared by fewer queries).
+  constexpr size_t kMinTokens = 16;
+  // Tokens per work item: enough queries to amortise the conversion, enough items to balance
+  // the threads (later blocks see more cells).
+  constexpr int32_t kBlockTokens = 64;
+  const int32_t hd = hp_.head_dim;
+  if (chunk.size() < kMinTokens || !kernels::attend_tokens_available(hd)) return false;
+  const int32_t seq = chunk[0].seq;
+  for (const BatchEntry& e : chunk) {
+    if (e.seq != seq) return false;
+  }
+  const int32_t last_pos = chunk.back().pos;
+  const int32_t n_cells = cache_.view(seq, il, 0, last_pos).n_cells;
+  const size_t per_thread = kernels::attend_tokens_scratch_floats(hd, n_cells) + 16;
+  try {
+    if (block_attn_scratch_.size() < per_thread * sz(pool_.size())) {
+      block_attn_scratch_.resize(per_thread * sz(pool_.size()));
+    }
+    block_pos_.resize(chunk.size());
+  } catch (const std::bad_alloc&) {
+    return false;  // the per-query path needs no more memory
+  }
+  for (size_t t = 0; t < chunk.size(); ++t) block_pos_[t] = chunk[t].pos;
+
+  struct Job {
+    Decoder* self;
+    int32_t il, seq, last_pos, n_blocks, n_items;
+    std::span<const BatchEntry> chunk;
+    size_t per_thread;
+    std::atomic<int32_t> next{0};
+  } job{this, il, seq, last_pos, 0, 0, chunk, per_thread};
+  const int32_t n = static_cast<int32_t>(chunk.size());
+  job.n_blocks = (n + kBlockTokens - 1) / kBlockTokens;
+  job.n_items = job.n_blocks * hp_.n_head_kv;
+  pool_.run([j = &job](int thread, int) {
+    Decoder& d = *j->self;
+    const HParams& hp = d.hp_;
+    const int32_t hd = hp.head_dim, group = hp.n_head / hp.n_head_kv;
+    const bool local = hp.is_local_layer(j->il);
+    const float scale = hp.arch->scale_query ? 1.0f : hp.kq_scale();
+    float* scratch = d.block_attn_scratch_.data() + sz(thread) * j->per_thread;
+    scratch += (16 - reinterpret_cast<uintptr_t>(scratch) / sizeof(float) % 16) % 16;
+    // Items in decreasing order of work: the last token block first.
+    for (int32_t item = j->next++; item < j->n_items; item = j->next++) {
+      const int32_t block = j->n_blocks - 1 - item / hp.n_head_kv;
+      const int32_t kvh = item % hp.n_head_kv;
+      const int32_t t0 = block * kBlockTokens;
+      const int32_t t1 =
+          std::min<int32_t>(t0 + kBlockTokens, static_cast<int32_t>(j->chunk.size()));
+      const kernels::KvHeadView kv = d.cache_.view(j->seq, j->il, kvh, j->last_pos);
+      const size_t off = sz(static_cast<int64_t>(t0) * hp.q_dim() + kvh * group * hd);
+      kernels::attend_tokens({d.q_.data() + off, d.att_.data() + off, hp.q_dim(), t1 - t0, group,
+                              d.block_pos_.data() + t0},
+                             hd, kv, local ? hp.sliding_window : 0, scale, scratch);
+    }
+  });
+  return true;
+}
+
 void Decoder::attend_all(int32_t il, std::span<const BatchEntry> chunk) {
+  if (attend_prompt_block(il, chunk)) return;
   struct Job {
     Decoder* self;
     int32_t il;

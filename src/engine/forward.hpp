@@ -48,6 +48,9 @@ class Decoder {
                        const AttentionCapture* capture);
   void ffn_block(int32_t il, int32_t n);
   void attend_all(int32_t il, std::span<const BatchEntry> chunk);
+  /// attend_all for a prompt block of one sequence with the batched kernel; false if it does
+  /// not apply (small or mixed batch, no kernel for this CPU, scratch unavailable).
+  bool attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk);
   void output(std::span<const BatchEntry> chunk, float* logits);
   void matmul(const kernels::WeightView& w, const float* x, int32_t n, float* y);
 
@@ -60,9 +63,11 @@ class Decoder {
 
   // Activations, max_batch rows each.
   std::vector<float> x_, h_, q_, k_, v_, att_, o_, gate_, up_;
-  std::vector<float> angles_;           // [token][kind][rope_dims]: cos/sin pairs
-  std::vector<float> attn_tmp_;         // per thread: scores (n_ctx) + rounded query (head_dim)
-  std::vector<std::byte> act_scratch_;  // quantised activations for matmul()
+  std::vector<float> angles_;              // [token][kind][rope_dims]: cos/sin pairs
+  std::vector<float> attn_tmp_;            // per thread: scores (n_ctx) + rounded query (head_dim)
+  std::vector<std::byte> act_scratch_;     // quantised activations for matmul()
+  std::vector<float> block_attn_scratch_;  // per thread: attend_tokens scratch, grown on demand
+  std::vector<int32_t> block_pos_;         // positions of a prompt block's tokens
 };
 
 }  // namespace inference::engine
