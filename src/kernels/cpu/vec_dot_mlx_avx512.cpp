@@ -27,16 +27,17 @@ __m512 widen(const uint8_t* q) {
 float vec_dot_mlx_affine8_avx512(int64_t n, const void* w, const void* a) {
   const auto* blocks = static_cast<const BlockMlxAffine8*>(w);
   const float* x = static_cast<const float*>(a);
-  __m512 acc = _mm512_setzero_ps();
+  // Separate accumulators for the scale and bias terms: short dependency chains.
+  __m512 acc_scale = _mm512_setzero_ps(), acc_bias = _mm512_setzero_ps();
   for (int64_t b = 0; b < n / kMlxBlock; ++b, x += kMlxBlock) {
     const uint8_t* q = blocks[b].q;
     const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
     const __m512 qx = _mm512_fmadd_ps(widen(q + 16), x1, _mm512_mul_ps(widen(q), x0));
     const __m512 xs = _mm512_add_ps(x0, x1);
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(blocks[b].scale), qx, acc);
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(blocks[b].bias), xs, acc);
+    acc_scale = _mm512_fmadd_ps(_mm512_set1_ps(blocks[b].scale), qx, acc_scale);
+    acc_bias = _mm512_fmadd_ps(_mm512_set1_ps(blocks[b].bias), xs, acc_bias);
   }
-  return _mm512_reduce_add_ps(acc);
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc_scale, acc_bias));
 }
 
 }  // namespace inference::kernels::detail
