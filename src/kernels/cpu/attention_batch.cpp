@@ -21,9 +21,10 @@ bool attend_tokens_available(int32_t head_dim) noexcept {
 }
 
 size_t attend_tokens_scratch_floats(int32_t head_dim, int32_t n_cells) noexcept {
-  // Keys [head_dim][cells] + values [cells][head_dim] + positions + scores + rounded query.
+  // Keys [head_dim][cells] + values [cells][head_dim] + positions + scores and rounded query
+  // of up to 4 heads at once.
   const size_t cells = round16(n_cells);
-  return 2 * static_cast<size_t>(head_dim) * cells + 2 * cells + round16(head_dim);
+  return 2 * static_cast<size_t>(head_dim) * cells + 5 * cells + 4 * round16(head_dim);
 }
 
 void attend_tokens(const AttentionQueries& queries, int32_t head_dim, const KvHeadView& kv,

@@ -97,71 +97,84 @@ Cells gather(const AttentionQueries& qs, int32_t hd, const KvHeadView& kv, int32
   return c;
 }
 
-void attend_one(const float* q_in, float* out, int32_t pos, const Cells& c, int32_t hd, bool f16,
-                int32_t window, float scale, float* scores, float* q) {
-  for (int32_t d = 0; d < hd; d += 16) {
-    const __m512 v = _mm512_loadu_ps(q_in + d);
-    _mm512_store_ps(q + d, f16 ? round_to_f16(v) : v);
+// NQ query heads of one token (same position, so the same visible cells) at once: every key
+// and value vector loaded from the gathered cells feeds NQ multiply-adds, which is what keeps
+// this kernel from being bound by L2 bandwidth.
+template <int NQ>
+void attend_heads(const float* const* q_in, float* const* out, int32_t pos, const Cells& c,
+                  int32_t hd, bool f16, int32_t window, float scale, float* scores_base,
+                  float* q_base) {
+  float* q[NQ];
+  float* scores[NQ];
+  for (int i = 0; i < NQ; ++i) {
+    q[i] = q_base + static_cast<size_t>(i) * hd;
+    scores[i] = scores_base + static_cast<size_t>(i) * c.stride;
+    for (int32_t d = 0; d < hd; d += 16) {
+      const __m512 v = _mm512_loadu_ps(q_in[i] + d);
+      _mm512_store_ps(q[i] + d, f16 ? round_to_f16(v) : v);
+    }
   }
   const __m512i lo = _mm512_set1_epi32(window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0);
   const __m512i hi = _mm512_set1_epi32(pos);
   const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
   const int32_t blocks = (c.n + 15) / 16;
   int32_t first = blocks, last = -1;
-  __m512 vmax = neg_inf;
+  __m512 vmax[NQ];
+  for (int i = 0; i < NQ; ++i) vmax[i] = neg_inf;
   for (int32_t b = 0; b < blocks; ++b) {
     const __m512i p = _mm512_loadu_si512(c.pos + 16 * b);
     const __mmask16 m = _mm512_cmpge_epi32_mask(p, lo) & _mm512_cmple_epi32_mask(p, hi);
-    if (m == 0) {
-      _mm512_store_ps(scores + 16 * b, neg_inf);
-      continue;
-    }
+    if (m == 0) continue;  // scores of blocks outside [first, last] are never read
     first = b < first ? b : first;
     last = b;
     const float* k = c.keys + 16 * b;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    int32_t d = 0;
-    for (; d + 2 <= hd; d += 2) {
-      acc0 = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), _mm512_load_ps(k + d * c.stride), acc0);
-      acc1 =
-          _mm512_fmadd_ps(_mm512_set1_ps(q[d + 1]), _mm512_load_ps(k + (d + 1) * c.stride), acc1);
+    __m512 acc[NQ];
+    for (int i = 0; i < NQ; ++i) acc[i] = _mm512_setzero_ps();
+    for (int32_t d = 0; d < hd; ++d) {
+      const __m512 kd = _mm512_load_ps(k + static_cast<size_t>(d) * c.stride);
+      for (int i = 0; i < NQ; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(q[i][d]), kd, acc[i]);
     }
-    const __m512 s = _mm512_mask_mov_ps(
-        neg_inf, m, _mm512_mul_ps(_mm512_add_ps(acc0, acc1), _mm512_set1_ps(scale)));
-    _mm512_store_ps(scores + 16 * b, s);
-    vmax = _mm512_max_ps(vmax, s);
+    for (int i = 0; i < NQ; ++i) {
+      const __m512 s = _mm512_mask_mov_ps(neg_inf, m, _mm512_mul_ps(acc[i], _mm512_set1_ps(scale)));
+      _mm512_store_ps(scores[i] + 16 * b, s);
+      vmax[i] = _mm512_max_ps(vmax[i], s);
+    }
   }
   if (last < 0) {
-    for (int32_t d = 0; d < hd; d += 16) _mm512_storeu_ps(out + d, _mm512_setzero_ps());
+    for (int i = 0; i < NQ; ++i) {
+      for (int32_t d = 0; d < hd; d += 16) _mm512_storeu_ps(out[i] + d, _mm512_setzero_ps());
+    }
     return;
   }
-  const __m512 max = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
-  __m512 vsum = _mm512_setzero_ps();
-  for (int32_t b = first; b <= last; ++b) {
-    const __m512 s = _mm512_load_ps(scores + 16 * b);
-    const __mmask16 live = _mm512_cmp_ps_mask(s, neg_inf, _CMP_NEQ_OQ);
-    const __m512 e = _mm512_maskz_mov_ps(live, exp_nonpositive(_mm512_maskz_sub_ps(live, s, max)));
-    vsum = _mm512_add_ps(vsum, e);
-    _mm512_store_ps(scores + 16 * b, e);
-  }
-  const __m512 inv = _mm512_set1_ps(1.f / _mm512_reduce_add_ps(vsum));
-  for (int32_t b = first; b <= last; ++b) {
-    const __m512 p = _mm512_mul_ps(_mm512_load_ps(scores + 16 * b), inv);
-    _mm512_store_ps(scores + 16 * b, f16 ? round_to_f16(p) : p);
+  for (int i = 0; i < NQ; ++i) {
+    // Blocks inside [first, last] that were skipped hold stale scores: re-mask them.
+    const __m512 max = _mm512_set1_ps(_mm512_reduce_max_ps(vmax[i]));
+    __m512 vsum = _mm512_setzero_ps();
+    for (int32_t b = first; b <= last; ++b) {
+      const __m512i p = _mm512_loadu_si512(c.pos + 16 * b);
+      const __mmask16 m = _mm512_cmpge_epi32_mask(p, lo) & _mm512_cmple_epi32_mask(p, hi);
+      const __m512 s = _mm512_load_ps(scores[i] + 16 * b);
+      const __m512 e = _mm512_maskz_mov_ps(m, exp_nonpositive(_mm512_maskz_sub_ps(m, s, max)));
+      vsum = _mm512_add_ps(vsum, e);
+      _mm512_store_ps(scores[i] + 16 * b, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.f / _mm512_reduce_add_ps(vsum));
+    for (int32_t b = first; b <= last; ++b) {
+      const __m512 w = _mm512_mul_ps(_mm512_load_ps(scores[i] + 16 * b), inv);
+      _mm512_store_ps(scores[i] + 16 * b, f16 ? round_to_f16(w) : w);
+    }
   }
   const int32_t j0 = 16 * first, j1 = 16 * last + 16 < c.n ? 16 * last + 16 : c.n;
   for (int32_t d = 0; d < hd; d += 16) {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc[NQ];
+    for (int i = 0; i < NQ; ++i) acc[i] = _mm512_setzero_ps();
     const float* v = c.values + d;
-    int32_t j = j0;
-    for (; j + 2 <= j1; j += 2) {
-      acc0 = _mm512_fmadd_ps(_mm512_set1_ps(scores[j]), _mm512_loadu_ps(v + j * hd), acc0);
-      acc1 =
-          _mm512_fmadd_ps(_mm512_set1_ps(scores[j + 1]), _mm512_loadu_ps(v + (j + 1) * hd), acc1);
+    for (int32_t j = j0; j < j1; ++j) {
+      const __m512 vj = _mm512_loadu_ps(v + static_cast<size_t>(j) * hd);
+      for (int i = 0; i < NQ; ++i)
+        acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(scores[i][j]), vj, acc[i]);
     }
-    if (j < j1)
-      acc0 = _mm512_fmadd_ps(_mm512_set1_ps(scores[j]), _mm512_loadu_ps(v + j * hd), acc0);
-    _mm512_storeu_ps(out + d, _mm512_add_ps(acc0, acc1));
+    for (int i = 0; i < NQ; ++i) _mm512_storeu_ps(out[i] + d, acc[i]);
   }
 }
 
@@ -171,11 +184,32 @@ void attend_tokens_avx512(const AttentionQueries& qs, int32_t hd, const KvHeadVi
                           int32_t window, float scale, float* scratch) {
   const Cells c = gather(qs, hd, kv, window, scratch);
   float* scores = scratch + 2 * static_cast<size_t>(hd) * c.stride + c.stride;
-  float* q = scores + c.stride;
+  float* q = scores + 4 * static_cast<size_t>(c.stride);
   for (int32_t t = 0; t < qs.n_tokens; ++t) {
-    for (int32_t h = 0; h < qs.n_heads; ++h) {
-      const size_t off = static_cast<size_t>(t) * qs.stride + static_cast<size_t>(h) * hd;
-      attend_one(qs.q + off, qs.out + off, qs.pos[t], c, hd, kv.f16, window, scale, scores, q);
+    for (int32_t h = 0; h < qs.n_heads; h += 4) {
+      const float* in[4];
+      float* out[4];
+      const int nq = qs.n_heads - h < 4 ? qs.n_heads - h : 4;
+      for (int i = 0; i < nq; ++i) {
+        const size_t off = static_cast<size_t>(t) * qs.stride + static_cast<size_t>(h + i) * hd;
+        in[i] = qs.q + off;
+        out[i] = qs.out + off;
+      }
+      const int32_t pos = qs.pos[t];
+      switch (nq) {
+        case 4:
+          attend_heads<4>(in, out, pos, c, hd, kv.f16, window, scale, scores, q);
+          break;
+        case 3:
+          attend_heads<3>(in, out, pos, c, hd, kv.f16, window, scale, scores, q);
+          break;
+        case 2:
+          attend_heads<2>(in, out, pos, c, hd, kv.f16, window, scale, scores, q);
+          break;
+        default:
+          attend_heads<1>(in, out, pos, c, hd, kv.f16, window, scale, scores, q);
+          break;
+      }
     }
   }
 }
