@@ -1,8 +1,9 @@
-// The prefill GEMM (weight panels, gemm_*.cpp): for every weight type with a panel form, a
-// batch large enough to take the panel path equals the exact product of the quantised weights
-// and quantised activations within float rounding, for every SIMD path this CPU runs (paths
-// without a panel kernel use the dot tiles: the same test holds for them), and gives the same
-// bits for any thread count and any batch a token is part of.
+// The prefill GEMM (weight panels, gemm_*.cpp) and the decode row-vector kernels (gemv_*.cpp):
+// for every weight type, large (panel path) and small (row-vector or dot-tile path) batches
+// equal the exact product of the quantised weights and quantised activations within float
+// rounding, for every SIMD path this CPU runs (paths without these kernels use the dot tiles:
+// the same test holds for them), and give the same bits for any thread count and any batch of
+// the same path a token is part of.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -126,6 +127,40 @@ TEST_P(GemmPath, SameBitsForAnyThreadCountAndBatch) {
     const auto part = run(two, c, first, n, rows);
     for (int64_t i = 0; i < n * rows; ++i) {
       ASSERT_EQ(part[i], want[first * rows + i]) << static_cast<int>(type) << " at " << i;
+    }
+  }
+}
+
+TEST_P(GemmPath, SmallBatchesEqualExactProductForEveryType) {
+  // Decode-sized batches: the row-vector kernels (Q8_0/Q5_0/Q4_0 on AVX-512) or the dot tiles.
+  // Block counts that are not a multiple of the kernels' 16-block steps, odd and even.
+  std::mt19937 rng(24);
+  ThreadPool pool(2);
+  const int64_t rows = 21, y_stride = rows + 2;
+  for (GgmlType type : test::supported_types()) {
+    if (type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16) continue;
+    const bool k_quant = type == GgmlType::Q2_K || type == GgmlType::Q3_K ||
+                         type == GgmlType::Q4_K || type == GgmlType::Q5_K || type == GgmlType::Q6_K;
+    for (int64_t cols :
+         k_quant ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{96, 544, 1024}) {
+      for (int64_t n_tokens : {1, 5}) {
+        const Case c = make_case(type, rows, cols, n_tokens, rng);
+        const auto y = run(pool, c, 0, n_tokens, y_stride);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const auto [want, magnitude] = exact(c, r, t);
+            ASSERT_NEAR(y[t * y_stride + r], want, 2e-6 * magnitude + 1e-30)
+                << GetParam() << " type " << static_cast<int>(type) << " cols " << cols << " row "
+                << r << " token " << t;
+          }
+          for (int64_t r = rows; r < y_stride; ++r) ASSERT_EQ(y[t * y_stride + r], -7.f);
+        }
+        // A token alone gives the same bits as within a small batch.
+        if (n_tokens > 1) {
+          const auto single = run(pool, c, 3, 1, y_stride);
+          for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(single[r], y[3 * y_stride + r]);
+        }
+      }
     }
   }
 }

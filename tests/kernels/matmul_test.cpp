@@ -1,7 +1,8 @@
-// matmul: many tokens at once equal one token at a time (bit for bit: the tiles compute the same
-// per-row arithmetic), any thread count gives the same bits, strides are honoured.
+// matmul: many tokens at once equal one token at a time (bit for bit: the tiles and row kernels
+// compute the same per-row arithmetic), any thread count gives the same bits, strides are honoured.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -71,7 +72,14 @@ TEST(Matmul, EqualsDotOfEachRow) {
     for (int64_t r = 0; r < rows; ++r) {
       const float want = detail::active_kernel_table().dot[static_cast<int>(type)](
           cols, m.bytes.data() + r * m.view.row_bytes, a.data());
-      EXPECT_EQ(y[r], want) << "type " << static_cast<int>(type) << " row " << r;
+      if (detail::active_kernel_table().gemv[static_cast<int>(type)] == nullptr) {
+        EXPECT_EQ(y[r], want) << "type " << static_cast<int>(type) << " row " << r;
+      } else {
+        // The row-vector kernels sum in another order (gemm_test bounds them against the exact
+        // product): equal up to float rounding.
+        EXPECT_NEAR(y[r], want, 1e-5f * (std::fabs(want) + 1.f))
+            << "type " << static_cast<int>(type) << " row " << r;
+      }
     }
   }
 }

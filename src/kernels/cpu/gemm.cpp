@@ -6,8 +6,8 @@
 #include <memory>
 #include <new>
 
+#include "kernels/cpu/activation_sums.hpp"
 #include "kernels/cpu/blocks.hpp"
-#include "kernels/cpu/fp16.hpp"
 #include "kernels/cpu/gemm_panel.hpp"
 
 namespace inference::kernels::detail {
@@ -25,62 +25,6 @@ int64_t panel_rows(int64_t cols) {
 
 size_t align64(size_t n) {
   return (n + 63) & ~size_t{63};
-}
-
-struct ActLayout {
-  int block_shift;
-  size_t block_bytes;
-  size_t quants_offset;
-};
-
-ActLayout act_layout(GgmlType weight_type) {
-  switch (activation_type(weight_type)) {
-    case GgmlType::Q8_K:
-      return {8, sizeof(BlockQ8_K), offsetof(BlockQ8_K, qs)};
-    case GgmlType::Q8_1:
-      return {5, sizeof(BlockQ8_1), offsetof(BlockQ8_1, qs)};
-    default:
-      return {5, sizeof(BlockQ8_0), offsetof(BlockQ8_0, qs)};
-  }
-}
-
-// Scale and scale * sum(quants) of each group of one token's activation row.
-void token_sums(GgmlType weight_type, int group, const std::byte* act, int64_t groups, float* scale,
-                float* sum) {
-  switch (activation_type(weight_type)) {
-    case GgmlType::Q8_K: {
-      const auto* blocks = reinterpret_cast<const BlockQ8_K*>(act);
-      const int per_block = kQKK / group, bsums_per_group = group / 16;
-      for (int64_t g = 0; g < groups; ++g) {
-        const BlockQ8_K& b = blocks[g / per_block];
-        const int first = static_cast<int>(g % per_block) * bsums_per_group;
-        int s = 0;
-        for (int i = 0; i < bsums_per_group; ++i) s += b.bsums[first + i];
-        scale[g] = b.d;
-        sum[g] = b.d * static_cast<float>(s);
-      }
-      return;
-    }
-    case GgmlType::Q8_1: {
-      // s = d * sum(quants), as the activation quantiser stored it (rounded to F16).
-      const auto* blocks = reinterpret_cast<const BlockQ8_1*>(act);
-      for (int64_t g = 0; g < groups; ++g) {
-        scale[g] = fp16_to_fp32(blocks[g].d);
-        sum[g] = fp16_to_fp32(blocks[g].s);
-      }
-      return;
-    }
-    default: {
-      const auto* blocks = reinterpret_cast<const BlockQ8_0*>(act);
-      for (int64_t g = 0; g < groups; ++g) {
-        int s = 0;
-        for (int i = 0; i < kQK32; ++i) s += blocks[g].qs[i];
-        scale[g] = fp16_to_fp32(blocks[g].d);
-        sum[g] = scale[g] * static_cast<float>(s);
-      }
-      return;
-    }
-  }
 }
 
 // One thread's panel memory, grown on first use and kept: no allocation per call after the
@@ -164,7 +108,7 @@ void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const
           size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* sums) {
   const int group = panel_group(w.type);
   const int64_t groups = w.cols / group;
-  const ActLayout layout = act_layout(w.type);
+  const ActivationLayout layout = activation_layout(w.type);
   const auto base = reinterpret_cast<uintptr_t>(sums);
   auto* scale = reinterpret_cast<float*>(sums + (align64(base) - base));
   float* sum =
@@ -182,8 +126,8 @@ void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const
   pool.parallel_for(n_tokens, [j, group](int64_t t0, int64_t t1) {
     const ActivationPlane& p = j->plane;
     for (int64_t t = t0; t < t1; ++t) {
-      token_sums(j->w->type, group, p.data + static_cast<size_t>(t) * p.stride, p.groups,
-                 j->scale + t * p.groups, j->sum + t * p.groups);
+      activation_group_sums(j->w->type, group, p.data + static_cast<size_t>(t) * p.stride, p.groups,
+                            j->scale + t * p.groups, j->sum + t * p.groups);
     }
   });
   pool.run([j](int thread, int n_threads) {

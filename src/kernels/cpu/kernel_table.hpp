@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/attention_batch.hpp"
 #include "kernels/cpu/gemm_panel.hpp"
+#include "kernels/cpu/gemv_kernel.hpp"
 
 namespace inference::kernels::detail {
 
@@ -32,6 +33,8 @@ struct KernelTable {
   VecDotMultiFn dot_multi[kTypeSlots];  ///< null: the dispatcher loops over dot
   /// Prefill GEMM over weight panels (gemm_panel.hpp); null: prefill uses the dot_multi tiles.
   GemmPanelFn gemm_panel = nullptr;
+  /// Row-vector kernels for small batches (gemv_kernel.hpp); null: the dot products.
+  GemvFn gemv[kTypeSlots] = {};
   /// Prompt-block attention (attention_batch.hpp); null: attend_head per query.
   AttendTokensFn attend_tokens = nullptr;
 };
@@ -66,7 +69,14 @@ float vec_dot_q2_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_q3_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx512(int64_t n, const void* w, const void* a);
-// The AVX-512 VNNI panel GEMM (gemm_avx512.cpp), in the AVX-512 table.
+// The AVX-512 VNNI row-vector kernels (gemv_avx512.cpp) and panel GEMM (gemm_avx512.cpp), in
+// the AVX-512 table.
+void gemv_q8_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
+                      int64_t n_tokens, float* y, int64_t y_stride);
+void gemv_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
+                      int64_t n_tokens, float* y, int64_t y_stride);
+void gemv_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
+                      int64_t n_tokens, float* y, int64_t y_stride);
 void gemm_panel_avx512(const Panel& p, const ActivationPlane& act, int64_t n_tokens,
                        int64_t valid_rows, float* y, int64_t y_stride);
 #endif

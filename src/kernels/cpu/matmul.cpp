@@ -11,6 +11,7 @@
 #include "inference/error.hpp"
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/gemv.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/quantize_activation.hpp"
@@ -140,7 +141,8 @@ size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_to
   const ActivationFormat f = activation_format(weight_type);
   if (f.quantize == nullptr || cols <= 0 || n_tokens <= 0) return 0;  // F32 is used in place
   return static_cast<size_t>(cols / f.block) * f.block_bytes * static_cast<size_t>(n_tokens) +
-         detail::gemm_scratch_bytes(weight_type, cols, n_tokens);
+         detail::gemm_scratch_bytes(weight_type, cols, n_tokens) +
+         detail::gemv_scratch_bytes(weight_type, cols, n_tokens);
 }
 
 void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride,
@@ -177,6 +179,12 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
     }
     if (job.table->gemm_panel != nullptr && detail::gemm_wanted(w.type, n_tokens)) {
       detail::gemm(pool, *job.table, w, job.act, job.act_stride, n_tokens, y, y_stride,
+                   job.scratch + job.act_stride * static_cast<size_t>(n_tokens));
+      return;
+    }
+    if (job.table->gemv[static_cast<int>(w.type)] != nullptr &&
+        detail::gemv_wanted(w.type, n_tokens)) {
+      detail::gemv(pool, *job.table, w, job.act, job.act_stride, n_tokens, y, y_stride,
                    job.scratch + job.act_stride * static_cast<size_t>(n_tokens));
       return;
     }

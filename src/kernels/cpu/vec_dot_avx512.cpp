@@ -459,6 +459,9 @@ constexpr KernelTable make_table() {
   KernelTable t{};
   t.name = "avx512-vnni";
   t.gemm_panel = gemm_panel_avx512;
+  t.gemv[2] = gemv_q4_0_avx512;
+  t.gemv[6] = gemv_q5_0_avx512;
+  t.gemv[8] = gemv_q8_0_avx512;
   t.attend_tokens = attend_tokens_avx512;
   for (const Entry& e : kEntries) {
     t.dot[e.type] = e.dot;

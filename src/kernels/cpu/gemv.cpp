@@ -1,0 +1,83 @@
+// kernels/cpu/gemv.cpp — the row-vector driver: each token's activation quants copied out of
+// their blocks (contiguous, so the kernel loads two blocks' worth at once) with per-block scales
+// and sums, then weight rows split across the threads.
+#include "kernels/cpu/gemv.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/activation_sums.hpp"
+#include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/gemm.hpp"
+
+namespace inference::kernels::detail {
+namespace {
+
+size_t align64(size_t n) {
+  return (n + 63) & ~size_t{63};
+}
+
+bool has_row_kernel_form(GgmlType type) {
+  return type == GgmlType::Q8_0 || type == GgmlType::Q5_0 || type == GgmlType::Q4_0;
+}
+
+struct GemvJob {
+  GemvFn fn;
+  const WeightView* w;
+  GemvActivations act;
+  int64_t n_tokens;
+  float* y;
+  int64_t y_stride;
+};
+
+}  // namespace
+
+bool gemv_wanted(GgmlType type, int64_t n_tokens) noexcept {
+  return has_row_kernel_form(type) && n_tokens >= 1 && n_tokens < gemm_min_tokens(type);
+}
+
+size_t gemv_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcept {
+  if (!gemv_wanted(type, n_tokens) || cols <= 0) return 0;
+  const auto n = static_cast<size_t>(n_tokens);
+  const auto blocks = static_cast<size_t>(cols / kQK32);
+  return 64 + align64(n * static_cast<size_t>(cols)) + 2 * align64(n * blocks * sizeof(float));
+}
+
+void gemv(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
+          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra) {
+  const int64_t blocks = w.cols / kQK32;
+  const auto base = reinterpret_cast<uintptr_t>(extra);
+  auto* quants = reinterpret_cast<int8_t*>(extra + (align64(base) - base));
+  auto* scale = reinterpret_cast<float*>(
+      quants + align64(static_cast<size_t>(n_tokens) * static_cast<size_t>(w.cols)));
+  float* sum =
+      scale + align64(static_cast<size_t>(n_tokens * blocks) * sizeof(float)) / sizeof(float);
+  // Per token: O(cols) work, done on the calling thread (a decode has one token).
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* blk = reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(t) * act_stride);
+    for (int64_t b = 0; b < blocks; ++b) {
+      std::memcpy(quants + t * w.cols + b * kQK32, blk[b].qs, kQK32);
+    }
+    activation_group_sums(w.type, kQK32, act + static_cast<size_t>(t) * act_stride, blocks,
+                          scale + t * blocks, sum + t * blocks);
+  }
+  const GemvJob job{table.gemv[static_cast<int>(w.type)],
+                    &w,
+                    {quants, scale, sum, w.cols, blocks},
+                    n_tokens,
+                    y,
+                    y_stride};
+  const GemvJob* j = &job;  // one pointer: the std::function stores it without allocating
+  pool.run([j](int thread, int n_threads) {
+    // Contiguous row ranges in multiples of 16 rows, as in matmul().
+    const int64_t rows = j->w->rows;
+    const int64_t units = (rows + 15) / 16;
+    const int64_t r0 = std::min(rows, units * thread / n_threads * 16);
+    const int64_t r1 = std::min(rows, units * (thread + 1) / n_threads * 16);
+    if (r0 >= r1) return;
+    j->fn(static_cast<const std::byte*>(j->w->data) + static_cast<size_t>(r0) * j->w->row_bytes,
+          j->w->row_bytes, r1 - r0, j->act, j->n_tokens, j->y + r0, j->y_stride);
+  });
+}
+
+}  // namespace inference::kernels::detail

@@ -1,0 +1,159 @@
+// kernels/cpu/gemv_avx512.cpp — row-vector kernels (gemv_kernel.hpp) for Q8_0, Q5_0 and Q4_0,
+// AVX-512 VNNI: two blocks per 512-bit vector, one vpdpbusd per pair, the 16 weight scales of
+// 16 blocks gathered and converted at once.
+//
+// Compiled with -mavx512*: reached only through avx512_kernel_table(), after the CPUID check.
+// ODR rule as in vec_dot_avx512.cpp: only intrinsics and internal-linkage functions here.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/kernel_table.hpp"
+
+namespace inference::kernels::detail {
+namespace {
+
+enum class Kind { q4_0, q5_0, q8_0 };
+
+template <Kind K>
+struct Format;
+template <>
+struct Format<Kind::q8_0> {
+  using Block = BlockQ8_0;
+  static constexpr float kOffset = 128.f;  // signed x read as x + 128
+};
+template <>
+struct Format<Kind::q5_0> {
+  using Block = BlockQ5_0;
+  static constexpr float kOffset = 16.f;
+};
+template <>
+struct Format<Kind::q4_0> {
+  using Block = BlockQ4_0;
+  static constexpr float kOffset = 8.f;
+};
+
+// 16 nibbles of each of two blocks as [lo0 | hi0 | lo1 | hi1]: elements 0-15 are the low
+// nibbles, 16-31 the high ones.
+__m512i nibbles_of_pair(const uint8_t* qs0, const uint8_t* qs1) {
+  const __m256i a =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs0)));
+  const __m256i b =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs1)));
+  __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+  v = _mm512_mask_srli_epi16(v, 0xFF00FF00u, v, 4);
+  return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+}
+
+// Unsigned quants of blocks b and b+1 (b+1 may be absent: zeros).
+template <Kind K>
+__m512i pair_quants(const typename Format<K>::Block* x, int64_t b, bool second) {
+  if constexpr (K == Kind::q8_0) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
+    const __m256i hi = second ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b + 1].qs))
+                              : _mm256_set1_epi8(-128);
+    return _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1),
+                            _mm512_set1_epi8(static_cast<char>(0x80)));
+  } else {
+    const uint8_t* qs1 = second ? x[b + 1].qs : x[b].qs;
+    __m512i v = nibbles_of_pair(x[b].qs, qs1);
+    if constexpr (K == Kind::q5_0) {
+      uint32_t h0, h1 = 0;
+      std::memcpy(&h0, x[b].qh, 4);
+      if (second) std::memcpy(&h1, x[b + 1].qh, 4);
+      const __mmask64 fifth = static_cast<__mmask64>(h0) | (static_cast<__mmask64>(h1) << 32);
+      v = _mm512_mask_add_epi8(v, fifth, v, _mm512_set1_epi8(16));
+    }
+    return v;  // without a second block its half meets zero activations
+  }
+}
+
+// The d of 16 consecutive blocks (lanes past `count` are 0).
+template <Kind K>
+__m512 block_scales(const typename Format<K>::Block* x, __mmask16 count_mask) {
+  constexpr int kBytes = static_cast<int>(sizeof(typename Format<K>::Block));
+  const __m512i index =
+      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                         _mm512_set1_epi32(kBytes));
+  // Each gathered dword starts at a block: its low half is d.
+  const __m512i words =
+      _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), count_mask, index, x, 1);
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words));
+}
+
+alignas(64) constexpr int32_t kPairIndex[8][16] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
+    {2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
+    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5},
+    {6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
+    {8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9},
+    {10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
+    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13},
+    {14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15},
+};
+
+template <Kind K>
+float row_dot(const typename Format<K>::Block* x, const int8_t* aq, const float* ascale,
+              const float* asum, int64_t nb) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), corr = _mm512_setzero_ps();
+  for (int64_t b0 = 0; b0 < nb; b0 += 16) {
+    const int64_t count = nb - b0 < 16 ? nb - b0 : 16;
+    const __mmask16 live = static_cast<__mmask16>((1u << count) - 1);
+    const __m512 d = block_scales<K>(x + b0, live);
+    const __m512 s = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(live, ascale + b0));
+    corr = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, asum + b0), corr);
+    for (int64_t k = 0; 2 * k < count; ++k) {
+      const int64_t b = b0 + 2 * k;
+      const bool second = 2 * k + 1 < count;
+      const __m512i w = pair_quants<K>(x, b, second);
+      const __m512i a = second ? _mm512_loadu_si512(aq + 32 * b)
+                               : _mm512_zextsi256_si512(_mm256_loadu_si256(
+                                     reinterpret_cast<const __m256i*>(aq + 32 * b)));
+      const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w, a));
+      const __m512 sv = _mm512_permutexvar_ps(_mm512_load_si512(kPairIndex[k]), s);
+      if (k % 2 == 0) {
+        acc0 = _mm512_fmadd_ps(p, sv, acc0);
+      } else {
+        acc1 = _mm512_fmadd_ps(p, sv, acc1);
+      }
+    }
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) -
+         Format<K>::kOffset * _mm512_reduce_add_ps(corr);
+}
+
+template <Kind K>
+void gemv(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a, int64_t n_tokens,
+          float* y, int64_t y_stride) {
+  using Block = typename Format<K>::Block;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto* x =
+        reinterpret_cast<const Block*>(static_cast<const std::byte*>(w) + r * row_bytes);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      y[t * y_stride + r] = row_dot<K>(x, a.quants + t * a.cols, a.scale + t * a.blocks,
+                                       a.sum + t * a.blocks, a.blocks);
+    }
+  }
+}
+
+}  // namespace
+
+void gemv_q8_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
+                      int64_t n_tokens, float* y, int64_t y_stride) {
+  gemv<Kind::q8_0>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
+                      int64_t n_tokens, float* y, int64_t y_stride) {
+  gemv<Kind::q5_0>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
+                      int64_t n_tokens, float* y, int64_t y_stride) {
+  gemv<Kind::q4_0>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+
+}  // namespace inference::kernels::detail
