@@ -33,6 +33,8 @@ struct KernelTable {
   VecDotMultiFn dot_multi[kTypeSlots];  ///< null: the dispatcher loops over dot
   /// Prefill GEMM over weight panels (gemm_panel.hpp); null: prefill uses the dot_multi tiles.
   GemmPanelFn gemm_panel = nullptr;
+  /// Bit i set: gemm_panel handles weight type id i (the others use the dot tiles).
+  uint32_t gemm_panel_types = 0;
   /// Row-vector kernels for small batches (gemv_kernel.hpp); null: the dot products.
   GemvFn gemv[kTypeSlots] = {};
   /// Prompt-block attention (attention_batch.hpp); null: attend_head per query.
@@ -69,6 +71,9 @@ float vec_dot_q2_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_q3_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx512(int64_t n, const void* w, const void* a);
+// The AVX2 panel GEMM (gemm_avx2.cpp), in the AVX2 table.
+void gemm_panel_avx2(const Panel& p, const ActivationPlane& act, int64_t n_tokens,
+                     int64_t valid_rows, float* y, int64_t y_stride);
 // The AVX-512 VNNI row-vector kernels (gemv_avx512.cpp) and panel GEMM (gemm_avx512.cpp), in
 // the AVX-512 table.
 void gemv_q8_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,

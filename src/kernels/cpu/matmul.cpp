@@ -177,7 +177,8 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
       const MatmulJob* j = &job;  // one pointer: the std::function stores it without allocating
       pool.parallel_for(n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
     }
-    if (job.table->gemm_panel != nullptr && detail::gemm_wanted(w.type, n_tokens)) {
+    if ((job.table->gemm_panel_types >> static_cast<uint32_t>(w.type) & 1u) != 0 &&
+        detail::gemm_wanted(w.type, n_tokens)) {
       detail::gemm(pool, *job.table, w, job.act, job.act_stride, n_tokens, y, y_stride,
                    job.scratch + job.act_stride * static_cast<size_t>(n_tokens));
       return;
