@@ -10,7 +10,7 @@
 
 namespace inference::kernels {
 
-/// x / (1 + exp(-x)).
+/// x / (1 + exp(-x)), with exp_approx (fast_exp.hpp), as every SIMD variant computes it.
 float silu(float x) noexcept;
 /// The exact tanh-form GELU in float: 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x^2))).
 float gelu_tanh_exact(float x) noexcept;

@@ -1,7 +1,8 @@
 // kernels/cpu/ops/rms_norm.hpp — RMS normalisation of activation rows.
 //
 // Rounding follows the reference's CPU path (ggml_compute_forward_rms_norm_f32 + ggml_mul):
-// the sum of squares accumulates in double, the mean and the scale are float, and the row is
+// the sum of squares accumulates in double (in 8 interleaved lanes, see ops_table.hpp: a
+// reassociation far below float rounding), the mean and the scale are float, and the row is
 // first scaled and then multiplied by the weight, as two separate roundings.
 #pragma once
 

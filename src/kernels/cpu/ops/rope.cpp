@@ -1,10 +1,14 @@
-// kernels/cpu/ops/rope.cpp — see rope.hpp.
+// kernels/cpu/ops/rope.cpp — see rope.hpp; SIMD variants of rope_apply in ops_avx2.cpp /
+// ops_avx512.cpp.
 #include "kernels/cpu/ops/rope.hpp"
 
 #include <cmath>
 
+#include "kernels/cpu/ops/ops_table.hpp"
+
 namespace inference::kernels {
 
+// Once per token (not per head) and sequential in theta, so it stays scalar everywhere.
 void rope_angles(const RopeConfig& config, int32_t pos, float* cos_sin) noexcept {
   const float theta_scale = std::pow(config.freq_base, -2.0f / static_cast<float>(config.n_dims));
   float theta = static_cast<float>(pos);
@@ -17,8 +21,8 @@ void rope_angles(const RopeConfig& config, int32_t pos, float* cos_sin) noexcept
   }
 }
 
-void rope_apply(const RopeConfig& config, const float* cos_sin, float* x, int32_t n_heads,
-                int32_t head_dim) noexcept {
+void detail::rope_apply_scalar(const RopeConfig& config, const float* cos_sin, float* x,
+                               int32_t n_heads, int32_t head_dim) noexcept {
   const int32_t half = config.n_dims / 2;
   for (int32_t h = 0; h < n_heads; ++h) {
     float* v = x + static_cast<int64_t>(h) * head_dim;
@@ -34,6 +38,11 @@ void rope_apply(const RopeConfig& config, const float* cos_sin, float* x, int32_
       v[b] = x0 * s + x1 * c;
     }
   }
+}
+
+void rope_apply(const RopeConfig& config, const float* cos_sin, float* x, int32_t n_heads,
+                int32_t head_dim) noexcept {
+  detail::active_ops_table().rope_apply(config, cos_sin, x, n_heads, head_dim);
 }
 
 }  // namespace inference::kernels

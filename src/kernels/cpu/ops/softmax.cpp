@@ -1,26 +1,34 @@
-// kernels/cpu/ops/softmax.cpp — see softmax.hpp.
+// kernels/cpu/ops/softmax.cpp — see softmax.hpp; SIMD variants of softmax_row in ops_avx2.cpp
+// / ops_avx512.cpp.
 #include "kernels/cpu/ops/softmax.hpp"
 
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu/ops/fast_exp.hpp"
+#include "kernels/cpu/ops/ops_table.hpp"
+
 namespace inference::kernels {
 
-void softmax_row(float* x, int64_t n) noexcept {
+void detail::softmax_row_scalar(float* x, int64_t n) noexcept {
   float max = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
   if (max == -std::numeric_limits<float>::infinity()) {
     for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
     return;
   }
-  double sum = 0.0;
+  double lanes[8] = {};
   for (int64_t i = 0; i < n; ++i) {
-    const float e = std::exp(x[i] - max);
-    sum += static_cast<double>(e);
+    const float e = exp_approx(x[i] - max);
+    lanes[i & 7] += static_cast<double>(e);
     x[i] = e;
   }
-  const float inv = static_cast<float>(1.0 / sum);
+  const float inv = static_cast<float>(1.0 / reduce_lanes(lanes));
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void softmax_row(float* x, int64_t n) noexcept {
+  detail::active_ops_table().softmax_row(x, n);
 }
 
 void log_softmax_row(const float* x, float* out, int64_t n) noexcept {

@@ -1,7 +1,9 @@
 // kernels/cpu/ops/softmax.hpp — numerically stable softmax and log-softmax of a row.
 //
-// The exponentials are summed in double (as the reference's ggml_vec_soft_max_f32 does), so the
-// normalisation does not depend on the row length's rounding.
+// The exponentials (exp_approx, fast_exp.hpp: within a few ulps of e^x, like the reference's own
+// SIMD exp) are summed in double (as the reference's ggml_vec_soft_max_f32 does, here in 8
+// interleaved lanes), so the normalisation does not depend on the row length's rounding.
+// log_softmax_row (verification output, not the forward pass) stays in double with std::exp.
 #pragma once
 
 #include <cstdint>
