@@ -4,6 +4,13 @@
 //              store k,v; a = attention(q, cache); o = a Wo; [o = norm(o)]; x += o;
 //              h = norm(x); f = act(h Wgate) * (h Wup); d = f Wdown; [d = norm(d)]; x += d
 //   logits = norm(x) Wout  (rows that asked for logits only)
+//
+// Between the matmuls the work is per token row: a prompt chunk spreads its rows over the
+// thread pool (for_rows), a single decoded token runs them on the caller (a pool round trip
+// costs more than one row). Each row is computed the same way whichever thread runs it, so
+// results do not depend on the thread count. Passes are fused where the data is in cache
+// anyway: norm reads x and writes h (no copy), and each residual add is followed, in the same
+// pass over the row, by the optional post-norm before it and the next block's input norm.
 #include "engine/forward.hpp"
 
 #include <algorithm>
@@ -23,6 +30,20 @@ namespace {
 
 size_t sz(int64_t n) {
   return static_cast<size_t>(n);
+}
+
+// fn(t) for every row t < n: over the pool when there are several rows, else on the caller.
+// The pool's std::function holds one pointer (stored inline), so nothing is allocated.
+template <typename Fn>
+void for_rows(kernels::ThreadPool& pool, int32_t n, const Fn& fn) {
+  if (n == 1) {
+    fn(0);
+    return;
+  }
+  const Fn* f = &fn;
+  pool.parallel_for(n, [f](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) (*f)(static_cast<int32_t>(t));
+  });
 }
 
 }  // namespace
@@ -81,6 +102,12 @@ void Decoder::forward(const Context& ctx, std::span<const BatchEntry> chunk, flo
     kernels::rope_angles(rope_global_, chunk[sz(t)].pos, a);
     kernels::rope_angles(rope_local_, chunk[sz(t)].pos, a + hp_.rope_dims);
   }
+  const int32_t e = hp_.n_embd;
+  const float* norm0 = w_.layers[0].attn_norm.data();
+  for_rows(pool_, n, [&](int32_t t) {
+    kernels::rms_norm_row(x_.data() + sz(int64_t{t} * e), norm0, h_.data() + sz(int64_t{t} * e), e,
+                          hp_.rms_eps);
+  });
   for (int32_t il = 0; il < hp_.n_layer; ++il) {
     if (ctx.cancelled()) throw Error(ctx.status());
     attention_block(il, chunk, capture);
@@ -107,17 +134,18 @@ void Decoder::attention_block(int32_t il, std::span<const BatchEntry> chunk,
                               const AttentionCapture* capture) {
   const LayerWeights& l = w_.layers[sz(il)];
   const int32_t n = static_cast<int32_t>(chunk.size());
-  const int32_t e = hp_.n_embd, qd = hp_.q_dim(), kvd = hp_.kv_dim(), hd = hp_.head_dim;
+  const int32_t qd = hp_.q_dim(), kvd = hp_.kv_dim(), hd = hp_.head_dim;
 
-  std::copy_n(x_.data(), sz(static_cast<int64_t>(n) * e), h_.data());
-  kernels::rms_norm_rows(h_.data(), e, n, l.attn_norm.data(), e, hp_.rms_eps);
+  // h = attn_norm(x) was left by the previous block (or forward() for layer 0).
   matmul(l.wq, h_.data(), n, q_.data());
   matmul(l.wk, h_.data(), n, k_.data());
   matmul(l.wv, h_.data(), n, v_.data());
 
   const bool local = hp_.is_local_layer(il);
   const float query_scale = hp_.kq_scale();
-  for (int32_t t = 0; t < n; ++t) {
+  // Per token: biases, q/k norms, RoPE, capture, query scale, cache store. Tokens of one chunk
+  // write distinct cache cells (a ring holds window + max_batch cells), so rows run in parallel.
+  for_rows(pool_, n, [&](int32_t t) {
     float* q = q_.data() + sz(static_cast<int64_t>(t) * qd);
     float* k = k_.data() + sz(static_cast<int64_t>(t) * kvd);
     float* v = v_.data() + sz(static_cast<int64_t>(t) * kvd);
@@ -151,14 +179,24 @@ void Decoder::attention_block(int32_t il, std::span<const BatchEntry> chunk,
       for (int32_t i = 0; i < qd; ++i) q[i] *= query_scale;
     }
     cache_.store(entry.seq, il, entry.pos, k, v);
-  }
+  });
 
   attend_all(il, chunk);
   matmul(l.wo, att_.data(), n, o_.data());
-  if (!l.post_attn_norm.empty()) {
-    kernels::rms_norm_rows(o_.data(), e, n, l.post_attn_norm.data(), e, hp_.rms_eps);
-  }
-  for (int64_t i = 0; i < static_cast<int64_t>(n) * e; ++i) x_[sz(i)] += o_[sz(i)];
+  add_residual(n, l.post_attn_norm, l.ffn_norm.data());
+}
+
+void Decoder::add_residual(int32_t n, const std::vector<float>& post_norm, const float* next_norm) {
+  const int32_t e = hp_.n_embd;
+  for_rows(pool_, n, [&](int32_t t) {
+    float* x = x_.data() + sz(int64_t{t} * e);
+    float* o = o_.data() + sz(int64_t{t} * e);
+    if (!post_norm.empty()) kernels::rms_norm_row(o, post_norm.data(), o, e, hp_.rms_eps);
+    for (int32_t i = 0; i < e; ++i) x[i] += o[i];
+    if (next_norm != nullptr) {
+      kernels::rms_norm_row(x, next_norm, h_.data() + sz(int64_t{t} * e), e, hp_.rms_eps);
+    }
+  });
 }
 
 bool Decoder::attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk) {
@@ -259,22 +297,25 @@ void Decoder::attend_all(int32_t il, std::span<const BatchEntry> chunk) {
 
 void Decoder::ffn_block(int32_t il, int32_t n) {
   const LayerWeights& l = w_.layers[sz(il)];
-  const int32_t e = hp_.n_embd, ff = hp_.n_ff;
-  std::copy_n(x_.data(), sz(static_cast<int64_t>(n) * e), h_.data());
-  kernels::rms_norm_rows(h_.data(), e, n, l.ffn_norm.data(), e, hp_.rms_eps);
+  const int32_t ff = hp_.n_ff;
+  // h = ffn_norm(x) was left by attention_block.
   matmul(l.gate, h_.data(), n, gate_.data());
   matmul(l.up, h_.data(), n, up_.data());
-  const int64_t count = static_cast<int64_t>(n) * ff;
-  if (hp_.arch->activation == Activation::gelu_tanh) {
-    kernels::geglu(gate_.data(), up_.data(), gate_.data(), count);
-  } else {
-    kernels::swiglu(gate_.data(), up_.data(), gate_.data(), count);
-  }
+  const bool gelu = hp_.arch->activation == Activation::gelu_tanh;
+  for_rows(pool_, n, [&](int32_t t) {
+    float* g = gate_.data() + sz(int64_t{t} * ff);
+    const float* u = up_.data() + sz(int64_t{t} * ff);
+    if (gelu) {
+      kernels::geglu(g, u, g, ff);
+    } else {
+      kernels::swiglu(g, u, g, ff);
+    }
+  });
   matmul(l.down, gate_.data(), n, o_.data());
-  if (!l.post_ffn_norm.empty()) {
-    kernels::rms_norm_rows(o_.data(), e, n, l.post_ffn_norm.data(), e, hp_.rms_eps);
-  }
-  for (int64_t i = 0; i < static_cast<int64_t>(n) * e; ++i) x_[sz(i)] += o_[sz(i)];
+  // The next layer's input norm, fused into the residual pass (none after the last layer:
+  // output() normalises only the rows that want logits).
+  const float* next_norm = il + 1 < hp_.n_layer ? w_.layers[sz(il + 1)].attn_norm.data() : nullptr;
+  add_residual(n, l.post_ffn_norm, next_norm);
 }
 
 void Decoder::output(std::span<const BatchEntry> chunk, float* logits) {
@@ -282,11 +323,11 @@ void Decoder::output(std::span<const BatchEntry> chunk, float* logits) {
   int32_t n_out = 0;
   for (size_t t = 0; t < chunk.size(); ++t) {
     if (!chunk[t].logits) continue;
-    std::copy_n(x_.data() + t * sz(e), e, h_.data() + sz(static_cast<int64_t>(n_out) * e));
+    kernels::rms_norm_row(x_.data() + t * sz(e), w_.output_norm.data(),
+                          h_.data() + sz(static_cast<int64_t>(n_out) * e), e, hp_.rms_eps);
     ++n_out;
   }
   if (n_out == 0) return;
-  kernels::rms_norm_rows(h_.data(), e, n_out, w_.output_norm.data(), e, hp_.rms_eps);
   matmul(w_.output, h_.data(), n_out, logits);
 }
 

@@ -47,6 +47,9 @@ class Decoder {
   void attention_block(int32_t il, std::span<const BatchEntry> chunk,
                        const AttentionCapture* capture);
   void ffn_block(int32_t il, int32_t n);
+  /// Per row: o = post_norm(o) if post_norm is not empty; x += o; h = next_norm(x) if
+  /// next_norm is not null.
+  void add_residual(int32_t n, const std::vector<float>& post_norm, const float* next_norm);
   void attend_all(int32_t il, std::span<const BatchEntry> chunk);
   /// attend_all for a prompt block of one sequence with the batched kernel; false if it does
   /// not apply (small or mixed batch, no kernel for this CPU, scratch unavailable).

@@ -1,6 +1,7 @@
 // The elementwise CPU ops of kernels/cpu/ops against direct float64 formulas and their
 // documented rounding (RMSNorm, RoPE normal/NeoX with factors, softmax, GELU table, attention
-// masks over linear and ring caches, F16 cache rounding).
+// masks over linear and ring caches, F16 cache rounding); and the forward pass that spreads
+// them over threads giving the same logits, bit for bit, for any thread count.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,12 +9,14 @@
 #include <random>
 #include <vector>
 
+#include "engine/engine.hpp"
 #include "kernels/cpu/fp16.hpp"
 #include "kernels/cpu/ops/activations.hpp"
 #include "kernels/cpu/ops/attention.hpp"
 #include "kernels/cpu/ops/rms_norm.hpp"
 #include "kernels/cpu/ops/rope.hpp"
 #include "kernels/cpu/ops/softmax.hpp"
+#include "support/testdata.hpp"
 
 namespace inference::kernels {
 namespace {
@@ -188,3 +191,56 @@ TEST(Attention, F16CacheRoundsQueryAndWeights) {
 
 }  // namespace
 }  // namespace inference::kernels
+
+namespace inference::engine {
+namespace {
+
+std::vector<float> prompt_logits(const std::string& dir, const std::string& file, int threads,
+                                 const std::string& kv_type, bool one_by_one) {
+  const auto path = test::testdata_dir() / "models" / dir / file;
+  auto engine =
+      Engine::load(path, {.context_length = 64, .threads = threads, .kv_cache_type = kv_type});
+  // 24 tokens of the set's s2 sequence: longer than gemma3's window of 8 (the ring wraps).
+  const std::vector<int32_t> tokens = {1,   67,  400, 339, 53,  493, 386, 303, 198, 222, 438, 226,
+                                       248, 252, 56,  354, 439, 237, 325, 410, 85,  285, 292, 476};
+  std::vector<float> all, row;
+  if (one_by_one) {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const BatchEntry e{tokens[i], static_cast<int32_t>(i), 0, true};
+      engine->decode(Context::background(), std::span(&e, 1), row);
+      all.insert(all.end(), row.begin(), row.end());
+    }
+    return all;
+  }
+  std::vector<BatchEntry> batch;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    batch.push_back({tokens[i], static_cast<int32_t>(i), 0, true});
+  }
+  engine->decode(Context::background(), batch, all);
+  return all;
+}
+
+// Rows are split over the pool (norms, RoPE, activations, cache stores, attention heads, matmul
+// rows), but each is computed the same way whichever thread runs it.
+TEST(ForwardThreads, LogitsDoNotDependOnTheThreadCount) {
+  INFERENCE_REQUIRE_TESTDATA();
+  struct Case {
+    const char *dir, *file, *kv;
+  };
+  for (const Case c :
+       {Case{"gemma3", "gemma3-F32.gguf", "f16"}, Case{"qwen2", "qwen2-Q4_K_M.gguf", "f32"},
+        Case{"llama", "llama-Q4_K_M.gguf", "f16"}}) {
+    for (bool one_by_one : {false, true}) {
+      const auto want = prompt_logits(c.dir, c.file, 1, c.kv, one_by_one);
+      ASSERT_FALSE(want.empty());
+      // 3 threads on 24 rows: uneven splits, and more threads than this CI machine's cores.
+      for (int threads : {3}) {
+        EXPECT_EQ(prompt_logits(c.dir, c.file, threads, c.kv, one_by_one), want)
+            << c.file << " threads " << threads << (one_by_one ? " token by token" : " batch");
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace inference::engine
