@@ -21,7 +21,7 @@ ActivationLayout activation_layout(GgmlType weight_type) noexcept {
 }
 
 void activation_group_sums(GgmlType weight_type, int group, const std::byte* act, int64_t groups,
-                           float* scale, float* sum) noexcept {
+                           float* scale, float* sum, int64_t stride) noexcept {
   switch (activation_type(weight_type)) {
     case GgmlType::Q8_K: {
       const auto* blocks = reinterpret_cast<const BlockQ8_K*>(act);
@@ -31,8 +31,8 @@ void activation_group_sums(GgmlType weight_type, int group, const std::byte* act
         const int first = static_cast<int>(g % per_block) * bsums_per_group;
         int s = 0;
         for (int i = 0; i < bsums_per_group; ++i) s += b.bsums[first + i];
-        scale[g] = b.d;
-        sum[g] = b.d * static_cast<float>(s);
+        scale[g * stride] = b.d;
+        sum[g * stride] = b.d * static_cast<float>(s);
       }
       return;
     }
@@ -40,8 +40,8 @@ void activation_group_sums(GgmlType weight_type, int group, const std::byte* act
       // s = d * sum(quants), as the activation quantiser stored it (rounded to F16).
       const auto* blocks = reinterpret_cast<const BlockQ8_1*>(act);
       for (int64_t g = 0; g < groups; ++g) {
-        scale[g] = fp16_to_fp32(blocks[g].d);
-        sum[g] = fp16_to_fp32(blocks[g].s);
+        scale[g * stride] = fp16_to_fp32(blocks[g].d);
+        sum[g * stride] = fp16_to_fp32(blocks[g].s);
       }
       return;
     }
@@ -50,8 +50,9 @@ void activation_group_sums(GgmlType weight_type, int group, const std::byte* act
       for (int64_t g = 0; g < groups; ++g) {
         int s = 0;
         for (int i = 0; i < kQK32; ++i) s += blocks[g].qs[i];
-        scale[g] = fp16_to_fp32(blocks[g].d);
-        sum[g] = scale[g] * static_cast<float>(s);
+        const float d = fp16_to_fp32(blocks[g].d);
+        scale[g * stride] = d;
+        sum[g * stride] = d * static_cast<float>(s);
       }
       return;
     }

@@ -19,9 +19,10 @@ struct ActivationLayout {
 };
 ActivationLayout activation_layout(formats::GgmlType weight_type) noexcept;
 
-/// For each of `groups` groups of `group` elements of one activation row: scale[g] = the
-/// activation scale, sum[g] = scale * sum of the group's quants (for Q8_1: its stored s).
+/// For each of `groups` groups of `group` elements of one activation row: scale[g * stride] =
+/// the activation scale, sum[g * stride] = scale * sum of the group's quants (for Q8_1: its
+/// stored s).
 void activation_group_sums(formats::GgmlType weight_type, int group, const std::byte* act,
-                           int64_t groups, float* scale, float* sum) noexcept;
+                           int64_t groups, float* scale, float* sum, int64_t stride = 1) noexcept;
 
 }  // namespace inference::kernels::detail

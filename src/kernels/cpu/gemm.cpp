@@ -3,6 +3,7 @@
 #include "kernels/cpu/gemm.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <new>
 
@@ -44,20 +45,55 @@ std::byte* thread_panel_memory(size_t bytes) noexcept {
 struct GemmJob {
   const KernelTable* table;
   const WeightView* w;
+  const std::byte* act;  ///< the activation blocks, act_stride bytes per token
+  size_t act_stride;
   ActivationPlane plane;
-  float* scale;  ///< = plane.scale, writable for the sums pass
-  float* sum;    ///< = plane.sum
+  int8_t* quants;  ///< = plane.quants, writable for the copy pass
+  float* scale;    ///< = plane.scale
+  float* sum;      ///< = plane.sum
+  int group;
   int64_t n_tokens;
   float* y;
   int64_t y_stride;
 };
+
+// The plane's tile `tile`: each token's group quants copied out of its activation blocks, its
+// scales and sums; slots past the last token zero.
+void fill_tile(const GemmJob& job, int64_t tile) {
+  const int64_t groups = job.plane.groups;
+  const ActivationLayout layout = activation_layout(job.w->type);
+  const size_t g_bytes = static_cast<size_t>(job.group);
+  int8_t* quants = job.quants + tile * groups * kActTile * job.group;
+  float* scale = job.scale + tile * groups * kActTile;
+  float* sum = job.sum + tile * groups * kActTile;
+  for (int slot = 0; slot < kActTile; ++slot) {
+    const int64_t t = tile * kActTile + slot;
+    if (t >= job.n_tokens) {
+      for (int64_t g = 0; g < groups; ++g) {
+        std::memset(quants + (g * kActTile + slot) * job.group, 0, g_bytes);
+        scale[g * kActTile + slot] = 0.f;
+        sum[g * kActTile + slot] = 0.f;
+      }
+      continue;
+    }
+    const std::byte* row = job.act + static_cast<size_t>(t) * job.act_stride;
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t e = g * job.group;
+      const std::byte* src =
+          row + static_cast<size_t>(e >> layout.block_shift) * layout.block_bytes +
+          layout.quants_offset + static_cast<size_t>(e & ((int64_t{1} << layout.block_shift) - 1));
+      std::memcpy(quants + (g * kActTile + slot) * job.group, src, g_bytes);
+    }
+    activation_group_sums(job.w->type, job.group, row, groups, scale + slot, sum + slot, kActTile);
+  }
+}
 
 // Fallback for a thread whose panel memory could not be allocated: the dot-product tiles.
 void rows_by_dots(const GemmJob& job, int64_t r0, int64_t r1) {
   const VecDotFn dot = job.table->dot[static_cast<int>(job.w->type)];
   const auto* wdata = static_cast<const std::byte*>(job.w->data);
   for (int64_t t = 0; t < job.n_tokens; ++t) {
-    const std::byte* a = job.plane.data + static_cast<size_t>(t) * job.plane.stride;
+    const std::byte* a = job.act + static_cast<size_t>(t) * job.act_stride;
     for (int64_t r = r0; r < r1; ++r) {
       job.y[t * job.y_stride + r] = dot(job.w->cols, wdata + r * job.w->row_bytes, a);
     }
@@ -101,34 +137,26 @@ bool gemm_wanted(GgmlType type, int64_t n_tokens) noexcept {
 size_t gemm_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcept {
   if (!gemm_wanted(type, n_tokens) || cols <= 0) return 0;
   const auto groups = static_cast<size_t>(cols / panel_group(type));
-  return 64 + 2 * align64(groups * static_cast<size_t>(n_tokens) * sizeof(float));
+  const auto slots = static_cast<size_t>((n_tokens + kActTile - 1) / kActTile * kActTile);
+  return 64 + align64(slots * static_cast<size_t>(cols)) +
+         2 * align64(groups * slots * sizeof(float));
 }
 
 void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
-          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* sums) {
+          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra) {
   const int group = panel_group(w.type);
   const int64_t groups = w.cols / group;
-  const ActivationLayout layout = activation_layout(w.type);
-  const auto base = reinterpret_cast<uintptr_t>(sums);
-  auto* scale = reinterpret_cast<float*>(sums + (align64(base) - base));
-  float* sum =
-      scale + align64(static_cast<size_t>(groups * n_tokens) * sizeof(float)) / sizeof(float);
-  GemmJob job{&table,
-              &w,
-              {act, act_stride, layout.block_shift, layout.block_bytes, layout.quants_offset, scale,
-               sum, groups},
-              scale,
-              sum,
-              n_tokens,
-              y,
-              y_stride};
+  const int64_t tiles = (n_tokens + kActTile - 1) / kActTile;
+  const auto slots = static_cast<size_t>(tiles * kActTile);
+  const auto base = reinterpret_cast<uintptr_t>(extra);
+  auto* quants = reinterpret_cast<int8_t*>(extra + (align64(base) - base));
+  auto* scale = reinterpret_cast<float*>(quants + align64(slots * static_cast<size_t>(w.cols)));
+  float* sum = scale + align64(static_cast<size_t>(groups) * slots * sizeof(float)) / sizeof(float);
+  GemmJob job{&table, &w,       act, act_stride, {quants, scale, sum, groups}, quants, scale, sum,
+              group,  n_tokens, y,   y_stride};
   const GemmJob* j = &job;  // one pointer: the std::function stores it without allocating
-  pool.parallel_for(n_tokens, [j, group](int64_t t0, int64_t t1) {
-    const ActivationPlane& p = j->plane;
-    for (int64_t t = t0; t < t1; ++t) {
-      activation_group_sums(j->w->type, group, p.data + static_cast<size_t>(t) * p.stride, p.groups,
-                            j->scale + t * p.groups, j->sum + t * p.groups);
-    }
+  pool.parallel_for(tiles, [j](int64_t t0, int64_t t1) {
+    for (int64_t tile = t0; tile < t1; ++tile) fill_tile(*j, tile);
   });
   pool.run([j](int thread, int n_threads) {
     // Contiguous row ranges in multiples of 16 rows, as in matmul().

@@ -19,13 +19,14 @@ int64_t gemm_min_tokens(GgmlType type) noexcept;
 /// Whether matmul() takes the panel path for this weight type and batch (on any SIMD level).
 bool gemm_wanted(GgmlType type, int64_t n_tokens) noexcept;
 
-/// Extra scratch the panel path needs after the quantised activations: per token and group, the
-/// activation's scale and scaled sum (0 when gemm_wanted() is false).
+/// Extra scratch the panel path needs after the quantised activations: their copy in the
+/// GEMM's layout (ActivationPlane) with per-group scales and sums (0 when gemm_wanted() is
+/// false).
 size_t gemm_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcept;
 
 /// y = w × activations, the activations already quantised for w.type at `act` (`act_stride`
-/// bytes per token); `sums` is the gemm_scratch_bytes() area. Needs table.gemm_panel.
+/// bytes per token); `extra` is the gemm_scratch_bytes() area. Needs table.gemm_panel.
 void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
-          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* sums);
+          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra);
 
 }  // namespace inference::kernels::detail

@@ -23,16 +23,10 @@ namespace {
 
 constexpr int kTileTokens = 4;
 
-__m256i broadcast4(const std::byte* p) {
+__m256i broadcast4(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
   return _mm256_set1_epi32(v);
-}
-
-const std::byte* act_quants(const ActivationPlane& a, int64_t token, int64_t element) {
-  return a.data + static_cast<size_t>(token) * a.stride +
-         static_cast<size_t>(element >> a.block_shift) * a.block_bytes + a.quants_offset +
-         static_cast<size_t>(element & ((int64_t{1} << a.block_shift) - 1));
 }
 
 void store_rows(float* y, __m256 v, int64_t rows) {
@@ -45,18 +39,21 @@ void store_rows(float* y, __m256 v, int64_t rows) {
   for (int64_t i = 0; i < rows; ++i) y[i] = tmp[i];
 }
 
+// Tokens slot0..slot0+NT-1 of activation tile `tile_index`.
 template <int NT, int G>
-void tile(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t t0, int64_t rows,
-          float* y, int64_t y_stride) {
+void tile(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t tile_index, int slot0,
+          int64_t rows, float* y, int64_t y_stride) {
   const uint8_t* wq = p.quants + sub * p.groups * G * kPanelLanes;
   const float* wscale = p.scale + sub * p.groups * kPanelLanes;
   const float* wmin = p.min + sub * p.groups * kPanelLanes;
+  const int8_t* aq = act.quants + tile_index * act.groups * kActTile * G + slot0 * G;
+  const float* ascale = act.scale + tile_index * act.groups * kActTile + slot0;
+  const float* asum = act.sum + tile_index * act.groups * kActTile + slot0;
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[NT][2];
   for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
   for (int64_t g = 0; g < p.groups; ++g) {
-    const std::byte* a[NT];
-    for (int t = 0; t < NT; ++t) a[t] = act_quants(act, t0 + t, g * G);
+    const int8_t* a = aq + g * kActTile * G;
     __m256i isum[NT][2];
     for (int t = 0; t < NT; ++t) isum[t][0] = isum[t][1] = _mm256_setzero_si256();
     const uint8_t* wg = wq + g * G * kPanelLanes;
@@ -66,7 +63,7 @@ void tile(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t t0, i
       const __m256i w0lo = _mm256_load_si256(w0), w0hi = _mm256_load_si256(w0 + 1);
       const __m256i w1lo = _mm256_load_si256(w1), w1hi = _mm256_load_si256(w1 + 1);
       for (int t = 0; t < NT; ++t) {
-        const __m256i b0 = broadcast4(a[t] + 4 * k), b1 = broadcast4(a[t] + 4 * k + 4);
+        const __m256i b0 = broadcast4(a + t * G + 4 * k), b1 = broadcast4(a + t * G + 4 * k + 4);
         const __m256i lo =
             _mm256_add_epi16(_mm256_maddubs_epi16(w0lo, b0), _mm256_maddubs_epi16(w1lo, b1));
         const __m256i hi =
@@ -75,37 +72,37 @@ void tile(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t t0, i
         isum[t][1] = _mm256_add_epi32(isum[t][1], _mm256_madd_epi16(hi, ones));
       }
     }
+    const float* ts = ascale + g * kActTile;
+    const float* tm = asum + g * kActTile;
     for (int h = 0; h < 2; ++h) {
       const __m256 scale = _mm256_load_ps(wscale + g * kPanelLanes + 8 * h);
       const __m256 min = _mm256_load_ps(wmin + g * kPanelLanes + 8 * h);
       for (int t = 0; t < NT; ++t) {
-        const float* ts = act.scale + (t0 + t) * act.groups;
-        const float* tm = act.sum + (t0 + t) * act.groups;
-        const __m256 s = _mm256_mul_ps(scale, _mm256_set1_ps(ts[g]));
+        const __m256 s = _mm256_mul_ps(scale, _mm256_set1_ps(ts[t]));
         acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t][h]), s, acc[t][h]);
-        acc[t][h] = _mm256_fnmadd_ps(min, _mm256_set1_ps(tm[g]), acc[t][h]);
+        acc[t][h] = _mm256_fnmadd_ps(min, _mm256_set1_ps(tm[t]), acc[t][h]);
       }
     }
   }
   for (int t = 0; t < NT; ++t) {
-    float* row = y + (t0 + t) * y_stride;
+    float* row = y + t * y_stride;
     store_rows(row, acc[t][0], rows);
     if (rows > 8) store_rows(row + 8, acc[t][1], rows - 8);
   }
 }
 
 template <int G>
-void tiles(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t t0, int nt,
-           int64_t rows, float* y, int64_t y_stride) {
+void tiles(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t tile_index, int slot0,
+           int nt, int64_t rows, float* y, int64_t y_stride) {
   switch (nt) {
     case 4:
-      return tile<4, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<4, G>(p, sub, act, tile_index, slot0, rows, y, y_stride);
     case 3:
-      return tile<3, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<3, G>(p, sub, act, tile_index, slot0, rows, y, y_stride);
     case 2:
-      return tile<2, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<2, G>(p, sub, act, tile_index, slot0, rows, y, y_stride);
     default:
-      return tile<1, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<1, G>(p, sub, act, tile_index, slot0, rows, y, y_stride);
   }
 }
 
@@ -119,11 +116,13 @@ void gemm_panel_avx2(const Panel& p, const ActivationPlane& act, int64_t n_token
       const int64_t left = valid_rows - sub * kPanelLanes;
       if (left <= 0) break;
       const int64_t rows = left < kPanelLanes ? left : kPanelLanes;
-      float* ys = y + sub * kPanelLanes;
+      float* ys = y + t0 * y_stride + sub * kPanelLanes;
+      const int64_t tile_index = t0 / kActTile;
+      const int slot0 = static_cast<int>(t0 % kActTile);
       if (p.group == 16) {
-        tiles<16>(p, sub, act, t0, nt, rows, ys, y_stride);
+        tiles<16>(p, sub, act, tile_index, slot0, nt, rows, ys, y_stride);
       } else {
-        tiles<32>(p, sub, act, t0, nt, rows, ys, y_stride);
+        tiles<32>(p, sub, act, tile_index, slot0, nt, rows, ys, y_stride);
       }
     }
   }

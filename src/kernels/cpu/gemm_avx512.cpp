@@ -24,77 +24,67 @@
 namespace inference::kernels::detail {
 namespace {
 
-constexpr int kTileTokens = 8;
-
-__m512i broadcast4(const std::byte* p) {
+__m512i broadcast4(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
   return _mm512_set1_epi32(v);
 }
 
-const std::byte* act_quants(const ActivationPlane& a, int64_t token, int64_t element) {
-  return a.data + static_cast<size_t>(token) * a.stride +
-         static_cast<size_t>(element >> a.block_shift) * a.block_bytes + a.quants_offset +
-         static_cast<size_t>(element & ((int64_t{1} << a.block_shift) - 1));
-}
-
 template <int NT, int G>
-void tile(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t t0, __mmask16 rows,
-          float* y, int64_t y_stride) {
+void tile(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t tile_index,
+          __mmask16 rows, float* y, int64_t y_stride) {
   const uint8_t* wq = p.quants + sub * p.groups * G * kPanelLanes;
   const float* wscale = p.scale + sub * p.groups * kPanelLanes;
   const float* wmin = p.min + sub * p.groups * kPanelLanes;
-  const float* tscale[NT];
-  const float* tsum[NT];
-  for (int t = 0; t < NT; ++t) {
-    tscale[t] = act.scale + (t0 + t) * act.groups;
-    tsum[t] = act.sum + (t0 + t) * act.groups;
-  }
+  const int8_t* aq = act.quants + tile_index * act.groups * kActTile * G;
+  const float* ascale = act.scale + tile_index * act.groups * kActTile;
+  const float* asum = act.sum + tile_index * act.groups * kActTile;
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t g = 0; g < p.groups; ++g) {
-    const std::byte* a[NT];
-    for (int t = 0; t < NT; ++t) a[t] = act_quants(act, t0 + t, g * G);
+    const int8_t* a = aq + g * kActTile * G;
     __m512i isum[NT];
     for (int t = 0; t < NT; ++t) isum[t] = _mm512_setzero_si512();
     const uint8_t* wg = wq + g * G * kPanelLanes;
     for (int k = 0; k < G / 4; ++k) {
       const __m512i w = _mm512_load_si512(wg + k * 4 * kPanelLanes);
       for (int t = 0; t < NT; ++t) {
-        isum[t] = _mm512_dpbusd_epi32(isum[t], w, broadcast4(a[t] + 4 * k));
+        isum[t] = _mm512_dpbusd_epi32(isum[t], w, broadcast4(a + t * G + 4 * k));
       }
     }
     const __m512 scale = _mm512_load_ps(wscale + g * kPanelLanes);
     const __m512 min = _mm512_load_ps(wmin + g * kPanelLanes);
+    const float* ts = ascale + g * kActTile;
+    const float* tm = asum + g * kActTile;
     for (int t = 0; t < NT; ++t) {
-      const __m512 s = _mm512_mul_ps(scale, _mm512_set1_ps(tscale[t][g]));
+      const __m512 s = _mm512_mul_ps(scale, _mm512_set1_ps(ts[t]));
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), s, acc[t]);
-      acc[t] = _mm512_fnmadd_ps(min, _mm512_set1_ps(tsum[t][g]), acc[t]);
+      acc[t] = _mm512_fnmadd_ps(min, _mm512_set1_ps(tm[t]), acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(y + (t0 + t) * y_stride, rows, acc[t]);
+  for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(y + t * y_stride, rows, acc[t]);
 }
 
 template <int G>
-void tiles(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t t0, int nt,
+void tiles(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t tile_index, int nt,
            __mmask16 rows, float* y, int64_t y_stride) {
   switch (nt) {
     case 8:
-      return tile<8, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<8, G>(p, sub, act, tile_index, rows, y, y_stride);
     case 7:
-      return tile<7, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<7, G>(p, sub, act, tile_index, rows, y, y_stride);
     case 6:
-      return tile<6, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<6, G>(p, sub, act, tile_index, rows, y, y_stride);
     case 5:
-      return tile<5, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<5, G>(p, sub, act, tile_index, rows, y, y_stride);
     case 4:
-      return tile<4, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<4, G>(p, sub, act, tile_index, rows, y, y_stride);
     case 3:
-      return tile<3, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<3, G>(p, sub, act, tile_index, rows, y, y_stride);
     case 2:
-      return tile<2, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<2, G>(p, sub, act, tile_index, rows, y, y_stride);
     default:
-      return tile<1, G>(p, sub, act, t0, rows, y, y_stride);
+      return tile<1, G>(p, sub, act, tile_index, rows, y, y_stride);
   }
 }
 
@@ -104,18 +94,18 @@ void gemm_panel_avx512(const Panel& p, const ActivationPlane& act, int64_t n_tok
                        int64_t valid_rows, float* y, int64_t y_stride) {
   // Token tiles outside, sub-panels inside: the tile's activations (8 rows of cols bytes) stay
   // in L1 while the panel streams from L2.
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTileTokens) {
-    const int nt = static_cast<int>(n_tokens - t0 < kTileTokens ? n_tokens - t0 : kTileTokens);
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += kActTile) {
+    const int nt = static_cast<int>(n_tokens - t0 < kActTile ? n_tokens - t0 : kActTile);
     for (int64_t sub = 0; sub < p.subpanels; ++sub) {
       const int64_t left = valid_rows - sub * kPanelLanes;
       if (left <= 0) break;
       const __mmask16 rows = left >= kPanelLanes ? static_cast<__mmask16>(0xFFFF)
                                                  : static_cast<__mmask16>((1u << left) - 1);
-      float* ys = y + sub * kPanelLanes;
+      float* ys = y + t0 * y_stride + sub * kPanelLanes;
       if (p.group == 16) {
-        tiles<16>(p, sub, act, t0, nt, rows, ys, y_stride);
+        tiles<16>(p, sub, act, t0 / kActTile, nt, rows, ys, y_stride);
       } else {
-        tiles<32>(p, sub, act, t0, nt, rows, ys, y_stride);
+        tiles<32>(p, sub, act, t0 / kActTile, nt, rows, ys, y_stride);
       }
     }
   }

@@ -49,18 +49,18 @@ Panel make_panel(formats::GgmlType type, int64_t rows, int64_t cols, void* memor
 void unpack_panel(formats::GgmlType type, const void* w, size_t row_bytes, int64_t rows,
                   int64_t cols, Panel& panel) noexcept;
 
-/// Where the GEMM finds the quantised activations: each token's row of activation blocks
-/// (Q8_K, Q8_0 or Q8_1) and, per token and group, the activation scale and scale * sum(quants).
-/// (Plain data only: SIMD files must not share inline functions with the rest, see the ODR note
-/// in vec_dot_avx512.cpp.)
+/// Tokens interleaved per group in the GEMM's copy of the activations.
+inline constexpr int kActTile = 8;
+
+/// The quantised activations as the GEMM reads them: for each tile of 8 tokens and each group,
+/// the 8 tokens' int8 quants of that group back to back, and their scales and scaled sums, so
+/// a kernel reaches every token of a tile at a fixed offset from one pointer. Slots past the
+/// last token are zero. (Plain data only: SIMD files must not share inline functions with the
+/// rest, see the ODR note in vec_dot_avx512.cpp.)
 struct ActivationPlane {
-  const std::byte* data = nullptr;  ///< token 0's first block
-  size_t stride = 0;                ///< bytes between tokens
-  int block_shift = 0;              ///< log2(elements per activation block): 5 or 8
-  size_t block_bytes = 0;
-  size_t quants_offset = 0;      ///< offset of the int8 quants in a block
-  const float* scale = nullptr;  ///< [token][group]
-  const float* sum = nullptr;    ///< [token][group]
+  const int8_t* quants = nullptr;  ///< [tile][group][8][group elements]
+  const float* scale = nullptr;    ///< [tile][group][8]: activation scale
+  const float* sum = nullptr;      ///< [tile][group][8]: scale * sum of the group's quants
   int64_t groups = 0;
 };
 
