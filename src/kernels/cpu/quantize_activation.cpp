@@ -29,8 +29,13 @@ int round_even(float v) noexcept {
 
 template <typename Block>
 float quantize_q8_block(const float* x, Block& out, int32_t* sum_out) noexcept {
+  // A plain comparison, not std::fmax (a libm call on baseline x86-64 that kept this loop
+  // scalar); the same result for every input, NaN included (amax never becomes NaN).
   float amax = 0;
-  for (int j = 0; j < kQK32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+  for (int j = 0; j < kQK32; ++j) {
+    const float ax = std::fabs(x[j]);
+    amax = ax > amax ? ax : amax;
+  }
   const float d = amax / 127.f;
   const float id = amax != 0.f ? 127.f / amax : 0.f;
   out.d = fp32_to_fp16(d);
