@@ -203,5 +203,33 @@ TEST(GemmPanel, UnpackedPanelDequantisesLikeTheFormat) {
   }
 }
 
+TEST(GemmPanel, SimdUnpackEqualsScalarUnpack) {
+  std::mt19937 rng(25);
+  const int64_t rows = 21, cols = 768;
+  for (const char* path : {"avx2", "avx512"}) {
+    if (!force_simd_path(path)) continue;
+    const detail::KernelTable& table = detail::active_kernel_table();
+    for (GgmlType type : panel_types()) {
+      const detail::PanelUnpackFn simd = table.unpack_panel[static_cast<int>(type)];
+      if (simd == nullptr) continue;
+      const Case c = make_case(type, rows, cols, 1, rng);
+      const size_t rb = test::row_bytes(type, cols), bytes = detail::panel_bytes(type, rows, cols);
+      std::vector<std::byte> a(bytes + 64, std::byte{0x5A}), b(bytes + 64, std::byte{0xA5});
+      auto aligned = [](std::vector<std::byte>& v) {
+        return v.data() + (64 - reinterpret_cast<uintptr_t>(v.data()) % 64) % 64;
+      };
+      std::byte* pa = aligned(a);
+      std::byte* pb = aligned(b);
+      detail::Panel scalar = detail::make_panel(type, rows, cols, pa);
+      detail::Panel vector = detail::make_panel(type, rows, cols, pb);
+      detail::unpack_panel(type, c.w.data(), rb, rows, cols, scalar);
+      simd(type, c.w.data(), rb, rows, cols, vector);
+      // Every quant (padding rows included) and every scale and min.
+      EXPECT_EQ(std::memcmp(pa, pb, bytes), 0) << path << " type " << static_cast<int>(type);
+    }
+  }
+  force_simd_path("");
+}
+
 }  // namespace
 }  // namespace inference::kernels

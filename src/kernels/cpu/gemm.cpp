@@ -52,6 +52,7 @@ struct GemmJob {
   float* scale;    ///< = plane.scale
   float* sum;      ///< = plane.sum
   int group;
+  PanelUnpackFn simd_unpack;  ///< null: scalar unpacking
   int64_t n_tokens;
   float* y;
   int64_t y_stride;
@@ -110,8 +111,12 @@ void run_thread(const GemmJob& job, int64_t r0, int64_t r1) {
   for (int64_t p0 = r0; p0 < r1; p0 += step) {
     const int64_t rows = std::min(step, r1 - p0);
     Panel panel = make_panel(w.type, rows, w.cols, memory);
-    unpack_panel(w.type, wdata + static_cast<size_t>(p0) * w.row_bytes, w.row_bytes, rows, w.cols,
-                 panel);
+    const std::byte* first = wdata + static_cast<size_t>(p0) * w.row_bytes;
+    if (job.simd_unpack != nullptr) {
+      job.simd_unpack(w.type, first, w.row_bytes, rows, w.cols, panel);
+    } else {
+      unpack_panel(w.type, first, w.row_bytes, rows, w.cols, panel);
+    }
     job.table->gemm_panel(panel, job.plane, job.n_tokens, rows, job.y + p0, job.y_stride);
   }
 }
@@ -152,8 +157,12 @@ void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const
   auto* quants = reinterpret_cast<int8_t*>(extra + (align64(base) - base));
   auto* scale = reinterpret_cast<float*>(quants + align64(slots * static_cast<size_t>(w.cols)));
   float* sum = scale + align64(static_cast<size_t>(groups) * slots * sizeof(float)) / sizeof(float);
-  GemmJob job{&table, &w,       act, act_stride, {quants, scale, sum, groups}, quants, scale, sum,
-              group,  n_tokens, y,   y_stride};
+  // The SIMD unpacker addresses rows with 32-bit offsets: 16 rows must fit.
+  const PanelUnpackFn simd_unpack =
+      w.row_bytes < (size_t{1} << 26) ? table.unpack_panel[static_cast<int>(w.type)] : nullptr;
+  GemmJob job{&table,   &w,    act,     act_stride, {quants, scale, sum, groups},
+              quants,   scale, sum,     group,      simd_unpack,
+              n_tokens, y,     y_stride};
   const GemmJob* j = &job;  // one pointer: the std::function stores it without allocating
   pool.parallel_for(tiles, [j](int64_t t0, int64_t t1) {
     for (int64_t tile = t0; tile < t1; ++tile) fill_tile(*j, tile);

@@ -49,6 +49,10 @@ Panel make_panel(formats::GgmlType type, int64_t rows, int64_t cols, void* memor
 void unpack_panel(formats::GgmlType type, const void* w, size_t row_bytes, int64_t rows,
                   int64_t cols, Panel& panel) noexcept;
 
+/// The same, by one SIMD level (KernelTable::unpack_panel), for the types it lists; equal bits.
+using PanelUnpackFn = void (*)(formats::GgmlType type, const void* w, size_t row_bytes,
+                               int64_t rows, int64_t cols, Panel& panel);
+
 /// Tokens interleaved per group in the GEMM's copy of the activations.
 inline constexpr int kActTile = 8;
 

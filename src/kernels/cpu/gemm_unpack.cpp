@@ -206,9 +206,10 @@ Panel make_panel(GgmlType type, int64_t rows, int64_t cols, void* memory) noexce
   return p;
 }
 
-void unpack_panel(GgmlType type, const void* w, size_t row_bytes, int64_t rows, int64_t cols,
-                  Panel& panel) noexcept {
-  const auto* base = static_cast<const std::byte*>(w);
+namespace {
+
+void unpack_rows(GgmlType type, const std::byte* base, size_t row_bytes, int64_t rows, int64_t cols,
+                 Panel& panel) noexcept {
   for (int64_t r = 0; r < rows; ++r) {
     RowWriter out(panel, r);
     const void* row = base + static_cast<size_t>(r) * row_bytes;
@@ -241,6 +242,13 @@ void unpack_panel(GgmlType type, const void* w, size_t row_bytes, int64_t rows, 
         return;
     }
   }
+}
+
+}  // namespace
+
+void unpack_panel(GgmlType type, const void* w, size_t row_bytes, int64_t rows, int64_t cols,
+                  Panel& panel) noexcept {
+  unpack_rows(type, static_cast<const std::byte*>(w), row_bytes, rows, cols, panel);
   // Rows past the end of the matrix: zero quants and scales, so their lanes compute 0.
   const int64_t padded = panel.subpanels * kPanelLanes;
   for (int64_t r = rows; r < padded; ++r) {

@@ -35,6 +35,8 @@ struct KernelTable {
   GemmPanelFn gemm_panel = nullptr;
   /// Bit i set: gemm_panel handles weight type id i (the others use the dot tiles).
   uint32_t gemm_panel_types = 0;
+  /// SIMD panel unpacking (gemm_panel.hpp) per weight type; null: the scalar unpacker.
+  PanelUnpackFn unpack_panel[kTypeSlots] = {};
   /// Row-vector kernels for small batches (gemv_kernel.hpp); null: the dot products.
   GemvFn gemv[kTypeSlots] = {};
   /// Prompt-block attention (attention_batch.hpp); null: attend_head per query.
@@ -71,6 +73,9 @@ float vec_dot_q2_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_q3_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx512(int64_t n, const void* w, const void* a);
+// AVX-512 panel unpacking (gemm_unpack_avx512.cpp), in the AVX-512 table.
+void unpack_panel_avx512(formats::GgmlType type, const void* w, size_t row_bytes, int64_t rows,
+                         int64_t cols, Panel& panel);
 // The AVX2 panel GEMM (gemm_avx2.cpp), in the AVX2 table.
 void gemm_panel_avx2(const Panel& p, const ActivationPlane& act, int64_t n_tokens,
                      int64_t valid_rows, float* y, int64_t y_stride);
