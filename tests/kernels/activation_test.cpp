@@ -8,6 +8,7 @@
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/fp16.hpp"
 #include "kernels/cpu/quantize_activation.hpp"
+#include "kernels/cpu/simd_dispatch.hpp"
 
 namespace inference::kernels {
 namespace {
@@ -115,6 +116,42 @@ TEST(ActivationF16, RoundsToNearestEven) {
   EXPECT_EQ(h[1], 0x3c02);
   quantize_activation_bf16(x, h, 2);
   EXPECT_EQ(h[0], 0x3f80);
+}
+
+// The SIMD quantisers of each level give the scalar quantiser's bytes: random rows of several
+// magnitudes, a zero block, exact ties (x * 127 / amax = k + 0.5) and a largest magnitude that
+// occurs with both signs (Q8_K keeps the first).
+TEST(ActivationSimd, EqualsScalarBitForBit) {
+  std::mt19937 rng(41);
+  std::vector<float> x;
+  for (float scale : {1e-3f, 1.f, 50.f}) {
+    std::normal_distribution<float> dist(0.f, scale);
+    for (int i = 0; i < 512; ++i) x.push_back(dist(rng));
+  }
+  for (int i = 0; i < 256; ++i) x.push_back(0.f);
+  for (int i = 0; i < 256; ++i) x.push_back(i == 0 ? 127.f : static_cast<float>(i % 60) - 29.5f);
+  for (int i = 0; i < 256; ++i) x.push_back(i == 3 ? 8.f : i == 9 ? -8.f : 0.25f * (i % 7));
+  const int64_t n = static_cast<int64_t>(x.size());
+  for (const char* path : {"avx2", "avx512"}) {
+    if (!force_simd_path(path)) continue;
+    const detail::KernelTable& t = detail::active_kernel_table();
+    struct Case {
+      void (*simd)(const float*, void*, int64_t) noexcept;
+      void (*scalar)(const float*, void*, int64_t) noexcept;
+      size_t bytes;
+    };
+    for (const Case& c :
+         {Case{t.quantize_q8_0, quantize_activation_q8_0, static_cast<size_t>(n / 32 * 34)},
+          Case{t.quantize_q8_1, quantize_activation_q8_1, static_cast<size_t>(n / 32 * 36)},
+          Case{t.quantize_q8_k, quantize_activation_q8_k, static_cast<size_t>(n / 256 * 292)}}) {
+      if (c.simd == nullptr) continue;
+      std::vector<uint8_t> want(c.bytes, 0xAA), got(c.bytes, 0x55);
+      c.scalar(x.data(), want.data(), n);
+      c.simd(x.data(), got.data(), n);
+      EXPECT_EQ(got, want) << path << " block bytes " << c.bytes;
+    }
+  }
+  force_simd_path("");
 }
 
 }  // namespace

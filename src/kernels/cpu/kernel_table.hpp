@@ -39,6 +39,10 @@ struct KernelTable {
   PanelUnpackFn unpack_panel[kTypeSlots] = {};
   /// Row-vector kernels for small batches (gemv_kernel.hpp); null: the dot products.
   GemvFn gemv[kTypeSlots] = {};
+  /// Activation quantisers (equal bits to quantize_activation.cpp); null: the scalar ones.
+  void (*quantize_q8_0)(const float* x, void* out, int64_t n) noexcept = nullptr;
+  void (*quantize_q8_1)(const float* x, void* out, int64_t n) noexcept = nullptr;
+  void (*quantize_q8_k)(const float* x, void* out, int64_t n) noexcept = nullptr;
   /// Prompt-block attention (attention_batch.hpp); null: attend_head per query.
   AttendTokensFn attend_tokens = nullptr;
 };
@@ -73,6 +77,10 @@ float vec_dot_q2_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_q3_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx512(int64_t n, const void* w, const void* a);
+// AVX-512 activation quantisers (quantize_activation_avx512.cpp), in the AVX-512 table.
+void quantize_activation_q8_0_avx512(const float* x, void* out, int64_t n) noexcept;
+void quantize_activation_q8_1_avx512(const float* x, void* out, int64_t n) noexcept;
+void quantize_activation_q8_k_avx512(const float* x, void* out, int64_t n) noexcept;
 // AVX-512 panel unpacking (gemm_unpack_avx512.cpp), in the AVX-512 table.
 void unpack_panel_avx512(formats::GgmlType type, const void* w, size_t row_bytes, int64_t rows,
                          int64_t cols, Panel& panel);

@@ -89,6 +89,15 @@ struct MatmulJob {
   std::byte* scratch = nullptr;
 };
 
+// The SIMD level's activation quantiser for this format if it has one (equal bits).
+QuantizeFn simd_quantizer(const detail::KernelTable& table, const ActivationFormat& f) noexcept {
+  QuantizeFn simd = nullptr;
+  if (f.type == GgmlType::Q8_0) simd = table.quantize_q8_0;
+  if (f.type == GgmlType::Q8_1) simd = table.quantize_q8_1;
+  if (f.type == GgmlType::Q8_K) simd = table.quantize_q8_k;
+  return simd != nullptr ? simd : f.quantize;
+}
+
 void quantize_tokens(const MatmulJob& job, int64_t t0, int64_t t1) {
   for (int64_t t = t0; t < t1; ++t) {
     job.quantize(job.x + t * job.x_stride, job.scratch + t * job.act_stride, job.w->cols);
@@ -169,7 +178,7 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
     job.act_stride = static_cast<size_t>(w.cols / f.block) * f.block_bytes;
     job.x = x;
     job.x_stride = x_stride;
-    job.quantize = f.quantize;
+    job.quantize = simd_quantizer(*job.table, f);
     job.scratch = static_cast<std::byte*>(scratch);
     if (n_tokens == 1 || pool.size() == 1) {
       quantize_tokens(job, 0, n_tokens);
