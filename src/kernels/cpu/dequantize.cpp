@@ -7,6 +7,7 @@
 #include "inference/error.hpp"
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/fp16.hpp"
+#include "kernels/cpu/k_scales.hpp"
 #include "kernels/cpu/matmul.hpp"
 
 namespace inference::kernels {
@@ -97,16 +98,6 @@ void dequant_q3_k(const BlockQ3_K* x, float* y, int64_t nb) {
       const int high_set = (x[b].hmask[l] >> (4 * h + k)) & 1;
       y[i] = dl * static_cast<float>(q - (high_set ? 0 : 4));
     }
-  }
-}
-
-void k4_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
   }
 }
 

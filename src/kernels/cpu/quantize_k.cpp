@@ -12,6 +12,7 @@
 
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/fp16.hpp"
+#include "kernels/cpu/k_scales.hpp"
 #include "kernels/cpu/quantize_detail.hpp"
 
 namespace inference::kernels::detail {
@@ -146,16 +147,6 @@ float make_qx_quants(int n, int nmax, const float* x, int8_t* L) {
     }
   }
   return scale;
-}
-
-void k4_scale_min(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-  if (j < 4) {
-    *d = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *d = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
 }
 
 /// The Q4_K/Q5_K super-block header (d, dmin, packed scales) and the quants L (0..nmax) of 256
