@@ -21,8 +21,12 @@ namespace {
 constexpr int32_t kDefaultContextCap = 4096;
 constexpr int32_t kMaxContext = 1 << 20;
 constexpr int32_t kMaxSequences = 256;
-// Tokens per forward chunk: bounds the scratch buffers; longer batches are split.
-constexpr int32_t kMaxChunk = 512;
+// Tokens per forward chunk: bounds the scratch buffers; longer batches are split. The scratch
+// holds ~60-110 KB of activations per token for 0.5B-1B models (the FFN's gate and up rows
+// dominate), so 512 tokens would cost 30-57 MB — more than the 10% over file + KV cache that
+// the whole process may use (issue 6) — while a 256-token chunk still reuses each weight
+// block across enough tokens to keep prefill compute-bound.
+constexpr int32_t kMaxChunk = 256;
 
 [[noreturn]] void invalid(const std::string& what) {
   throw Error(ErrorCode::invalid_argument, what);

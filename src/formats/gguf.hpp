@@ -100,15 +100,17 @@ class GgufFile {
   uint64_t data_offset() const noexcept;  ///< absolute offset of the tensor data section
   uint64_t file_size() const noexcept;
 
-  /// Metadata in file order.
-  const std::vector<std::pair<std::string, GgufValue>>& metadata() const noexcept;
-  const GgufValue* find(std::string_view key) const noexcept;
+  /// Metadata in file order. Large arrays (vocabularies) are validated at open but parsed into
+  /// GgufValues only when metadata() or find() first returns them; the typed array getters
+  /// below read them in place, which is what a tokenizer should use (see gguf_impl.hpp).
+  const std::vector<std::pair<std::string, GgufValue>>& metadata() const;
+  const GgufValue* find(std::string_view key) const;
   std::optional<int64_t> get_int(std::string_view key) const noexcept;
   std::optional<double> get_float(std::string_view key) const noexcept;
   std::optional<bool> get_bool(std::string_view key) const noexcept;
   std::optional<std::string_view> get_string(std::string_view key) const noexcept;
   /// Typed array accessors; throw Error(invalid_model) if the key holds another type.
-  /// A missing key gives an empty vector.
+  /// A missing key gives an empty vector. Strings are views into the file's bytes.
   std::vector<std::string_view> get_string_array(std::string_view key) const;
   std::vector<float> get_float_array(std::string_view key) const;
   std::vector<int64_t> get_int_array(std::string_view key) const;

@@ -7,6 +7,7 @@
 // header cannot make us allocate more than a small multiple of the file's own size.
 #include <bit>
 #include <limits>
+#include <optional>
 
 #include "formats/byte_reader.hpp"
 #include "formats/gguf_impl.hpp"
@@ -55,6 +56,9 @@ bool known_type(uint32_t raw) {
 class GgufParser {
  public:
   explicit GgufParser(GgufContents& impl) : impl_(impl), in_(impl.bytes, impl.path.string()) {}
+  /// Reads values from `bytes` (a part of impl.bytes) instead of the whole file.
+  GgufParser(GgufContents& impl, std::span<const std::byte> bytes)
+      : impl_(impl), in_(bytes, impl.path.string()) {}
 
   void parse() {
     parse_header();
@@ -115,6 +119,11 @@ class GgufParser {
       GgufValue value = read_value(static_cast<GgufType>(raw_type), 0);
       auto [it, inserted] = impl_.metadata_index.emplace(key, impl_.metadata.size());
       if (!inserted) in_.fail("duplicate metadata key '" + key + "'", type_at);
+      if (in_place_) {
+        in_place_->entry = impl_.metadata.size();
+        impl_.in_place.push_back(*in_place_);
+        in_place_.reset();
+      }
       impl_.metadata.emplace_back(std::move(key), std::move(value));
     }
   }
@@ -194,11 +203,33 @@ class GgufParser {
                count_at);
     }
     count_values(count);
+    if (depth == 0 && array.element_type != GgufType::ARRAY && count >= kInPlaceArrayMinElements) {
+      skip_items(array.element_type, count);
+      return array;
+    }
+    read_items(array, count, depth);
+    return array;
+  }
+
+ public:
+  void read_items(GgufArray& array, uint64_t count, int depth) {
     array.items.reserve(count);
     for (uint64_t i = 0; i < count; ++i) {
       array.items.push_back(read_value(array.element_type, depth + 1));
     }
-    return array;
+  }
+
+ private:
+  // Validates `count` elements without keeping them, and notes where they are (in_place_).
+  void skip_items(GgufType type, uint64_t count) {
+    const uint64_t begin = in_.position();
+    if (type == GgufType::STRING) {
+      for (uint64_t i = 0; i < count; ++i) in_.read_string("a STRING value", kMaxStringLength);
+    } else {
+      // Scalars have a fixed size; the caller checked that count * size fits in what is left.
+      in_.skip_to(begin + count * min_encoded_size(type));
+    }
+    in_place_ = InPlaceArray{0, type, count, impl_.bytes.subspan(begin, in_.position() - begin)};
   }
 
   void apply_alignment() {
@@ -309,12 +340,21 @@ class GgufParser {
   uint64_t n_kv_ = 0;
   uint64_t values_ = 0;
   std::vector<uint64_t> offsets_at_;
+  std::optional<InPlaceArray> in_place_;  // set by skip_items for the entry being read
 };
 
 }  // namespace
 
 void parse_gguf(GgufContents& impl) {
   GgufParser(impl).parse();
+}
+
+void parse_in_place_array(GgufContents& impl, InPlaceArray& array) {
+  GgufArray* items = std::get_if<GgufArray>(&impl.metadata[array.entry].second.value);
+  if (items == nullptr || array.parsed) return;
+  GgufParser parser(impl, array.encoded);
+  parser.read_items(*items, array.count, 0);
+  array.parsed = true;
 }
 
 }  // namespace inference::formats

@@ -30,7 +30,7 @@ void BpeMerges::reserve(size_t n) {
 
 void BpeMerges::add(int32_t left, int32_t right, int32_t rank, int32_t merged) {
   if (rank < 0) return;
-  if (2 * (count_ + 1) > slots_.size()) reserve(2 * (count_ + 1));
+  if (table_size_for(count_ + 1) > slots_.size()) reserve(2 * (count_ + 1));
   const uint64_t k = key(left, right);
   for (size_t i = hash_u64(k) & mask_;; i = (i + 1) & mask_) {
     Slot& s = slots_[i];

@@ -39,10 +39,12 @@ inline uint64_t hash_u64(uint64_t x) noexcept {
   return x ^ (x >> 33);
 }
 
-/// Smallest power of two >= 2 * n (load factor <= 1/2), at least 16.
+/// Smallest power of two >= 1.6 * n (load factor <= 5/8), at least 16. Linear probing stays
+/// short at that load, and a 150k-entry table (Qwen's vocabulary and merges) takes 2^18 slots
+/// instead of 2^19: 4 MB less per table.
 inline size_t table_size_for(size_t n) noexcept {
   size_t size = 16;
-  while (size < 2 * n) size <<= 1;
+  while (size * 5 < n * 8) size <<= 1;
   return size;
 }
 
