@@ -119,6 +119,9 @@ class SafetensorsTensorSource final : public TensorSource {
   }
   std::string describe() const override { return describe_; }
   bool norms_stored_minus_one() const override { return gemma_; }
+  bool output_repeats_embedding() const override {
+    return lookup("lm_head.weight") == nullptr && embedding_is_float_copy();
+  }
 
   void set_rope_freqs(std::vector<float> f) { rope_freqs_ = std::move(f); }
 

@@ -37,6 +37,10 @@ class TensorSource {
   /// True for Hugging Face checkpoints of architectures whose norms are stored as w, applied
   /// as 1 + w (GGUF stores 1 + w).
   virtual bool norms_stored_minus_one() const { return false; }
+  /// True when "output.weight" is the token embedding offered a second time in another format
+  /// (a tied MLX 8-bit embedding: float rows for lookups, blocks for the output matmul), so its
+  /// parameters are not counted twice.
+  virtual bool output_repeats_embedding() const { return false; }
 };
 
 /// A GGUF file's tensor table (the file must outlive the source).

@@ -141,7 +141,8 @@ ModelWeights bind_weights(const TensorSource& source, HParams& hp) {
   hp.validate(source.describe());
   w.token_embd = b.matrix(embd, "token_embd.weight", hp.n_embd, hp.n_vocab);
   w.output_norm = b.norm("output_norm.weight", hp.n_embd);
-  if (auto out = b.find("output.weight")) {
+  if (auto out = source.output_repeats_embedding() ? source.find("output.weight")
+                                                   : b.find("output.weight")) {
     w.output = b.matrix(*out, "output.weight", hp.n_embd, hp.n_vocab);
   } else {
     w.output = w.token_embd;  // tied embeddings

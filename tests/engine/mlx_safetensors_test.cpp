@@ -18,6 +18,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/model_files.hpp"
+#include "engine/weights.hpp"
 #include "formats/gguf.hpp"
 #include "formats/safetensors.hpp"
 #include "inference/error.hpp"
@@ -310,6 +311,12 @@ void expect_matches_dequantised(const Recipe& r, float activation_tolerance,
   EXPECT_NE(files->quantization().find("MLX affine " + std::to_string(r.bits) + "-bit"),
             std::string::npos)
       << files->quantization();
+  // The same parameters as the float model (a tied 8-bit embedding is offered twice).
+  HParams hp = files->hparams();
+  auto plain = open_model_files(w.dequantised);
+  HParams plain_hp = plain->hparams();
+  EXPECT_EQ(bind_weights(files->tensors(), hp).parameter_count,
+            bind_weights(plain->tensors(), plain_hp).parameter_count);
   files.reset();
 
   const std::vector<float> from_mlx = evaluate(w.mlx);
