@@ -24,7 +24,7 @@ struct ModelLoadOptions {
   int32_t n_sequences = 1;     ///< KV cache slots (parallel sequences)
   int32_t threads = 0;         ///< 0 = physical cores
   std::string kv_cache_type;   ///< "" / "f16" (default), "f32" ("q8_0" is not supported yet)
-  int32_t batch_size = 0;      ///< most tokens per forward chunk; 0 = min(512, context)
+  int32_t batch_size = 0;      ///< most tokens per forward chunk; 0 = min(256, context)
 };
 
 /// One entry of a batch.
