@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -200,9 +201,10 @@ std::vector<float> prompt_logits(const std::string& dir, const std::string& file
   const auto path = test::testdata_dir() / "models" / dir / file;
   auto engine =
       Engine::load(path, {.context_length = 64, .threads = threads, .kv_cache_type = kv_type});
-  // 24 tokens of the set's s2 sequence: longer than gemma3's window of 8 (the ring wraps).
+  // 23 tokens of the set's s2 sequence: longer than gemma3's window of 8 (the ring wraps), and
+  // split unevenly over 2 threads.
   const std::vector<int32_t> tokens = {1,   67,  400, 339, 53,  493, 386, 303, 198, 222, 438, 226,
-                                       248, 252, 56,  354, 439, 237, 325, 410, 85,  285, 292, 476};
+                                       248, 252, 56,  354, 439, 237, 325, 410, 85,  285, 292};
   std::vector<float> all, row;
   if (one_by_one) {
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -230,14 +232,13 @@ TEST(ForwardThreads, LogitsDoNotDependOnTheThreadCount) {
   for (const Case c :
        {Case{"gemma3", "gemma3-F32.gguf", "f16"}, Case{"qwen2", "qwen2-Q4_K_M.gguf", "f32"},
         Case{"llama", "llama-Q4_K_M.gguf", "f16"}}) {
+    // Token by token (decode: only matmul rows and attention heads are split) on one model.
     for (bool one_by_one : {false, true}) {
+      if (one_by_one && std::string(c.dir) != "gemma3") continue;
       const auto want = prompt_logits(c.dir, c.file, 1, c.kv, one_by_one);
       ASSERT_FALSE(want.empty());
-      // 3 threads on 24 rows: uneven splits, and more threads than this CI machine's cores.
-      for (int threads : {3}) {
-        EXPECT_EQ(prompt_logits(c.dir, c.file, threads, c.kv, one_by_one), want)
-            << c.file << " threads " << threads << (one_by_one ? " token by token" : " batch");
-      }
+      EXPECT_EQ(prompt_logits(c.dir, c.file, 2, c.kv, one_by_one), want)
+          << c.file << (one_by_one ? " token by token" : " batch");
     }
   }
 }
