@@ -8,6 +8,7 @@
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/fp16.hpp"
 #include "kernels/cpu/k_scales.hpp"
+#include "kernels/cpu/mlx_affine8.hpp"
 #include "kernels/cpu/matmul.hpp"
 
 namespace inference::kernels {
@@ -157,6 +158,15 @@ const Block* as(const void* p) {
 }  // namespace
 
 void dequantize_row(GgmlType type, const void* src, float* out, int64_t n) {
+  if (type == kMlxAffine8) {  // the engine's load-time block format for MLX weights
+    if (n < 0 || n % kMlxBlock != 0) {
+      throw Error(ErrorCode::invalid_argument,
+                  "dequantize_row: " + std::to_string(n) +
+                      " elements is not a whole number of MLX blocks of " +
+                      std::to_string(kMlxBlock));
+    }
+    return dequantize_row_mlx_affine8(src, out, n);
+  }
   const int64_t block =
       type == GgmlType::Q2_K || type == GgmlType::Q3_K || type == GgmlType::Q4_K ||
               type == GgmlType::Q5_K || type == GgmlType::Q6_K
