@@ -1,4 +1,5 @@
-// infer quantize IN OUT TYPE — rewrites a GGUF model with its weights in another block format.
+// infer quantize IN OUT TYPE — rewrites a GGUF model (or a Hugging Face Safetensors directory)
+// with its weights in another block format.
 //
 // Which tensor gets which type follows llama.cpp's published llama-quantize rules (without an
 // importance matrix), so a Q4_K_M written here has the same tensor types as llama.cpp's:
@@ -12,6 +13,8 @@
 // --pure turns the rules off (every weight gets TYPE, fallbacks still apply). The blocks come
 // from the kernels' reference quantisers, which reproduce llama-quantize bit for bit. All
 // metadata is kept; general.quantization_version and general.file_type are set.
+// IN may also be a Hugging Face Safetensors directory: its tensors and metadata are first put
+// in GGUF form (cli/hf_quantize_input.hpp), then the same rules apply.
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,12 +23,14 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/command.hpp"
+#include "cli/hf_quantize_input.hpp"
 #include "formats/ggml_types.hpp"
 #include "formats/gguf.hpp"
 #include "inference/error.hpp"
@@ -243,19 +248,30 @@ void run_quantize(const QuantizeOptions& opt) {
                                   "' (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, "
                                   "Q6_K, Q4_K_M, Q5_K_M)"};
   }
-  const auto in = formats::GgufFile::open(opt.in);
+  formats::GgufWriter writer;
+  std::optional<formats::GgufFile> gguf_in;
+  std::optional<HfQuantizeInput> hf_in;
+  std::error_code ec;
+  if (std::filesystem::is_directory(opt.in, ec)) {
+    hf_in.emplace(opt.in);
+    hf_in->set_metadata(writer);
+  } else {
+    gguf_in.emplace(formats::GgufFile::open(opt.in));
+    // Like llama-quantize: every key is kept, and the two it sets move to the end.
+    for (const auto& [key, value] : gguf_in->metadata()) {
+      if (key != "general.quantization_version" && key != "general.file_type") {
+        writer.set(key, value);
+      }
+    }
+  }
+  const std::vector<formats::GgufTensor>& tensors = hf_in ? hf_in->tensors() : gguf_in->tensors();
   MixState mix;
   uint64_t total_bytes = 0;
-  for (const auto& t : in.tensors()) {
+  for (const auto& t : tensors) {
     if (t.name == "output.weight") mix.has_output = true;
     if (contains(t.name, "attn_v.weight")) ++mix.n_attn_v;
     if (contains(t.name, "ffn_down")) ++mix.n_ffn_down;
     total_bytes += t.n_bytes;
-  }
-  formats::GgufWriter writer;
-  // Like llama-quantize: every key is kept, and the two it sets move to the end.
-  for (const auto& [key, value] : in.metadata()) {
-    if (key != "general.quantization_version" && key != "general.file_type") writer.set(key, value);
   }
   writer.set_u32("general.quantization_version", 2);
   writer.set_u32("general.file_type", target->file_type);
@@ -264,7 +280,7 @@ void run_quantize(const QuantizeOptions& opt) {
   ProgressBar progress(total_bytes);
   std::deque<std::vector<std::byte>> converted;  // owned until write(); deque: stable storage
   uint64_t done_bytes = 0, in_bytes = 0, out_bytes = 0;
-  for (const formats::GgufTensor* tp : llama_order(in.tensors())) {
+  for (const formats::GgufTensor* tp : llama_order(tensors)) {
     const formats::GgufTensor& t = *tp;
     progress.update(done_bytes, t.name);
     GgmlType type = t.type;
@@ -292,14 +308,19 @@ void run_quantize(const QuantizeOptions& opt) {
   std::fprintf(stderr, "quantize: %s -> %s (%s): %.1f MiB -> %.1f MiB, %zu tensors\n",
                opt.in.c_str(), opt.out.c_str(), target->name.c_str(),
                static_cast<double>(in_bytes) / (1 << 20),
-               static_cast<double>(out_bytes) / (1 << 20), in.tensors().size());
+               static_cast<double>(out_bytes) / (1 << 20), tensors.size());
 }
 
 void setup_quantize(CLI::App& root) {
   auto opt = std::make_shared<QuantizeOptions>();
   auto* cmd = root.add_subcommand(
-      "quantize", "Rewrite a GGUF model with its weights in another format (llama.cpp's rules)");
-  cmd->add_option("IN", opt->in, "Input GGUF (F32, F16 or BF16 weights)")->required();
+      "quantize",
+      "Write a GGUF model (from a GGUF or a Safetensors directory) with its weights in another "
+      "format (llama.cpp's rules)");
+  cmd->add_option("IN", opt->in,
+                  "Input GGUF, or Hugging Face directory (config.json, *.safetensors, "
+                  "tokenizer.json), with F32, F16 or BF16 weights")
+      ->required();
   cmd->add_option("OUT", opt->out, "Output GGUF")->required();
   cmd->add_option("TYPE", opt->type,
                   "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q4_K_M, Q5_K_M")

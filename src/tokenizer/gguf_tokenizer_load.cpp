@@ -7,6 +7,7 @@
 #include "formats/gguf.hpp"
 #include "inference/error.hpp"
 #include "tokenizer/gguf_tokenizer.hpp"
+#include "tokenizer/hf_tokenizer.hpp"
 
 namespace inference::tokenizer {
 namespace {
@@ -86,6 +87,9 @@ TokenType token_type_from(int64_t v) {
 
 std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const formats::GgufFile& file) {
   const auto model = file.get_string("tokenizer.ggml.model");
+  if (!model && file.find("tokenizer.huggingface.json") != nullptr) {
+    return hf_tokenizer_from_gguf(file);
+  }
   if (!model) throw bad(file, "tokenizer.ggml.model is missing (the file carries no tokenizer)");
   GgufTokenizer::Settings s;
   if (*model == "llama") {

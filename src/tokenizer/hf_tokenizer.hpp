@@ -109,4 +109,9 @@ class HfTokenizer final : public Tokenizer {
   std::string pre_name_;
 };
 
+/// The tokenizer of a GGUF file that carries tokenizer.json as tokenizer.huggingface.json and
+/// no tokenizer.ggml.model (written by `infer quantize` from a Hugging Face directory); BOS/EOS
+/// ids and clean-up come from tokenizer.ggml.bos_token_id / eos_token_id / clean_spaces.
+std::unique_ptr<Tokenizer> hf_tokenizer_from_gguf(const formats::GgufFile& file);
+
 }  // namespace inference::tokenizer

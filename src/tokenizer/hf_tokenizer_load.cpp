@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "formats/gguf.hpp"
 #include "inference/error.hpp"
 #include "tokenizer/hf_tokenizer.hpp"
 
@@ -198,15 +199,10 @@ int32_t token_id_of(const json& config_token, const HfTokenizer::Settings& s,
   return it == model.end() ? -1 : it->second;
 }
 
-}  // namespace
-
-std::unique_ptr<Tokenizer> Tokenizer::from_hf(const std::filesystem::path& path) {
-  std::error_code ec;
-  const bool dir = std::filesystem::is_directory(path, ec);
-  const std::filesystem::path file = dir ? path / "tokenizer.json" : path;
-  const std::filesystem::path config_file = file.parent_path() / "tokenizer_config.json";
-  Context c{file.string()};
-  const json j = read_json(file);
+// The tokenizer of tokenizer.json `j`, with tokenizer_config.json's settings from `config` (an
+// object, or null) and, when given, explicit BOS/EOS ids (GGUF metadata) that win over it.
+std::unique_ptr<Tokenizer> build(const Context& c, const json& j, const json& config,
+                                 std::optional<int32_t> bos_id, std::optional<int32_t> eos_id) {
   if (!j.is_object()) c.invalid("the top level is not an object");
   HfTokenizer::Settings s;
 
@@ -281,18 +277,47 @@ std::unique_ptr<Tokenizer> Tokenizer::from_hf(const std::filesystem::path& path)
   if (s.pre_name.empty()) s.pre_name = "none";
 
   s.clean_up_spaces = true;  // transformers' default when the config does not say
-  if (std::filesystem::exists(config_file, ec)) {
-    const json config = read_json(config_file);
-    if (config.is_object()) {
-      if (config.contains("clean_up_tokenization_spaces") &&
-          config["clean_up_tokenization_spaces"].is_boolean()) {
-        s.clean_up_spaces = config["clean_up_tokenization_spaces"].get<bool>();
-      }
-      s.bos = token_id_of(config.value("bos_token", json()), s, model_ids);
-      s.eos = token_id_of(config.value("eos_token", json()), s, model_ids);
+  if (config.is_object()) {
+    if (config.contains("clean_up_tokenization_spaces") &&
+        config["clean_up_tokenization_spaces"].is_boolean()) {
+      s.clean_up_spaces = config["clean_up_tokenization_spaces"].get<bool>();
     }
+    s.bos = token_id_of(config.value("bos_token", json()), s, model_ids);
+    s.eos = token_id_of(config.value("eos_token", json()), s, model_ids);
   }
+  if (bos_id) s.bos = *bos_id;
+  if (eos_id) s.eos = *eos_id;
   return std::make_unique<HfTokenizer>(std::move(s));
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> Tokenizer::from_hf(const std::filesystem::path& path) {
+  std::error_code ec;
+  const bool dir = std::filesystem::is_directory(path, ec);
+  const std::filesystem::path file = dir ? path / "tokenizer.json" : path;
+  const std::filesystem::path config_file = file.parent_path() / "tokenizer_config.json";
+  const json config = std::filesystem::exists(config_file, ec) ? read_json(config_file) : json();
+  return build(Context{file.string()}, read_json(file), config, std::nullopt, std::nullopt);
+}
+
+std::unique_ptr<Tokenizer> hf_tokenizer_from_gguf(const formats::GgufFile& file) {
+  const std::string where = file.path().string() + ": tokenizer.huggingface.json";
+  const auto text = file.get_string("tokenizer.huggingface.json");
+  if (!text) throw Error(ErrorCode::invalid_model, where + " is missing");
+  const json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) throw Error(ErrorCode::invalid_model, where + " is not valid JSON");
+  json config = json::object();
+  if (auto clean = file.get_bool("tokenizer.ggml.clean_spaces")) {
+    config["clean_up_tokenization_spaces"] = *clean;
+  }
+  auto id = [&](const char* key) -> std::optional<int32_t> {
+    const auto v = file.get_int(key);
+    if (!v || *v < 0 || *v >= (1 << 24)) return std::nullopt;
+    return static_cast<int32_t>(*v);
+  };
+  return build(Context{where}, j, config, id("tokenizer.ggml.bos_token_id"),
+               id("tokenizer.ggml.eos_token_id"));
 }
 
 }  // namespace inference::tokenizer
