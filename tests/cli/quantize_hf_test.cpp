@@ -1,7 +1,8 @@
 // `infer quantize HF_DIR OUT TYPE`: a reference GGUF written back as a Hugging Face directory
 // (HF conventions: llama q/k rows un-permuted, Gemma norms stored as w = g - 1, no rope_freqs
 // tensor but llama3 rope_scaling in config.json) and quantised gives the same tensors, byte for
-// byte, as quantising the GGUF itself, and the same logits; plus clear errors.
+// byte, as quantising the GGUF itself, and the same logits (F32 sources, and BF16 weights for
+// llama); plus clear errors.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -93,7 +94,7 @@ json tiny_tokenizer() {
           {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", json::array()}}}};
 }
 
-// Writes the F32 GGUF `gguf` as a Hugging Face directory `dir` (config.json,
+// Writes the F32/F16/BF16 GGUF `gguf` (F32 norms) as a Hugging Face directory `dir` (config.json,
 // model.safetensors, tokenizer.json, tokenizer_config.json with a chat template).
 void write_hf(const fs::path& gguf, const fs::path& dir) {
   fs::create_directories(dir);
@@ -140,7 +141,10 @@ void write_hf(const fs::path& gguf, const fs::path& dir) {
   formats::SafetensorsWriter w;
   for (const auto& t : f.tensors()) {
     if (t.name == "rope_freqs.weight") continue;  // computed from rope_scaling
-    EXPECT_EQ(t.type, GgmlType::F32) << t.name;
+    const auto dtype = t.type == GgmlType::BF16  ? formats::SafetensorsDtype::BF16
+                       : t.type == GgmlType::F16 ? formats::SafetensorsDtype::F16
+                                                 : formats::SafetensorsDtype::F32;
+    EXPECT_TRUE(t.type == GgmlType::F32 || t.ne.size() == 2) << t.name;  // norms in F32
     std::vector<std::byte> data(t.data.begin(), t.data.end());
     if (a == "llama" && t.name.ends_with("attn_q.weight")) data = unpermuted(t, heads);
     if (a == "llama" && t.name.ends_with("attn_k.weight")) data = unpermuted(t, kv_heads);
@@ -152,8 +156,8 @@ void write_hf(const fs::path& gguf, const fs::path& dir) {
         std::memcpy(data.data() + k, &v, 4);
       }
     }
-    w.add_tensor(hf_name(t.name, gemma), formats::SafetensorsDtype::F32,
-                 std::vector<int64_t>(t.ne.rbegin(), t.ne.rend()), data);
+    w.add_tensor(hf_name(t.name, gemma), dtype, std::vector<int64_t>(t.ne.rbegin(), t.ne.rend()),
+                 data);
   }
   w.write(dir / "model.safetensors");
 }
@@ -195,8 +199,9 @@ void expect_same_tensors(const fs::path& a_path, const fs::path& b_path) {
   EXPECT_EQ(a.get_int("general.file_type"), b.get_int("general.file_type"));
 }
 
-void round_trip(const std::string& arch, const std::string& type) {
-  const fs::path gguf = testdata_dir() / "models" / arch / (arch + "-F32.gguf");
+void round_trip(const std::string& arch, const std::string& type,
+                const std::string& source = "F32") {
+  const fs::path gguf = testdata_dir() / "models" / arch / (arch + "-" + source + ".gguf");
   const fs::path dir = make_temp_dir("quantize-hf-" + arch);
   write_hf(gguf, dir / "hf");
   const auto from_hf =
@@ -244,6 +249,11 @@ TEST(QuantizeHf, Gemma3Q8_0MatchesGgufPath) {
 TEST(QuantizeHf, LlamaQ4_K_MMatchesGgufPath) {
   INFERENCE_REQUIRE_TESTDATA();
   round_trip("llama", "Q4_K_M");
+}
+
+TEST(QuantizeHf, LlamaBf16Q8_0MatchesGgufPath) {
+  INFERENCE_REQUIRE_TESTDATA();
+  round_trip("llama", "Q8_0", "BF16");
 }
 
 TEST(QuantizeHf, ErrorsAreOneLine) {
