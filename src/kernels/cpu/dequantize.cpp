@@ -8,8 +8,8 @@
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/fp16.hpp"
 #include "kernels/cpu/k_scales.hpp"
-#include "kernels/cpu/mlx_affine8.hpp"
 #include "kernels/cpu/matmul.hpp"
+#include "kernels/cpu/mlx_affine8.hpp"
 
 namespace inference::kernels {
 namespace {

@@ -62,7 +62,10 @@ class RowWriter {
   int group_;
 };
 
-void row_q4_k(const BlockQ4_K* x, int64_t nb, RowWriter& out) {
+// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins; Q5_K adds a fifth bit per
+// element from qh (bit s of byte l belongs to element 32s + l).
+template <typename Block, bool kFive>
+void row_q45_k(const Block* x, int64_t nb, RowWriter& out) {
   for (int64_t b = 0; b < nb; ++b) {
     const float d = fp16_to_fp32(x[b].d), dmin = fp16_to_fp32(x[b].dmin);
     for (int j = 0; j < 8; ++j) {
@@ -73,28 +76,14 @@ void row_q4_k(const BlockQ4_K* x, int64_t nb, RowWriter& out) {
     for (int c = 0; c < 4; ++c) {
       for (int k = 0; k < 8; ++k) {
         const uint32_t w = load32(x[b].qs + 32 * c + 4 * k);
-        out.quad(8 * b + 2 * c, k, w & kLowNibbles);
-        out.quad(8 * b + 2 * c + 1, k, (w >> 4) & kLowNibbles);
-      }
-    }
-  }
-}
-
-void row_q5_k(const BlockQ5_K* x, int64_t nb, RowWriter& out) {
-  for (int64_t b = 0; b < nb; ++b) {
-    const float d = fp16_to_fp32(x[b].d), dmin = fp16_to_fp32(x[b].dmin);
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      k4_scale_min(j, x[b].scales, &sc, &m);
-      out.scale_min(8 * b + j, d * static_cast<float>(sc), dmin * static_cast<float>(m));
-    }
-    for (int c = 0; c < 4; ++c) {
-      for (int k = 0; k < 8; ++k) {
-        const uint32_t w = load32(x[b].qs + 32 * c + 4 * k);
-        const uint32_t h = load32(x[b].qh + 4 * k);  // bit s of byte l: element 32s + l
-        out.quad(8 * b + 2 * c, k, (w & kLowNibbles) | (((h >> (2 * c)) & 0x01010101u) << 4));
-        out.quad(8 * b + 2 * c + 1, k,
-                 ((w >> 4) & kLowNibbles) | (((h >> (2 * c + 1)) & 0x01010101u) << 4));
+        uint32_t lo = w & kLowNibbles, hi = (w >> 4) & kLowNibbles;
+        if constexpr (kFive) {
+          const uint32_t h = load32(x[b].qh + 4 * k);
+          lo |= ((h >> (2 * c)) & 0x01010101u) << 4;
+          hi |= ((h >> (2 * c + 1)) & 0x01010101u) << 4;
+        }
+        out.quad(8 * b + 2 * c, k, lo);
+        out.quad(8 * b + 2 * c + 1, k, hi);
       }
     }
   }
@@ -215,10 +204,10 @@ void unpack_rows(GgmlType type, const std::byte* base, size_t row_bytes, int64_t
     const void* row = base + static_cast<size_t>(r) * row_bytes;
     switch (type) {
       case GgmlType::Q4_K:
-        row_q4_k(static_cast<const BlockQ4_K*>(row), cols / kQKK, out);
+        row_q45_k<BlockQ4_K, false>(static_cast<const BlockQ4_K*>(row), cols / kQKK, out);
         break;
       case GgmlType::Q5_K:
-        row_q5_k(static_cast<const BlockQ5_K*>(row), cols / kQKK, out);
+        row_q45_k<BlockQ5_K, true>(static_cast<const BlockQ5_K*>(row), cols / kQKK, out);
         break;
       case GgmlType::Q6_K:
         row_q6_k(static_cast<const BlockQ6_K*>(row), cols / kQKK, out);
