@@ -13,6 +13,7 @@
 #include "formats/gguf.hpp"
 #include "formats/safetensors.hpp"
 #include "run_infer.hpp"
+#include "support/hf_files.hpp"
 #include "support/testdata.hpp"
 
 namespace inference::test {
@@ -77,23 +78,6 @@ std::vector<std::byte> unpermuted(const formats::GgufTensor& t, int64_t heads) {
   return out;
 }
 
-// A byte-level BPE tokenizer.json of the printable ASCII characters.
-json tiny_tokenizer() {
-  json vocab = json::object();
-  for (int c = 33; c < 127; ++c) vocab[std::string(1, static_cast<char>(c))] = c - 33;
-  return {{"version", "1.0"},
-          {"added_tokens", json::array()},
-          {"normalizer", nullptr},
-          {"pre_tokenizer",
-           {{"type", "ByteLevel"},
-            {"add_prefix_space", false},
-            {"trim_offsets", true},
-            {"use_regex", true}}},
-          {"post_processor", nullptr},
-          {"decoder", {{"type", "ByteLevel"}}},
-          {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", json::array()}}}};
-}
-
 // Writes the F32/F16/BF16 GGUF `gguf` (F32 norms) as a Hugging Face directory `dir` (config.json,
 // model.safetensors, tokenizer.json, tokenizer_config.json with a chat template).
 void write_hf(const fs::path& gguf, const fs::path& dir) {
@@ -135,7 +119,7 @@ void write_hf(const fs::path& gguf, const fs::path& dir) {
     cfg["query_pre_attn_scalar"] = head_dim;
   }
   std::ofstream(dir / "config.json") << cfg.dump(1);
-  std::ofstream(dir / "tokenizer.json") << tiny_tokenizer().dump();
+  std::ofstream(dir / "tokenizer.json") << test::tiny_tokenizer_json();
   std::ofstream(dir / "tokenizer_config.json")
       << json{{"chat_template", "{{ messages[0]['content'] }}"}, {"eos_token", "~"}}.dump();
   formats::SafetensorsWriter w;
@@ -275,7 +259,7 @@ TEST(QuantizeHf, ErrorsAreOneLine) {
              "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 4,
              "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
              "quantization": {"group_size": 64, "bits": 4}})";
-  std::ofstream(dir / "mlx" / "tokenizer.json") << tiny_tokenizer().dump();
+  std::ofstream(dir / "mlx" / "tokenizer.json") << test::tiny_tokenizer_json();
   formats::SafetensorsWriter w;
   std::vector<std::byte> zeros(64 * 4);
   w.add_tensor("model.norm.weight", formats::SafetensorsDtype::F32, {64}, zeros);

@@ -25,6 +25,7 @@
 #include "kernels/cpu/fp16.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/mlx_affine8.hpp"
+#include "support/hf_files.hpp"
 #include "support/testdata.hpp"
 
 namespace inference::engine {
@@ -110,19 +111,6 @@ SourceModel read_source() {
               {"vocab_size", vocab},
               {"tie_word_embeddings", true}};
   return m;
-}
-
-// A byte-level BPE tokenizer.json of the printable ASCII characters (enough to load).
-json tiny_tokenizer() {
-  json vocab = json::object();
-  for (int c = 33; c < 127; ++c) vocab[std::string(1, static_cast<char>(c))] = c - 33;
-  return {{"version", "1.0"},
-          {"added_tokens", json::array()},
-          {"normalizer", nullptr},
-          {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}}},
-          {"post_processor", nullptr},
-          {"decoder", {{"type", "ByteLevel"}}},
-          {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", json::array()}}}};
 }
 
 std::vector<std::byte> encode(const std::vector<float>& v, SafetensorsDtype dtype) {
@@ -237,7 +225,7 @@ Written write_models(const SourceModel& m, const fs::path& dir, const RecipeFn& 
   auto write_dir = [](const fs::path& d, const json& cfg, const std::vector<TensorOut>& ts) {
     fs::create_directories(d);
     std::ofstream(d / "config.json") << cfg.dump(1);
-    std::ofstream(d / "tokenizer.json") << tiny_tokenizer().dump();
+    std::ofstream(d / "tokenizer.json") << test::tiny_tokenizer_json();
     formats::SafetensorsWriter writer;
     // A 2-byte tensor first: everything after it starts misaligned, as real files may.
     const uint16_t pad = 0;

@@ -16,6 +16,7 @@
 #include "inference/error.hpp"
 #include "kernels/cpu/fp16.hpp"
 #include "reference_logits.hpp"
+#include "support/hf_files.hpp"
 #include "support/testdata.hpp"
 
 namespace inference::engine {
@@ -38,24 +39,6 @@ struct Tensor {
   std::vector<float> data;
   bool norm = false;
 };
-
-// A byte-level BPE tokenizer.json of the printable ASCII characters (GPT-2's byte alphabet
-// maps them to themselves), enough for Tokenizer::from_hf.
-json tiny_tokenizer() {
-  json vocab = json::object();
-  for (int c = 33; c < 127; ++c) vocab[std::string(1, static_cast<char>(c))] = c - 33;
-  return {{"version", "1.0"},
-          {"added_tokens", json::array()},
-          {"normalizer", nullptr},
-          {"pre_tokenizer",
-           {{"type", "ByteLevel"},
-            {"add_prefix_space", false},
-            {"trim_offsets", true},
-            {"use_regex", true}}},
-          {"post_processor", nullptr},
-          {"decoder", {{"type", "ByteLevel"}}},
-          {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", json::array()}}}};
-}
 
 class TwoContainers {
  public:
@@ -231,7 +214,7 @@ class TwoContainers {
       cfg["hidden_activation"] = "gelu_pytorch_tanh";
     }
     std::ofstream(dir / "config.json") << cfg.dump(1);
-    std::ofstream(dir / "tokenizer.json") << tiny_tokenizer().dump();
+    std::ofstream(dir / "tokenizer.json") << test::tiny_tokenizer_json();
     formats::SafetensorsWriter w;
     const SafetensorsDtype dt = type == GgmlType::F32   ? SafetensorsDtype::F32
                                 : type == GgmlType::F16 ? SafetensorsDtype::F16
