@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/engine.hpp"
+#include "kernels/cpu/matmul.hpp"
 #include "reference_logits.hpp"
 #include "support/testdata.hpp"
 
@@ -213,6 +214,29 @@ std::string case_name(const ::testing::TestParamInfo<ModelCase>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Models, Exactness, ::testing::ValuesIn(model_cases()), case_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Exactness);
+
+// The same references on the AVX2 kernels (what a CPU without AVX-512 runs: AVX2 panel GEMM,
+// dot products for decode, attention per query), where this CPU can force them.
+class ExactnessOnAvx2 : public Exactness {
+ protected:
+  void SetUp() override {
+    if (!kernels::force_simd_path("avx2")) GTEST_SKIP() << "this CPU cannot run the AVX2 path";
+    Exactness::SetUp();
+  }
+  void TearDown() override { kernels::force_simd_path(""); }
+};
+
+TEST_P(ExactnessOnAvx2, MatchesReference) {
+  if (GetParam().e2e) {
+    run_e2e();
+  } else {
+    run_micro();
+  }
+  report();
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ExactnessOnAvx2, ::testing::ValuesIn(model_cases()), case_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ExactnessOnAvx2);
 
 }  // namespace
 }  // namespace inference::engine
