@@ -14,7 +14,7 @@
 // from the kernels' reference quantisers, which reproduce llama-quantize bit for bit. All
 // metadata is kept; general.quantization_version and general.file_type are set.
 // IN may also be a Hugging Face Safetensors directory: its tensors and metadata are first put
-// in GGUF form (cli/hf_quantize_input.hpp), then the same rules apply.
+// in GGUF form (cli/hf_quantize_input.cpp), then the same rules apply.
 #include <unistd.h>
 
 #include <algorithm>
