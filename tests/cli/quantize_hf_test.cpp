@@ -23,44 +23,6 @@ namespace fs = std::filesystem;
 using formats::GgmlType;
 using nlohmann::json;
 
-// GGUF per-layer suffix -> HF per-layer name (the engine's Safetensors mapping, reversed).
-std::string hf_layer_suffix(const std::string& s, bool gemma) {
-  static const std::pair<const char*, const char*> kNames[] = {
-      {"attn_norm.weight", "input_layernorm.weight"},
-      {"attn_q.weight", "self_attn.q_proj.weight"},
-      {"attn_k.weight", "self_attn.k_proj.weight"},
-      {"attn_v.weight", "self_attn.v_proj.weight"},
-      {"attn_q.bias", "self_attn.q_proj.bias"},
-      {"attn_k.bias", "self_attn.k_proj.bias"},
-      {"attn_v.bias", "self_attn.v_proj.bias"},
-      {"attn_output.weight", "self_attn.o_proj.weight"},
-      {"attn_q_norm.weight", "self_attn.q_norm.weight"},
-      {"attn_k_norm.weight", "self_attn.k_norm.weight"},
-      {"ffn_gate.weight", "mlp.gate_proj.weight"},
-      {"ffn_up.weight", "mlp.up_proj.weight"},
-      {"ffn_down.weight", "mlp.down_proj.weight"},
-      {"post_attention_norm.weight", "post_attention_layernorm.weight"},
-      {"post_ffw_norm.weight", "post_feedforward_layernorm.weight"},
-  };
-  if (s == "ffn_norm.weight") {
-    return gemma ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight";
-  }
-  for (const auto& [g, h] : kNames) {
-    if (s == g) return h;
-  }
-  ADD_FAILURE() << "no HF name for " << s;
-  return s;
-}
-
-std::string hf_name(const std::string& gguf, bool gemma) {
-  if (gguf == "token_embd.weight") return "model.embed_tokens.weight";
-  if (gguf == "output_norm.weight") return "model.norm.weight";
-  if (gguf == "output.weight") return "lm_head.weight";
-  const size_t dot = gguf.find('.', 4);
-  return "model.layers." + gguf.substr(4, dot - 4) + "." +
-         hf_layer_suffix(gguf.substr(dot + 1), gemma);
-}
-
 // Undoes the converter's llama q/k permutation: HF row (h, s*d/2 + j) = GGUF row (h, 2j + s).
 std::vector<std::byte> unpermuted(const formats::GgufTensor& t, int64_t heads) {
   const uint64_t row = t.data.size() / static_cast<uint64_t>(t.ne[1]);
@@ -140,8 +102,8 @@ void write_hf(const fs::path& gguf, const fs::path& dir) {
         std::memcpy(data.data() + k, &v, 4);
       }
     }
-    w.add_tensor(hf_name(t.name, gemma), dtype, std::vector<int64_t>(t.ne.rbegin(), t.ne.rend()),
-                 data);
+    w.add_tensor(test::hf_tensor_name(t.name, gemma), dtype,
+                 std::vector<int64_t>(t.ne.rbegin(), t.ne.rend()), data);
   }
   w.write(dir / "model.safetensors");
 }

@@ -50,31 +50,6 @@ struct Recipe {
   SafetensorsDtype scale_dtype = SafetensorsDtype::F16;
 };
 
-std::string hf_name(const std::string& gguf) {
-  static const std::pair<const char*, const char*> kLayer[] = {
-      {"attn_norm.weight", "input_layernorm.weight"},
-      {"attn_q.weight", "self_attn.q_proj.weight"},
-      {"attn_k.weight", "self_attn.k_proj.weight"},
-      {"attn_v.weight", "self_attn.v_proj.weight"},
-      {"attn_q.bias", "self_attn.q_proj.bias"},
-      {"attn_k.bias", "self_attn.k_proj.bias"},
-      {"attn_v.bias", "self_attn.v_proj.bias"},
-      {"attn_output.weight", "self_attn.o_proj.weight"},
-      {"ffn_norm.weight", "post_attention_layernorm.weight"},
-      {"ffn_gate.weight", "mlp.gate_proj.weight"},
-      {"ffn_up.weight", "mlp.up_proj.weight"},
-      {"ffn_down.weight", "mlp.down_proj.weight"},
-  };
-  if (gguf == "token_embd.weight") return "model.embed_tokens.weight";
-  if (gguf == "output_norm.weight") return "model.norm.weight";
-  const size_t dot = gguf.find('.', 4);
-  for (const auto& [g, h] : kLayer) {
-    if (gguf.substr(dot + 1) == g) return "model.layers." + gguf.substr(4, dot - 4) + "." + h;
-  }
-  ADD_FAILURE() << "unmapped tensor " << gguf;
-  return gguf;
-}
-
 fs::path source_model() {
   return test::testdata_dir() / "models/qwen2/qwen2-F32.gguf";
 }
@@ -92,8 +67,8 @@ SourceModel read_source() {
   int64_t vocab = 0;
   for (const formats::GgufTensor& t : file.tensors()) {
     EXPECT_EQ(t.type, GgmlType::F32) << t.name;
-    Tensor out{hf_name(t.name), t.ne.size() > 1 ? t.ne[1] : t.ne[0], t.ne.size() > 1 ? t.ne[0] : 0,
-               std::vector<float>(t.n_elements)};
+    Tensor out{test::hf_tensor_name(t.name, false), t.ne.size() > 1 ? t.ne[1] : t.ne[0],
+               t.ne.size() > 1 ? t.ne[0] : 0, std::vector<float>(t.n_elements)};
     std::memcpy(out.data.data(), t.data.data(), t.n_elements * 4);
     if (t.name == "token_embd.weight") vocab = t.ne[1];
     m.tensors.push_back(std::move(out));
@@ -278,7 +253,7 @@ void expect_matches_dequantised(const Recipe& r, float activation_tolerance,
   for (const char* name : {"blk.1.ffn_down.weight", "blk.0.attn_q.weight"}) {
     auto ref = files->tensors().find(name);
     ASSERT_TRUE(ref.has_value()) << name;
-    const std::string hf = hf_name(name);
+    const std::string hf = test::hf_tensor_name(name, false);
     const std::vector<float>& expected = w.dequantised_weights.at(hf);
     const int64_t cols = ref->ne[0], rows = ref->ne[1];
     EXPECT_EQ(ref->type, r.bits == 4 ? GgmlType::Q4_1 : kernels::kMlxAffine8) << name;

@@ -9,4 +9,9 @@ namespace inference::test {
 /// them to themselves: ids 0..93 for '!'..'~'), no merges — enough for Tokenizer::from_hf.
 std::string tiny_tokenizer_json();
 
+/// The Hugging Face name of a GGUF tensor name (`blk.3.attn_q.weight` ->
+/// `model.layers.3.self_attn.q_proj.weight`), for llama/qwen2/qwen3 and, with `gemma`, Gemma 3's
+/// extra norms. An unknown name is a test failure.
+std::string hf_tensor_name(const std::string& gguf, bool gemma);
+
 }  // namespace inference::test
