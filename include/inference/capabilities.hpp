@@ -64,4 +64,32 @@ class AttentionInspector {
   virtual AttentionSnapshot inspect_attention(const Context& ctx, std::string_view prompt) = 0;
 };
 
+/// One continuation to score: the log-probability of `continuation` given `context`.
+struct ScoreRequest {
+  std::string context;       ///< Conditioning text (BOS is added per the model's rules).
+  std::string continuation;  ///< The text whose tokens are scored.
+};
+
+/// What score_continuations() returns per request.
+struct ContinuationScore {
+  std::vector<int32_t> tokens;  ///< The continuation's token ids (as tokenised after context).
+  std::vector<float> logprobs;  ///< log P(token | everything before it), one per token.
+  double total = 0.0;           ///< Sum of `logprobs`.
+  bool greedy = false;          ///< Every continuation token was the argmax (lm-eval is_greedy).
+  Status status;                ///< Per-request error; the other fields are empty on error.
+};
+
+/// Prompt log-probabilities: score a given continuation without generating (perplexity,
+/// multiple choice, `infer logits`). The continuation is tokenised as part of context +
+/// continuation, so token boundaries are those the model would see; its tokens are those that
+/// start at or after the end of the context text.
+class LogprobModel {
+ public:
+  virtual ~LogprobModel() = default;
+  /// One result per request, in order; batched where the backend can. Throws only for a
+  /// failure of the whole call (closed model); per-request errors are in `status`.
+  virtual std::vector<ContinuationScore> score_continuations(
+      const Context& ctx, std::span<const ScoreRequest> requests) = 0;
+};
+
 }  // namespace inference

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -17,6 +19,27 @@ namespace inference {
 namespace detail {
 struct ContextState;
 }
+
+/// Keeps a callback registered with Context::on_done(); destroying it (or calling reset())
+/// unregisters the callback and, if it is running on another thread, waits for it to return.
+/// Move-only.
+class CallbackRegistration {
+ public:
+  CallbackRegistration() = default;
+  CallbackRegistration(CallbackRegistration&& other) noexcept;
+  CallbackRegistration& operator=(CallbackRegistration&& other) noexcept;
+  CallbackRegistration(const CallbackRegistration&) = delete;
+  CallbackRegistration& operator=(const CallbackRegistration&) = delete;
+  ~CallbackRegistration();
+  void reset() noexcept;
+
+ private:
+  friend class Context;
+  CallbackRegistration(std::weak_ptr<detail::ContextState> state, uint64_t id)
+      : state_(std::move(state)), id_(id) {}
+  std::weak_ptr<detail::ContextState> state_;
+  uint64_t id_ = 0;
+};
 
 class Context {
  public:
@@ -53,6 +76,14 @@ class Context {
   /// Sleeps up to `duration`; returns early (false) when the context is done. Returns true if
   /// the full duration elapsed with the context still live. For retry back-off and polling.
   bool sleep_for(Clock::duration duration) const;
+
+  /// Calls `callback` once when this context is done — cancelled (here or in an ancestor) or
+  /// past its deadline — so a blocked wait (a socket read, a condition variable, a queue) can be
+  /// woken. Runs at once, on this thread, if the context is already done; otherwise on the
+  /// thread that cancels, or on an internal timer thread at the deadline. The callback must be
+  /// quick and must not throw. Keep the returned registration alive as long as the callback may
+  /// run; destroying it unregisters.
+  [[nodiscard]] CallbackRegistration on_done(std::function<void()> callback) const;
 
  private:
   explicit Context(std::shared_ptr<detail::ContextState> state);

@@ -30,6 +30,9 @@ class TokenSource {
   virtual bool next(Token& out) = 0;
   /// Why generation ended; ok while running or after a normal end.
   virtual Status status() const = 0;
+  /// This stream's own counts, durations and finish reason (final once next() returned
+  /// false). Called before the source is destroyed; sources that cannot know return {}.
+  virtual GenerateMetrics metrics() const { return {}; }
 };
 
 class TokenStream {
@@ -95,12 +98,19 @@ class TokenStream {
   bool done() const noexcept { return done_; }
   /// Why the stream ended; ok while it runs and after a normal end.
   const Status& err() const noexcept { return status_; }
+  /// This stream's metrics: counts and durations so far while it runs, final once it ended.
+  /// With many concurrent streams, this (not TextModel::metrics()) is the figure to report.
+  GenerateMetrics metrics() const;
+  /// Why the stream ended (FinishReason::none while it runs). A consumer that closed the stream
+  /// early sees `cancelled` with an ok err().
+  FinishReason finish_reason() const noexcept { return metrics_.finish_reason; }
 
  private:
   bool advance();  // pulls into current_; false at end
   std::unique_ptr<TokenSource> source_;
   Token current_;
   Status status_;
+  GenerateMetrics metrics_;  // snapshot taken when the source is released
   bool done_ = true;
 };
 

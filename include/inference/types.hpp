@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,10 +31,46 @@ struct Token {
   std::vector<TokenLogprob> top_logprobs;  ///< The `logprobs` best alternatives, best first.
 };
 
-/// One chat turn. role is "system", "user" or "assistant".
+/// One tool call requested by the assistant (OpenAI `tool_calls`, Anthropic `tool_use`).
+struct ToolCall {
+  std::string id;         ///< Unique within the conversation.
+  std::string name;       ///< The function's name.
+  std::string arguments;  ///< The arguments as a JSON object, serialised.
+};
+
+/// One chat turn. role is "system", "user", "assistant" or "tool".
 struct Message {
   std::string role;
   std::string content;
+  std::vector<ToolCall> tool_calls;  ///< assistant turns that called tools
+  std::string tool_call_id;          ///< role "tool": the call this result answers
+  std::string name;                  ///< role "tool": the function's name (optional)
+};
+
+/// What a constrained generation must produce. The sampler only picks tokens that keep the
+/// output a valid prefix of the language; generation cannot end before the output is complete.
+struct OutputConstraint {
+  enum class Kind {
+    none,         ///< free text
+    gbnf,         ///< `source` is a GBNF grammar (llama.cpp's format; start symbol `root`)
+    json_schema,  ///< `source` is a JSON Schema document (JSON text)
+    regex,        ///< `source` is a regular expression the whole output must match
+    json,         ///< any JSON value (`source` ignored)
+  };
+  Kind kind = Kind::none;
+  std::string source;
+};
+
+/// A bias added to one token's logit before sampling (OpenAI `logit_bias`).
+struct LogitBias {
+  int32_t id = -1;
+  float bias = 0.0f;  ///< -100 bans the token in practice, +100 forces it.
+};
+
+/// One LoRA adapter and the scale it is applied with.
+struct AdapterConfig {
+  std::string path;    ///< PEFT or mlx-lm directory, or a GGUF LoRA file.
+  float scale = 1.0f;  ///< Multiplies alpha/r (0 disables the adapter).
 };
 
 /// Sampling and stopping options for one generation. Defaults are greedy-free sampling off:
@@ -54,6 +91,11 @@ struct GenerateConfig {
   bool return_logits = false;        ///< classify(): include the full logits row.
   int32_t logprobs = 0;              ///< > 0: attach the logprob and this many alternatives.
   bool ignore_eos = false;           ///< Keep generating past end-of-sequence tokens.
+  OutputConstraint constraint;       ///< Grammar / JSON Schema / regex the output must follow.
+  std::vector<LogitBias> logit_bias;  ///< Added to the logits before any other step.
+  /// Per-request adapter scales by adapter index (LoadConfig::adapters order); empty = the
+  /// scales the model was loaded with.
+  std::vector<float> adapter_scales;
 };
 
 /// Options for loading a model.
@@ -65,7 +107,57 @@ struct LoadConfig {
   int32_t threads = 0;         ///< 0 = one per physical core.
   std::string adapter_path;    ///< LoRA adapter (backends that support AdapterModel).
   std::string kv_cache_type;   ///< "" = backend default ("f16" for native), or "f32", "q8_0".
+
+  /// LoRA adapters applied on top of the base weights (in addition to adapter_path).
+  std::vector<AdapterConfig> adapters;
+  /// Most calls waiting for a free slot; beyond it a call fails at once with
+  /// ErrorCode::unavailable. 0 = unbounded (a waiting call still ends at its Context's deadline).
+  int32_t max_queued = 0;
+
+  // Remote backends (http, llama_server).
+  std::vector<std::string> endpoints;  ///< Base URLs (http: a pool when more than one).
+  std::string api_key;                 ///< The key itself (never logged) …
+  std::string api_key_env;             ///< … or the environment variable that holds it.
+  std::string remote_model;            ///< The served model's name ("" = first listed).
+  std::string executable;              ///< llama_server: the server binary ("" = env, PATH).
+  /// Backend-specific options (documented by each backend), e.g. {"timeout_ms", "60000"}.
+  std::map<std::string, std::string> options;
 };
+
+/// Why a stream ended.
+enum class FinishReason {
+  none,        ///< still running (or never started)
+  eos,         ///< the model produced an end-of-generation token
+  stop,        ///< a stop string matched (the stop text is not emitted)
+  stop_token,  ///< one of GenerateConfig::stop_tokens was produced
+  length,      ///< max_tokens reached, or the context is full
+  cancelled,   ///< the Context was cancelled or the consumer closed the stream early
+  deadline,    ///< the Context's deadline passed
+  error,       ///< a backend error (see TokenStream::err())
+};
+
+/// "eos", "stop", "stop_token", "length", "cancelled", "deadline", "error" or "none".
+inline const char* to_string(FinishReason reason) noexcept {
+  switch (reason) {
+    case FinishReason::eos:
+      return "eos";
+    case FinishReason::stop:
+      return "stop";
+    case FinishReason::stop_token:
+      return "stop_token";
+    case FinishReason::length:
+      return "length";
+    case FinishReason::cancelled:
+      return "cancelled";
+    case FinishReason::deadline:
+      return "deadline";
+    case FinishReason::error:
+      return "error";
+    case FinishReason::none:
+      break;
+  }
+  return "none";
+}
 
 /// What classify() returns per prompt: the most likely next token after one prefill.
 struct ClassifyResult {
@@ -91,6 +183,14 @@ struct GenerateMetrics {
   double decode_tokens_per_second = 0.0;
   uint64_t peak_memory_bytes = 0;    ///< Peak bytes the model held (weights + cache + scratch).
   uint64_t active_memory_bytes = 0;  ///< Bytes held now.
+  /// From the call to the first streamed token (queueing + prefill + first sample).
+  std::chrono::nanoseconds time_to_first_token{0};
+  /// Bytes read from memory per decoded token (weights + KV cache), when the backend knows it;
+  /// decode GB/s = bytes_per_token × decode_tokens_per_second.
+  uint64_t bytes_per_token = 0;
+  /// Prompt tokens served from a cached prefix (not recomputed).
+  int64_t cached_prompt_tokens = 0;
+  FinishReason finish_reason = FinishReason::none;
 };
 
 /// Static facts about a loaded model.

@@ -5,7 +5,26 @@
 
 namespace inference {
 
-TokenStream::TokenStream(Status status) : status_(std::move(status)), done_(true) {}
+namespace {
+
+FinishReason reason_for(const Status& status) noexcept {
+  switch (status.code) {
+    case ErrorCode::ok:
+      return FinishReason::cancelled;  // the consumer stopped early
+    case ErrorCode::cancelled:
+      return FinishReason::cancelled;
+    case ErrorCode::deadline_exceeded:
+      return FinishReason::deadline;
+    default:
+      return FinishReason::error;
+  }
+}
+
+}  // namespace
+
+TokenStream::TokenStream(Status status) : status_(std::move(status)), done_(true) {
+  if (!status_.ok()) metrics_.finish_reason = reason_for(status_);
+}
 
 TokenStream::TokenStream(std::unique_ptr<TokenSource> source)
     : source_(std::move(source)), done_(source_ == nullptr) {}
@@ -14,6 +33,7 @@ TokenStream::TokenStream(TokenStream&& other) noexcept
     : source_(std::move(other.source_)),
       current_(std::move(other.current_)),
       status_(std::move(other.status_)),
+      metrics_(other.metrics_),
       done_(other.done_) {
   other.done_ = true;
 }
@@ -24,6 +44,7 @@ TokenStream& TokenStream::operator=(TokenStream&& other) noexcept {
     source_ = std::move(other.source_);
     current_ = std::move(other.current_);
     status_ = std::move(other.status_);
+    metrics_ = other.metrics_;
     done_ = other.done_;
     other.done_ = true;
   }
@@ -34,8 +55,24 @@ TokenStream::~TokenStream() {
   close();
 }
 
+GenerateMetrics TokenStream::metrics() const {
+  if (!source_) return metrics_;
+  try {
+    return source_->metrics();
+  } catch (...) {
+    return metrics_;
+  }
+}
+
 void TokenStream::close() noexcept {
   done_ = true;
+  if (source_) {
+    try {
+      metrics_ = source_->metrics();
+    } catch (...) {
+    }
+    if (metrics_.finish_reason == FinishReason::none) metrics_.finish_reason = reason_for(status_);
+  }
   source_.reset();  // the source's destructor releases its slot, threads and sockets
 }
 
