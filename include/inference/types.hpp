@@ -110,6 +110,9 @@ struct LoadConfig {
 
   /// LoRA adapters applied on top of the base weights (in addition to adapter_path).
   std::vector<AdapterConfig> adapters;
+  /// Merge the adapters into float copies of the weights they touch at load (faster decode,
+  /// more memory, no per-request scales) instead of applying them unmerged.
+  bool merge_adapters = false;
   /// Most calls waiting for a free slot; beyond it a call fails at once with
   /// ErrorCode::unavailable. 0 = unbounded (a waiting call still ends at its Context's deadline).
   int32_t max_queued = 0;

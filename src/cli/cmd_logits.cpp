@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/generation_flags.hpp"
 #include "engine/engine.hpp"
 #include "inference/error.hpp"
 #include "kernels/cpu/ops/softmax.hpp"
@@ -29,6 +30,8 @@ struct LogitsOptions {
   int threads = 0;
   int ctx = 0;
   bool parse_special = false;
+  std::vector<std::string> lora;
+  bool lora_merge = false;
 };
 
 std::vector<int32_t> parse_ids(const std::string& text) {
@@ -114,6 +117,8 @@ void run_logits(const LogitsOptions& o) {
   if (o.top < 0) throw ExitRequest{kUsage, "logits: --top must be >= 0"};
   engine::ModelLoadOptions load{
       .context_length = o.ctx, .n_sequences = 1, .threads = o.threads, .kv_cache_type = o.kv_type};
+  for (const auto& flag : o.lora) load.adapters.push_back(parse_adapter_flag(flag));
+  load.merge_adapters = o.lora_merge;
   auto engine = engine::Engine::load(o.model, load);
   const std::vector<int32_t> ids =
       o.tokens.empty() ? engine->tokenizer().encode(o.prompt, /*add_special=*/true, o.parse_special)
@@ -168,6 +173,8 @@ void setup_logits(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = physical cores)");
   cmd->add_option("--ctx", o->ctx, "Context length (0 = model default, capped at 4096)");
+  cmd->add_option("--lora", o->lora, "LoRA adapter PATH[:SCALE] (repeatable)");
+  cmd->add_flag("--lora-merge", o->lora_merge, "Merge the adapters into the weights at load");
   cmd->callback([o] { run_logits(*o); });
 }
 

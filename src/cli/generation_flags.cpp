@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <csignal>
+#include <stdexcept>
+
+#include "inference/error.hpp"
 
 namespace inference::cli {
 namespace {
@@ -19,6 +22,28 @@ void add_load_flags(CLI::App* cmd, LoadFlags& flags) {
   cmd->add_option("-c,--ctx", flags.ctx, "Context length (0 = model default, capped)");
   cmd->add_option("-t,--threads", flags.threads, "Threads (0 = one per physical core)");
   cmd->add_option("--kv-type", flags.kv_type, "KV cache type: f16 (default), f32");
+  cmd->add_option("--lora", flags.lora,
+                  "LoRA adapter PATH[:SCALE] (PEFT or mlx-lm directory, GGUF LoRA file; "
+                  "repeatable)");
+  cmd->add_flag("--lora-merge", flags.lora_merge,
+                "Merge the adapters into float copies of the weights at load");
+}
+
+AdapterConfig parse_adapter_flag(const std::string& flag) {
+  const auto colon = flag.rfind(':');
+  if (colon == std::string::npos || colon == 0) return {flag, 1.0f};
+  const std::string scale = flag.substr(colon + 1);
+  if (scale.empty() || scale.find_first_not_of("0123456789.-+eE") != std::string::npos)
+    return {flag, 1.0f};  // a ':' that belongs to the path
+  try {
+    size_t used = 0;
+    const float value = std::stof(scale, &used);
+    if (used != scale.size() || !(value >= -1e3f && value <= 1e3f))
+      throw std::invalid_argument(scale);
+    return {flag.substr(0, colon), value};
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::invalid_argument, "--lora " + flag + ": '" + scale + "' is not a scale");
+  }
 }
 
 void add_sampling_flags(CLI::App* cmd, GenerateConfig& g) {

@@ -7,21 +7,30 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "inference/context.hpp"
 #include "inference/types.hpp"
 
 namespace inference::cli {
 
-/// How to load the model: --backend, -c/--ctx, -t/--threads, --kv-type.
+/// "PATH" or "PATH:SCALE" (--lora) → an adapter; throws Error(invalid_argument) for a bad scale.
+AdapterConfig parse_adapter_flag(const std::string& flag);
+
+/// How to load the model: --backend, -c/--ctx, -t/--threads, --kv-type, --lora, --lora-merge.
 struct LoadFlags {
   std::string backend;
   int32_t ctx = 0;
   int32_t threads = 0;
   std::string kv_type;
+  std::vector<std::string> lora;
+  bool lora_merge = false;
   LoadConfig config() const {
-    return {
+    LoadConfig config{
         .backend = backend, .context_length = ctx, .threads = threads, .kv_cache_type = kv_type};
+    for (const auto& flag : lora) config.adapters.push_back(parse_adapter_flag(flag));
+    config.merge_adapters = lora_merge;
+    return config;
   }
 };
 

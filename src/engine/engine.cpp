@@ -59,7 +59,17 @@ class NativeEngine final : public Engine {
     const int32_t chunk = std::min(
         n_ctx_, options.batch_size > 0 ? std::min(options.batch_size, kMaxChunk * 16) : kMaxChunk);
     cache_ = std::make_unique<KvCache>(hp_, options.n_sequences, n_ctx_, chunk, f16);
-    decoder_ = std::make_unique<Decoder>(hp_, weights_, *cache_, *pool_, chunk);
+    if (!options.adapters.empty()) {
+      // GGUF files of llama-family models store q/k rows permuted for adjacent-pair RoPE;
+      // Hugging Face directories of the same models run un-permuted rows with NeoX RoPE.
+      const bool qk_permuted = !hp_.arch->rope_neox && !hp_.rope_neox;
+      lora_ = load_lora_set(options.adapters, hp_, qk_permuted, options.n_sequences);
+      if (options.merge_adapters) {
+        merge_lora_set(lora_, weights_, merged_weights_);
+        lora_ = LoraSet{};
+      }
+    }
+    decoder_ = std::make_unique<Decoder>(hp_, weights_, *cache_, *pool_, chunk, &lora_);
     next_pos_.resize(static_cast<size_t>(options.n_sequences));
   }
 
@@ -90,6 +100,27 @@ class NativeEngine final : public Engine {
     return cache_->tokens(seq);
   }
 
+  int32_t n_adapters() const override { return static_cast<int32_t>(lora_.adapters.size()); }
+
+  void set_adapter_scales(int32_t seq, std::span<const float> scales) override {
+    check_seq(seq);
+    const size_t n = lora_.adapters.size();
+    if (scales.size() > n) {
+      invalid("adapter scales: " + std::to_string(scales.size()) + " given, but " +
+              std::to_string(n) + " adapter(s) are loaded unmerged");
+    }
+    float* row = lora_.seq_scales.data() + static_cast<size_t>(seq) * n;
+    bool changed = false;
+    for (size_t a = 0; a < n; ++a) {
+      const float want = a < scales.size() ? scales[a] : 1.0f;
+      if (!(want >= -1e3f && want <= 1e3f)) invalid("adapter scale out of range [-1000, 1000]");
+      changed |= row[a] != want;
+      row[a] = want;
+    }
+    // What the cache holds was computed with the old scales: it cannot be reused.
+    if (changed) cache_->truncate(seq, 0);
+  }
+
   int32_t n_vocab() const override { return hp_.n_vocab; }
   int32_t context_length() const override { return n_ctx_; }
   int32_t n_sequences() const override { return cache_->n_seq(); }
@@ -115,7 +146,14 @@ class NativeEngine final : public Engine {
   }
 
   uint64_t memory_bytes() const override {
-    return files_->file_size() + cache_->bytes() + decoder_->scratch_bytes();
+    uint64_t lora = 0;
+    for (const auto& w : merged_weights_) lora += w.size() * sizeof(float);
+    for (const auto& a : lora_.adapters) {
+      for (const auto& layer : a.layers) {
+        for (const auto& m : layer) lora += m ? (m->a.size() + m->b.size()) * sizeof(float) : 0;
+      }
+    }
+    return files_->file_size() + cache_->bytes() + decoder_->scratch_bytes() + lora;
   }
 
   void capture_attention(const Context& ctx, std::span<const int32_t> tokens, int32_t seq,
@@ -192,6 +230,8 @@ class NativeEngine final : public Engine {
   int32_t n_ctx_ = 0;
   std::unique_ptr<kernels::ThreadPool> pool_;
   std::unique_ptr<KvCache> cache_;
+  LoraSet lora_;                                    // unmerged adapters (read by decoder_)
+  std::vector<std::vector<float>> merged_weights_;  // float copies that weights_ points into
   std::unique_ptr<Decoder> decoder_;
   std::vector<int32_t> next_pos_;
 };

@@ -25,6 +25,10 @@ struct ModelLoadOptions {
   int32_t threads = 0;         ///< 0 = physical cores
   std::string kv_cache_type;   ///< "" / "f16" (default), "f32" ("q8_0" is not supported yet)
   int32_t batch_size = 0;      ///< most tokens per forward chunk; 0 = min(256, context)
+  /// LoRA adapters (engine/lora): applied unmerged on top of the base weights, or merged into
+  /// float copies of the weights they touch when merge_adapters.
+  std::vector<AdapterConfig> adapters;
+  bool merge_adapters = false;
 };
 
 /// One entry of a batch.
@@ -71,6 +75,17 @@ class Engine {
   virtual ModelInfo info() const = 0;
   /// Bytes held now (weights mapped + cache + scratch).
   virtual uint64_t memory_bytes() const = 0;
+
+  /// Number of LoRA adapters applied unmerged (0 when none or merged at load).
+  virtual int32_t n_adapters() const { return 0; }
+  /// Per-sequence multipliers of the unmerged adapters' scales (index = adapter), used by every
+  /// later decode of `seq` until changed; empty = all 1. Throws Error(invalid_argument) when
+  /// more scales than adapters are given.
+  virtual void set_adapter_scales(int32_t seq, std::span<const float> scales) {
+    (void)seq;
+    if (!scales.empty())
+      throw Error(ErrorCode::invalid_argument, "this model was loaded without LoRA adapters");
+  }
 
   /// Post-RoPE Q and K of every layer for `tokens` evaluated as one fresh sequence in slot `seq`
   /// (which is cleared first). Layout as inference::AttentionSnapshot.

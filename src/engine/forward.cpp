@@ -49,8 +49,9 @@ void for_rows(kernels::ThreadPool& pool, int32_t n, const Fn& fn) {
 }  // namespace
 
 Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
-                 kernels::ThreadPool& pool, int32_t max_batch)
-    : hp_(hp), w_(weights), cache_(cache), pool_(pool), max_batch_(max_batch) {
+                 kernels::ThreadPool& pool, int32_t max_batch, const LoraSet* lora)
+    : hp_(hp), w_(weights), cache_(cache), pool_(pool), max_batch_(max_batch), lora_(lora) {
+  if (lora_ != nullptr && lora_->adapters.empty()) lora_ = nullptr;
   const float* factors = weights.rope_freqs.empty() ? nullptr : weights.rope_freqs.data();
   rope_global_ = {hp.rope_dims, hp.rope_base, hp.rope_freq_scale, factors, hp.rope_neox};
   rope_local_ = {hp.rope_dims, hp.rope_base_swa, 1.0f, factors, hp.rope_neox};
@@ -77,6 +78,10 @@ Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
       for (const auto* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) need(*w);
     }
     act_scratch_.resize(act);
+    if (lora_ != nullptr) {
+      lora_scale_.resize(sz(b));
+      lora_tmp_.resize(sz(b * lora_->max_rank));
+    }
   } catch (const std::bad_alloc&) {
     throw Error(ErrorCode::out_of_memory, "cannot allocate the forward-pass scratch buffers");
   }
@@ -85,7 +90,30 @@ Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
 uint64_t Decoder::scratch_bytes() const noexcept {
   uint64_t floats = x_.size() + h_.size() + o_.size() + q_.size() + att_.size() + k_.size() +
                     v_.size() + gate_.size() + up_.size() + angles_.size() + attn_tmp_.size();
+  floats += lora_scale_.size() + lora_tmp_.size();
   return floats * sizeof(float) + act_scratch_.size();
+}
+
+void Decoder::project(int32_t il, Projection p, const kernels::WeightView& w, const float* x,
+                      int32_t n, float* y) {
+  matmul(w, x, n, y);
+  if (lora_ == nullptr) return;
+  const size_t n_adapters = lora_->adapters.size();
+  for (size_t a = 0; a < n_adapters; ++a) {
+    const LoraAdapter& adapter = lora_->adapters[a];
+    const auto& m = adapter.layers[sz(il)][static_cast<size_t>(p)];
+    if (!m) continue;
+    for (int32_t t = 0; t < n; ++t) {
+      const int32_t seq = chunk_[sz(t)].seq;
+      lora_scale_[sz(t)] = adapter.scale * lora_->seq_scales[sz(seq) * n_adapters + a];
+    }
+    const LoraMatrix& matrix = *m;
+    for_rows(pool_, n, [&](int32_t t) {
+      apply_lora_rows(matrix, x + sz(int64_t{t} * w.cols), w.cols, 1, &lora_scale_[sz(t)],
+                      y + sz(int64_t{t} * w.rows), w.rows,
+                      lora_tmp_.data() + sz(int64_t{t} * lora_->max_rank));
+    });
+  }
 }
 
 void Decoder::matmul(const kernels::WeightView& w, const float* x, int32_t n, float* y) {
@@ -95,6 +123,7 @@ void Decoder::matmul(const kernels::WeightView& w, const float* x, int32_t n, fl
 void Decoder::forward(const Context& ctx, std::span<const BatchEntry> chunk, float* logits,
                       const AttentionCapture* capture) {
   const int32_t n = static_cast<int32_t>(chunk.size());
+  chunk_ = chunk;
   for (const BatchEntry& e : chunk) cache_.claim_cells(e.seq, e.pos, 1);
   embed(chunk);
   for (int32_t t = 0; t < n; ++t) {
@@ -137,9 +166,9 @@ void Decoder::attention_block(int32_t il, std::span<const BatchEntry> chunk,
   const int32_t qd = hp_.q_dim(), kvd = hp_.kv_dim(), hd = hp_.head_dim;
 
   // h = attn_norm(x) was left by the previous block (or forward() for layer 0).
-  matmul(l.wq, h_.data(), n, q_.data());
-  matmul(l.wk, h_.data(), n, k_.data());
-  matmul(l.wv, h_.data(), n, v_.data());
+  project(il, Projection::q, l.wq, h_.data(), n, q_.data());
+  project(il, Projection::k, l.wk, h_.data(), n, k_.data());
+  project(il, Projection::v, l.wv, h_.data(), n, v_.data());
 
   const bool local = hp_.is_local_layer(il);
   const float query_scale = hp_.kq_scale();
@@ -182,7 +211,7 @@ void Decoder::attention_block(int32_t il, std::span<const BatchEntry> chunk,
   });
 
   attend_all(il, chunk);
-  matmul(l.wo, att_.data(), n, o_.data());
+  project(il, Projection::o, l.wo, att_.data(), n, o_.data());
   add_residual(n, l.post_attn_norm, l.ffn_norm.data());
 }
 
@@ -299,8 +328,8 @@ void Decoder::ffn_block(int32_t il, int32_t n) {
   const LayerWeights& l = w_.layers[sz(il)];
   const int32_t ff = hp_.n_ff;
   // h = ffn_norm(x) was left by attention_block.
-  matmul(l.gate, h_.data(), n, gate_.data());
-  matmul(l.up, h_.data(), n, up_.data());
+  project(il, Projection::gate, l.gate, h_.data(), n, gate_.data());
+  project(il, Projection::up, l.up, h_.data(), n, up_.data());
   const bool gelu = hp_.arch->activation == Activation::gelu_tanh;
   for_rows(pool_, n, [&](int32_t t) {
     float* g = gate_.data() + sz(int64_t{t} * ff);
@@ -311,7 +340,7 @@ void Decoder::ffn_block(int32_t il, int32_t n) {
       kernels::swiglu(g, u, g, ff);
     }
   });
-  matmul(l.down, gate_.data(), n, o_.data());
+  project(il, Projection::down, l.down, gate_.data(), n, o_.data());
   // The next layer's input norm, fused into the residual pass (none after the last layer:
   // output() normalises only the rows that want logits).
   const float* next_norm = il + 1 < hp_.n_layer ? w_.layers[sz(il + 1)].attn_norm.data() : nullptr;

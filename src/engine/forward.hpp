@@ -12,6 +12,7 @@
 #include "engine/engine.hpp"
 #include "engine/hparams.hpp"
 #include "engine/kv_cache.hpp"
+#include "engine/lora/lora_adapter.hpp"
 #include "engine/weights.hpp"
 #include "kernels/cpu/ops/rope.hpp"
 #include "kernels/cpu/thread_pool.hpp"
@@ -27,10 +28,18 @@ struct AttentionCapture {
   int32_t n_tokens = 0;
 };
 
+/// Unmerged LoRA adapters and each sequence's multipliers of their scales.
+struct LoraSet {
+  std::vector<LoraAdapter> adapters;
+  std::vector<float> seq_scales;  ///< [seq][adapter], 1 by default
+  int32_t max_rank = 0;
+};
+
 class Decoder {
  public:
+  /// `lora` (may be null) must outlive the decoder; its scales may change between forwards.
   Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache, kernels::ThreadPool& pool,
-          int32_t max_batch);
+          int32_t max_batch, const LoraSet* lora = nullptr);
 
   int32_t max_batch() const noexcept { return max_batch_; }
   uint64_t scratch_bytes() const noexcept;
@@ -56,6 +65,9 @@ class Decoder {
   bool attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk);
   void output(std::span<const BatchEntry> chunk, float* logits);
   void matmul(const kernels::WeightView& w, const float* x, int32_t n, float* y);
+  /// matmul of projection p of layer il plus its LoRA updates for the rows of `chunk_`.
+  void project(int32_t il, Projection p, const kernels::WeightView& w, const float* x, int32_t n,
+               float* y);
 
   const HParams& hp_;
   const ModelWeights& w_;
@@ -71,6 +83,10 @@ class Decoder {
   std::vector<std::byte> act_scratch_;     // quantised activations for matmul()
   std::vector<float> block_attn_scratch_;  // per thread: attend_tokens scratch, grown on demand
   std::vector<int32_t> block_pos_;         // positions of a prompt block's tokens
+  const LoraSet* lora_ = nullptr;
+  std::span<const BatchEntry> chunk_;  // the chunk forward() is evaluating
+  std::vector<float> lora_scale_;      // per row of the chunk
+  std::vector<float> lora_tmp_;        // per row: max_rank floats
 };
 
 }  // namespace inference::engine

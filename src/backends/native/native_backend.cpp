@@ -22,14 +22,14 @@ class NativeBackend final : public Backend {
     if (config.context_length < 0)
       throw Error(ErrorCode::invalid_argument,
                   "context_length must be >= 0, got " + std::to_string(config.context_length));
-    if (!config.adapter_path.empty())
-      throw Error(ErrorCode::unsupported, "the native backend does not load LoRA adapters yet (" +
-                                              config.adapter_path + ")");
     engine::ModelLoadOptions options;
     options.context_length = config.context_length;
     options.n_sequences = config.parallel_slots;
     options.threads = config.threads;
     options.kv_cache_type = config.kv_cache_type;
+    if (!config.adapter_path.empty()) options.adapters.push_back({config.adapter_path, 1.0f});
+    options.adapters.insert(options.adapters.end(), config.adapters.begin(), config.adapters.end());
+    options.merge_adapters = config.merge_adapters;
     return std::make_unique<NativeModel>(engine::Engine::load(path, options));
   }
 };

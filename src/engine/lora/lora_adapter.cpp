@@ -1,0 +1,181 @@
+#include "engine/lora/lora_adapter.hpp"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "inference/error.hpp"
+
+namespace inference::engine {
+namespace {
+
+size_t sz(int64_t n) {
+  return static_cast<size_t>(n);
+}
+
+std::string tensor_label(const RawLoraAdapter& raw, const RawLoraTensor& t, const char* which) {
+  return raw.source + ": layer " + std::to_string(t.layer) + " " + projection_name(t.projection) +
+         " lora_" + which;
+}
+
+// The matrix as stored, transposed when the format stores the other orientation.
+std::vector<float> oriented(const RawLoraTensor& t, int32_t& rows, int32_t& cols) {
+  rows = t.rows;
+  cols = t.cols;
+  if (!t.transposed) return t.values;
+  std::vector<float> out(t.values.size());
+  for (int32_t r = 0; r < t.rows; ++r) {
+    for (int32_t c = 0; c < t.cols; ++c)
+      out[sz(int64_t{c} * t.rows + r)] = t.values[sz(int64_t{r} * t.cols + c)];
+  }
+  std::swap(rows, cols);
+  return out;
+}
+
+}  // namespace
+
+const char* projection_name(Projection p) noexcept {
+  switch (p) {
+    case Projection::q:
+      return "q_proj";
+    case Projection::k:
+      return "k_proj";
+    case Projection::v:
+      return "v_proj";
+    case Projection::o:
+      return "o_proj";
+    case Projection::gate:
+      return "gate_proj";
+    case Projection::up:
+      return "up_proj";
+    case Projection::down:
+      return "down_proj";
+  }
+  return "?";
+}
+
+int32_t projection_out(const HParams& hp, Projection p) noexcept {
+  switch (p) {
+    case Projection::q:
+      return hp.q_dim();
+    case Projection::k:
+    case Projection::v:
+      return hp.kv_dim();
+    case Projection::o:
+    case Projection::down:
+      return hp.n_embd;
+    case Projection::gate:
+    case Projection::up:
+      return hp.n_ff;
+  }
+  return 0;
+}
+
+int32_t projection_in(const HParams& hp, Projection p) noexcept {
+  switch (p) {
+    case Projection::o:
+      return hp.q_dim();
+    case Projection::down:
+      return hp.n_ff;
+    default:
+      return hp.n_embd;
+  }
+}
+
+void permute_qk_rows(std::vector<float>& rows, int32_t n_heads, int32_t head_dim, int32_t cols,
+                     bool to_gguf) {
+  std::vector<float> out(rows.size());
+  const int32_t half = head_dim / 2;
+  for (int32_t h = 0; h < n_heads; ++h) {
+    for (int32_t i = 0; i < half; ++i) {
+      for (int32_t j = 0; j < 2; ++j) {
+        const int64_t gguf_row = int64_t{h} * head_dim + 2 * i + j;
+        const int64_t hf_row = int64_t{h} * head_dim + j * half + i;
+        const int64_t from = to_gguf ? hf_row : gguf_row;
+        const int64_t to = to_gguf ? gguf_row : hf_row;
+        std::copy_n(rows.begin() + from * cols, cols, out.begin() + to * cols);
+      }
+    }
+  }
+  rows = std::move(out);
+}
+
+LoraAdapter bind_lora_adapter(RawLoraAdapter raw, const HParams& hp, bool base_qk_permuted,
+                              float user_scale) {
+  LoraAdapter adapter;
+  adapter.source = raw.source;
+  adapter.scale = raw.scale * user_scale;
+  adapter.layers.resize(sz(hp.n_layer));
+  std::map<std::pair<int32_t, int>, const RawLoraTensor*> b_of;
+  for (const RawLoraTensor& b : raw.b) {
+    if (!b_of.emplace(std::pair{b.layer, static_cast<int>(b.projection)}, &b).second)
+      throw Error(ErrorCode::invalid_model, tensor_label(raw, b, "b") + " appears twice");
+  }
+  if (raw.a.size() != raw.b.size() || raw.a.empty()) {
+    throw Error(ErrorCode::invalid_model, raw.source +
+                                              ": an adapter needs one lora_b per lora_a (found " +
+                                              std::to_string(raw.a.size()) + " A and " +
+                                              std::to_string(raw.b.size()) + " B tensors)");
+  }
+  for (const RawLoraTensor& a : raw.a) {
+    if (a.layer < 0 || a.layer >= hp.n_layer) {
+      throw Error(ErrorCode::invalid_argument, tensor_label(raw, a, "a") + ": the model has only " +
+                                                   std::to_string(hp.n_layer) + " layers");
+    }
+    auto it = b_of.find({a.layer, static_cast<int>(a.projection)});
+    if (it == b_of.end())
+      throw Error(ErrorCode::invalid_model, tensor_label(raw, a, "a") + " has no lora_b");
+    const RawLoraTensor& b = *it->second;
+    LoraMatrix m;
+    int32_t a_rows = 0, a_cols = 0, b_rows = 0, b_cols = 0;
+    m.a = oriented(a, a_rows, a_cols);
+    m.b = oriented(b, b_rows, b_cols);
+    m.rank = a_rows;
+    m.in = a_cols;
+    m.out = b_rows;
+    const int32_t want_in = projection_in(hp, a.projection);
+    const int32_t want_out = projection_out(hp, a.projection);
+    if (m.in != want_in || m.out != want_out || b_cols != m.rank || m.rank <= 0) {
+      throw Error(ErrorCode::invalid_argument,
+                  tensor_label(raw, a, "a") + "/lora_b: shapes A " + std::to_string(a_rows) + "x" +
+                      std::to_string(a_cols) + ", B " + std::to_string(b_rows) + "x" +
+                      std::to_string(b_cols) + " do not fit this model's " +
+                      projection_name(a.projection) + " (" + std::to_string(want_out) + "x" +
+                      std::to_string(want_in) + ")");
+    }
+    const bool qk = a.projection == Projection::q || a.projection == Projection::k;
+    if (qk && raw.permuted_qk != base_qk_permuted) {
+      const int32_t heads = a.projection == Projection::q ? hp.n_head : hp.n_head_kv;
+      permute_qk_rows(m.b, heads, hp.head_dim, m.rank, base_qk_permuted);
+    }
+    adapter.max_rank = std::max(adapter.max_rank, m.rank);
+    auto& slot = adapter.layers[sz(a.layer)][static_cast<size_t>(a.projection)];
+    if (slot) throw Error(ErrorCode::invalid_model, tensor_label(raw, a, "a") + " appears twice");
+    slot = std::move(m);
+  }
+  return adapter;
+}
+
+void apply_lora_rows(const LoraMatrix& m, const float* x, int64_t x_stride, int32_t n,
+                     const float* scale, float* y, int64_t y_stride, float* tmp) noexcept {
+  for (int32_t t = 0; t < n; ++t) {
+    const float s = scale[t];
+    if (s == 0.0f) continue;
+    const float* xr = x + t * x_stride;
+    for (int32_t k = 0; k < m.rank; ++k) {
+      const float* ar = m.a.data() + sz(int64_t{k} * m.in);
+      float acc = 0.0f;
+      for (int32_t i = 0; i < m.in; ++i) acc += ar[i] * xr[i];
+      tmp[k] = s * acc;
+    }
+    float* yr = y + t * y_stride;
+    for (int32_t o = 0; o < m.out; ++o) {
+      const float* br = m.b.data() + sz(int64_t{o} * m.rank);
+      float acc = 0.0f;
+      for (int32_t k = 0; k < m.rank; ++k) acc += br[k] * tmp[k];
+      yr[o] += acc;
+    }
+  }
+}
+
+}  // namespace inference::engine

@@ -1,0 +1,96 @@
+// engine/lora/lora_load.cpp — from LoadConfig adapters to a bound LoraSet, and merging a set
+// into float copies of the weights.
+#include <algorithm>
+#include <new>
+
+#include "engine/forward.hpp"
+#include "engine/lora/lora_adapter.hpp"
+#include "engine/weights.hpp"
+#include "inference/error.hpp"
+#include "kernels/cpu/matmul.hpp"
+
+namespace inference::engine {
+namespace {
+
+size_t sz(int64_t n) {
+  return static_cast<size_t>(n);
+}
+
+kernels::WeightView& projection_view(LayerWeights& l, Projection p) {
+  switch (p) {
+    case Projection::q:
+      return l.wq;
+    case Projection::k:
+      return l.wk;
+    case Projection::v:
+      return l.wv;
+    case Projection::o:
+      return l.wo;
+    case Projection::gate:
+      return l.gate;
+    case Projection::up:
+      return l.up;
+    case Projection::down:
+      return l.down;
+  }
+  return l.wq;
+}
+
+}  // namespace
+
+LoraSet load_lora_set(std::span<const AdapterConfig> configs, const HParams& hp,
+                      bool base_qk_permuted, int32_t n_seq) {
+  LoraSet set;
+  for (const AdapterConfig& config : configs) {
+    if (config.path.empty())
+      throw Error(ErrorCode::invalid_argument, "a LoRA adapter path is empty");
+    set.adapters.push_back(
+        bind_lora_adapter(read_lora_adapter(config.path), hp, base_qk_permuted, config.scale));
+    set.max_rank = std::max(set.max_rank, set.adapters.back().max_rank);
+  }
+  set.seq_scales.assign(sz(n_seq) * set.adapters.size(), 1.0f);
+  return set;
+}
+
+void merge_lora_set(const LoraSet& set, ModelWeights& weights,
+                    std::vector<std::vector<float>>& storage) {
+  for (size_t il = 0; il < weights.layers.size(); ++il) {
+    for (int p = 0; p < kProjections; ++p) {
+      const bool touched = std::any_of(
+          set.adapters.begin(), set.adapters.end(),
+          [&](const auto& a) { return a.layers[il][static_cast<size_t>(p)].has_value(); });
+      if (!touched) continue;
+      kernels::WeightView& view = projection_view(weights.layers[il], static_cast<Projection>(p));
+      std::vector<float> merged;
+      try {
+        merged.resize(sz(view.rows * view.cols));
+      } catch (const std::bad_alloc&) {
+        throw Error(ErrorCode::out_of_memory, "cannot allocate the merged LoRA weights");
+      }
+      for (int64_t r = 0; r < view.rows; ++r) {
+        kernels::dequantize_row(view.type,
+                                static_cast<const std::byte*>(view.data) + sz(r) * view.row_bytes,
+                                merged.data() + sz(r * view.cols), view.cols);
+      }
+      for (const LoraAdapter& adapter : set.adapters) {
+        const auto& m = adapter.layers[il][static_cast<size_t>(p)];
+        if (!m) continue;
+        // W[o][i] += s · Σk B[o][k] A[k][i]
+        for (int32_t o = 0; o < m->out; ++o) {
+          float* row = merged.data() + sz(int64_t{o} * m->in);
+          for (int32_t k = 0; k < m->rank; ++k) {
+            const float bk = adapter.scale * m->b[sz(int64_t{o} * m->rank + k)];
+            const float* a = m->a.data() + sz(int64_t{k} * m->in);
+            for (int32_t i = 0; i < m->in; ++i) row[i] += bk * a[i];
+          }
+        }
+      }
+      storage.push_back(std::move(merged));
+      view.type = formats::GgmlType::F32;
+      view.data = storage.back().data();
+      view.row_bytes = sz(view.cols) * sizeof(float);
+    }
+  }
+}
+
+}  // namespace inference::engine
