@@ -1,6 +1,7 @@
 // kernels/cpu/simd_dispatch.cpp — picks the kernel table of the best SIMD level this CPU runs
 // (checked once with CPUID through __builtin_cpu_supports), and the scalar table.
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 
 #include "kernels/cpu/kernel_table.hpp"
@@ -65,7 +66,22 @@ bool cpu_runs_avx512() noexcept {
 #endif
 }
 
+const KernelTable* table_named(const char* name) noexcept {
+  if (std::strcmp(name, "scalar") == 0) return &scalar_kernel_table();
+  if (std::strcmp(name, "avx2") == 0 && avx2_kernel_table() != nullptr && cpu_runs_avx2())
+    return avx2_kernel_table();
+  if (std::strcmp(name, "avx512") == 0 && avx512_kernel_table() != nullptr && cpu_runs_avx512())
+    return avx512_kernel_table();
+  return nullptr;
+}
+
+// INFERENCE_SIMD=scalar|avx2|avx512 caps the path for the whole process (benchmarks of the
+// AVX2 path on an AVX-512 machine, or working around a CPU problem). A level this CPU cannot
+// run, or an unknown name, is ignored: the best path is used.
 const KernelTable* best_table() noexcept {
+  if (const char* env = std::getenv("INFERENCE_SIMD"); env != nullptr && env[0] != '\0') {
+    if (const KernelTable* table = table_named(env)) return table;
+  }
   if (avx512_kernel_table() != nullptr && cpu_runs_avx512()) return avx512_kernel_table();
   if (avx2_kernel_table() != nullptr && cpu_runs_avx2()) return avx2_kernel_table();
   return &scalar_kernel_table();
@@ -94,14 +110,7 @@ bool force_simd_path(const char* name) noexcept {
     g_forced.store(nullptr, std::memory_order_release);
     return true;
   }
-  const KernelTable* table = nullptr;
-  if (std::strcmp(name, "scalar") == 0) {
-    table = &scalar_kernel_table();
-  } else if (std::strcmp(name, "avx2") == 0) {
-    if (avx2_kernel_table() != nullptr && cpu_runs_avx2()) table = avx2_kernel_table();
-  } else if (std::strcmp(name, "avx512") == 0) {
-    if (avx512_kernel_table() != nullptr && cpu_runs_avx512()) table = avx512_kernel_table();
-  }
+  const KernelTable* table = table_named(name);
   if (table == nullptr) return false;
   g_forced.store(table, std::memory_order_release);
   return true;
