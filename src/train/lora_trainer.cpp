@@ -1,0 +1,611 @@
+#include "train/lora_trainer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "engine/model_files.hpp"
+#include "engine/weights.hpp"
+#include "inference/error.hpp"
+#include "kernels/cpu/matmul.hpp"
+#include "kernels/cpu/ops/rope.hpp"
+#include "kernels/cpu/thread_pool.hpp"
+#include "train/train_math.hpp"
+
+namespace inference::train {
+
+using engine::Projection;
+
+std::optional<Projection> parse_projection(std::string_view name) {
+  static const std::pair<std::string_view, Projection> kNames[] = {
+      {"q_proj", Projection::q},       {"k_proj", Projection::k},
+      {"v_proj", Projection::v},       {"o_proj", Projection::o},
+      {"gate_proj", Projection::gate}, {"up_proj", Projection::up},
+      {"down_proj", Projection::down}, {"attn_q", Projection::q},
+      {"attn_k", Projection::k},       {"attn_v", Projection::v},
+      {"attn_output", Projection::o},  {"ffn_gate", Projection::gate},
+      {"ffn_up", Projection::up},      {"ffn_down", Projection::down},
+  };
+  for (const auto& [n, p] : kNames) {
+    if (n == name) return p;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+const kernels::WeightView& view_of(const engine::LayerWeights& l, Projection p) {
+  switch (p) {
+    case Projection::q:
+      return l.wq;
+    case Projection::k:
+      return l.wk;
+    case Projection::v:
+      return l.wv;
+    case Projection::o:
+      return l.wo;
+    case Projection::gate:
+      return l.gate;
+    case Projection::up:
+      return l.up;
+    case Projection::down:
+      return l.down;
+  }
+  return l.wq;
+}
+
+template <typename T>
+void dequantize_rows(const kernels::WeightView& w, int64_t row0, int64_t rows, std::vector<T>& out,
+                     std::vector<float>& tmp) {
+  out.resize(sz(rows * w.cols));
+  tmp.resize(sz(w.cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    kernels::dequantize_row(w.type,
+                            static_cast<const std::byte*>(w.data) + sz(row0 + r) * w.row_bytes,
+                            tmp.data(), w.cols);
+    std::copy(tmp.begin(), tmp.end(), out.begin() + r * w.cols);
+  }
+}
+
+}  // namespace
+
+// Everything the backward pass of one layer needs from its forward pass.
+template <typename T>
+struct LoraTrainer<T>::LayerCache {
+  std::vector<T> x_in, h1, r1, q_pre, k_pre, rq, rk, q, k, v, probs, att, o_pre, r_pa, x1, h2, r2,
+      g, u, d_pre, r_pf, x_out;
+};
+
+template <typename T>
+struct LoraTrainer<T>::Pass {
+  std::span<const int32_t> tokens;
+  int64_t n = 0;
+  std::vector<float> angles_global, angles_local;  // n × rope_dims (cos, sin pairs)
+  std::vector<float> scratch;
+};
+
+template <typename T>
+LoraTrainer<T>::LoraTrainer(const std::filesystem::path& model, int32_t threads)
+    : files_(engine::open_model_files(model)), hp_(files_->hparams()) {
+  weights_ = std::make_unique<engine::ModelWeights>(engine::bind_weights(files_->tensors(), hp_));
+  pool_ = std::make_unique<kernels::ThreadPool>(threads);
+}
+
+template <typename T>
+LoraTrainer<T>::~LoraTrainer() = default;
+
+template <typename T>
+bool LoraTrainer<T>::qk_permuted() const noexcept {
+  return !hp_.arch->rope_neox && !hp_.rope_neox;
+}
+
+template <typename T>
+void LoraTrainer<T>::init(const LoraTrainConfig& config) {
+  if (config.rank <= 0 || config.rank > 4096)
+    throw Error(ErrorCode::invalid_argument, "LoRA rank must be in [1, 4096]");
+  if (config.targets.empty()) throw Error(ErrorCode::invalid_argument, "no LoRA targets given");
+  std::vector<Projection> targets;
+  for (const auto& name : config.targets) {
+    const auto p = parse_projection(name);
+    if (!p)
+      throw Error(ErrorCode::invalid_argument,
+                  "unknown LoRA target '" + name +
+                      "' (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+    targets.push_back(*p);
+  }
+  lora_ = {};
+  lora_.rank = config.rank;
+  lora_.alpha = config.alpha;
+  lora_.scale = config.alpha / static_cast<float>(config.rank);
+  lora_.targets = config.targets;
+  lora_.layers.resize(sz(hp_.n_layer));
+  std::mt19937_64 rng(config.seed);
+  for (int32_t il = 0; il < hp_.n_layer; ++il) {
+    for (Projection p : targets) {
+      auto& slot = lora_.layers[sz(il)][static_cast<size_t>(p)];
+      if (slot) continue;
+      TrainMatrix<T> m;
+      m.rank = config.rank;
+      m.in = engine::projection_in(hp_, p);
+      m.out = engine::projection_out(hp_, p);
+      const double bound = 1.0 / std::sqrt(static_cast<double>(m.in));
+      m.a.resize(sz(int64_t{m.rank} * m.in));
+      for (T& a : m.a)
+        a = static_cast<T>((static_cast<double>(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0) * bound);
+      m.b.assign(sz(int64_t{m.out} * m.rank), T(0));
+      m.grad_a.assign(m.a.size(), T(0));
+      m.grad_b.assign(m.b.size(), T(0));
+      m.m_a.assign(m.a.size(), T(0));
+      m.v_a.assign(m.a.size(), T(0));
+      m.m_b.assign(m.b.size(), T(0));
+      m.v_b.assign(m.b.size(), T(0));
+      slot = std::move(m);
+    }
+  }
+}
+
+template <typename T>
+void LoraTrainer<T>::zero_grad() {
+  for (auto& layer : lora_.layers) {
+    for (auto& m : layer) {
+      if (!m) continue;
+      std::fill(m->grad_a.begin(), m->grad_a.end(), T(0));
+      std::fill(m->grad_b.begin(), m->grad_b.end(), T(0));
+    }
+  }
+}
+
+template <typename T>
+std::vector<T> LoraTrainer<T>::vec(const std::vector<float>& v) const {
+  return std::vector<T>(v.begin(), v.end());
+}
+
+template <typename T>
+const std::vector<T>& LoraTrainer<T>::dequantized(int32_t il, Projection p) {
+  if (cached_layer_ != il || cached_projection_ != static_cast<int>(p)) {
+    std::vector<float> tmp;
+    const auto& w = view_of(weights_->layers[sz(il)], p);
+    dequantize_rows(w, 0, w.rows, cached_weight_, tmp);
+    cached_layer_ = il;
+    cached_projection_ = static_cast<int>(p);
+  }
+  return cached_weight_;
+}
+
+template <typename T>
+void LoraTrainer<T>::project_forward(int32_t il, Projection p, const T* x, T* y, int64_t n) {
+  const int64_t in = engine::projection_in(hp_, p), out = engine::projection_out(hp_, p);
+  const auto& w = dequantized(il, p);
+  matmul_nt(*pool_, x, w.data(), y, n, in, out);
+  if (lora_.layers.empty()) return;
+  const auto& m = lora_.layers[sz(il)][static_cast<size_t>(p)];
+  if (!m) return;
+  std::vector<T> z(sz(n * m->rank));
+  matmul_nt(*pool_, x, m->a.data(), z.data(), n, in, m->rank);
+  for (T& v : z) v *= static_cast<T>(lora_.scale);
+  matmul_nt(*pool_, z.data(), m->b.data(), y, n, m->rank, out, /*accumulate=*/true);
+}
+
+template <typename T>
+void LoraTrainer<T>::project_backward(int32_t il, Projection p, const T* x, const T* dy, T* dx,
+                                      int64_t n) {
+  const int64_t in = engine::projection_in(hp_, p), out = engine::projection_out(hp_, p);
+  const auto& w = dequantized(il, p);
+  matmul_nn_acc(*pool_, dy, w.data(), dx, n, out, in);
+  if (lora_.layers.empty()) return;
+  auto& m = lora_.layers[sz(il)][static_cast<size_t>(p)];
+  if (!m) return;
+  const T s = static_cast<T>(lora_.scale);
+  std::vector<T> z(sz(n * m->rank)), dz(sz(n * m->rank), T(0));
+  matmul_nt(*pool_, x, m->a.data(), z.data(), n, in, m->rank);
+  outer_acc(*pool_, dy, z.data(), m->grad_b.data(), n, out, m->rank, s);
+  matmul_nn_acc(*pool_, dy, m->b.data(), dz.data(), n, out, m->rank);
+  for (T& v : dz) v *= s;
+  outer_acc(*pool_, dz.data(), x, m->grad_a.data(), n, m->rank, in, T(1));
+  matmul_nn_acc(*pool_, dz.data(), m->a.data(), dx, n, m->rank, in);
+}
+
+template <typename T>
+void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
+  const engine::LayerWeights& l = weights_->layers[sz(il)];
+  const int64_t n = pass.n, E = hp_.n_embd, QD = hp_.q_dim(), KVD = hp_.kv_dim(), F = hp_.n_ff;
+  const int32_t H = hp_.n_head, HKV = hp_.n_head_kv, D = hp_.head_dim;
+  const T eps = static_cast<T>(hp_.rms_eps);
+  const auto attn_norm = vec(l.attn_norm);
+  c.h1.resize(sz(n * E));
+  c.r1.resize(sz(n));
+  for (int64_t t = 0; t < n; ++t)
+    c.r1[sz(t)] = rms_norm_forward(&c.x_in[sz(t * E)], attn_norm.data(), &c.h1[sz(t * E)], E, eps);
+
+  c.q_pre.resize(sz(n * QD));
+  c.k_pre.resize(sz(n * KVD));
+  c.v.resize(sz(n * KVD));
+  project_forward(il, Projection::q, c.h1.data(), c.q_pre.data(), n);
+  project_forward(il, Projection::k, c.h1.data(), c.k_pre.data(), n);
+  project_forward(il, Projection::v, c.h1.data(), c.v.data(), n);
+  if (!l.bq.empty()) {
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t i = 0; i < QD; ++i) c.q_pre[sz(t * QD + i)] += l.bq[sz(i)];
+      for (int64_t i = 0; i < KVD; ++i) c.k_pre[sz(t * KVD + i)] += l.bk[sz(i)];
+      for (int64_t i = 0; i < KVD; ++i) c.v[sz(t * KVD + i)] += l.bv[sz(i)];
+    }
+  }
+  c.q = c.q_pre;
+  c.k = c.k_pre;
+  if (!l.q_norm.empty()) {
+    const auto qn = vec(l.q_norm), kn = vec(l.k_norm);
+    c.rq.resize(sz(n * H));
+    c.rk.resize(sz(n * HKV));
+    for (int64_t t = 0; t < n; ++t) {
+      for (int32_t h = 0; h < H; ++h)
+        c.rq[sz(t * H + h)] = rms_norm_forward(&c.q_pre[sz(t * QD + h * D)], qn.data(),
+                                               &c.q[sz(t * QD + h * D)], D, eps);
+      for (int32_t h = 0; h < HKV; ++h)
+        c.rk[sz(t * HKV + h)] = rms_norm_forward(&c.k_pre[sz(t * KVD + h * D)], kn.data(),
+                                                 &c.k[sz(t * KVD + h * D)], D, eps);
+    }
+  }
+  const bool local = hp_.is_local_layer(il);
+  const auto& angles = local ? pass.angles_local : pass.angles_global;
+  for (int64_t t = 0; t < n; ++t) {
+    const float* a = &angles[sz(t * hp_.rope_dims)];
+    for (int32_t h = 0; h < H; ++h)
+      rope_rotate(&c.q[sz(t * QD + h * D)], a, hp_.rope_dims, hp_.rope_neox, false);
+    for (int32_t h = 0; h < HKV; ++h)
+      rope_rotate(&c.k[sz(t * KVD + h * D)], a, hp_.rope_dims, hp_.rope_neox, false);
+  }
+
+  // Causal attention (with the sliding window on local layers), one head per work item.
+  const T scale = static_cast<T>(hp_.kq_scale());
+  const int32_t window = local ? hp_.sliding_window : 0;
+  const int32_t group = H / HKV;
+  c.probs.assign(sz(int64_t{H} * n * n), T(0));
+  c.att.assign(sz(n * QD), T(0));
+  pool_->parallel_for(H, [&](int64_t h0, int64_t h1) {
+    for (int64_t h = h0; h < h1; ++h) {
+      const int64_t g = h / group;
+      for (int64_t t = 0; t < n; ++t) {
+        T* p = &c.probs[sz((h * n + t) * n)];
+        const T* q = &c.q[sz(t * QD + h * D)];
+        const int64_t first = window > 0 ? std::max<int64_t>(0, t - window + 1) : 0;
+        T max = -INFINITY;
+        for (int64_t s = first; s <= t; ++s) {
+          const T* k = &c.k[sz(s * KVD + g * D)];
+          T dot = 0;
+          for (int32_t i = 0; i < D; ++i) dot += q[i] * k[i];
+          p[s] = dot * scale;
+          max = std::max(max, p[s]);
+        }
+        T sum = 0;
+        for (int64_t s = first; s <= t; ++s) sum += (p[s] = std::exp(p[s] - max));
+        T* out = &c.att[sz(t * QD + h * D)];
+        for (int64_t s = first; s <= t; ++s) {
+          p[s] /= sum;
+          const T* v = &c.v[sz(s * KVD + g * D)];
+          for (int32_t i = 0; i < D; ++i) out[i] += p[s] * v[i];
+        }
+      }
+    }
+  });
+
+  c.o_pre.resize(sz(n * E));
+  project_forward(il, Projection::o, c.att.data(), c.o_pre.data(), n);
+  c.x1 = c.x_in;
+  std::vector<T> o(sz(E));
+  const auto post_attn = vec(l.post_attn_norm);
+  c.r_pa.resize(sz(n));
+  for (int64_t t = 0; t < n; ++t) {
+    const T* src = &c.o_pre[sz(t * E)];
+    if (!post_attn.empty()) {
+      c.r_pa[sz(t)] = rms_norm_forward(src, post_attn.data(), o.data(), E, eps);
+      src = o.data();
+    }
+    for (int64_t i = 0; i < E; ++i) c.x1[sz(t * E + i)] += src[i];
+  }
+
+  const auto ffn_norm = vec(l.ffn_norm);
+  c.h2.resize(sz(n * E));
+  c.r2.resize(sz(n));
+  for (int64_t t = 0; t < n; ++t)
+    c.r2[sz(t)] = rms_norm_forward(&c.x1[sz(t * E)], ffn_norm.data(), &c.h2[sz(t * E)], E, eps);
+  c.g.resize(sz(n * F));
+  c.u.resize(sz(n * F));
+  project_forward(il, Projection::gate, c.h2.data(), c.g.data(), n);
+  project_forward(il, Projection::up, c.h2.data(), c.u.data(), n);
+  const bool gelu = hp_.arch->activation == engine::Activation::gelu_tanh;
+  std::vector<T> f(sz(n * F));
+  for (size_t i = 0; i < f.size(); ++i) f[i] = (gelu ? gelu_tanh(c.g[i]) : silu(c.g[i])) * c.u[i];
+  c.d_pre.resize(sz(n * E));
+  project_forward(il, Projection::down, f.data(), c.d_pre.data(), n);
+  c.x_out = c.x1;
+  const auto post_ffn = vec(l.post_ffn_norm);
+  c.r_pf.resize(sz(n));
+  for (int64_t t = 0; t < n; ++t) {
+    const T* src = &c.d_pre[sz(t * E)];
+    if (!post_ffn.empty()) {
+      c.r_pf[sz(t)] = rms_norm_forward(src, post_ffn.data(), o.data(), E, eps);
+      src = o.data();
+    }
+    for (int64_t i = 0; i < E; ++i) c.x_out[sz(t * E + i)] += src[i];
+  }
+}
+
+template <typename T>
+void LoraTrainer<T>::layer_backward(int32_t il, Pass& pass, LayerCache& c, std::vector<T>& dx) {
+  // On entry dx = dL/d(layer output); on exit dL/d(layer input).
+  const engine::LayerWeights& l = weights_->layers[sz(il)];
+  const int64_t n = pass.n, E = hp_.n_embd, QD = hp_.q_dim(), KVD = hp_.kv_dim(), F = hp_.n_ff;
+  const int32_t H = hp_.n_head, HKV = hp_.n_head_kv, D = hp_.head_dim;
+
+  // FFN: x_out = x1 + post_ffn(d_pre), d_pre = down(act(g) ⊙ u).
+  std::vector<T> dd(sz(n * E), T(0));
+  const auto post_ffn = vec(l.post_ffn_norm);
+  for (int64_t t = 0; t < n; ++t) {
+    if (post_ffn.empty()) {
+      std::copy_n(&dx[sz(t * E)], E, &dd[sz(t * E)]);
+    } else {
+      rms_norm_backward(&c.d_pre[sz(t * E)], post_ffn.data(), c.r_pf[sz(t)], &dx[sz(t * E)],
+                        &dd[sz(t * E)], E);
+    }
+  }
+  const bool gelu = hp_.arch->activation == engine::Activation::gelu_tanh;
+  std::vector<T> f(sz(n * F)), df(sz(n * F), T(0));
+  for (size_t i = 0; i < f.size(); ++i) f[i] = (gelu ? gelu_tanh(c.g[i]) : silu(c.g[i])) * c.u[i];
+  project_backward(il, Projection::down, f.data(), dd.data(), df.data(), n);
+  std::vector<T> dg(sz(n * F)), du(sz(n * F));
+  for (size_t i = 0; i < df.size(); ++i) {
+    const T act = gelu ? gelu_tanh(c.g[i]) : silu(c.g[i]);
+    const T dact = gelu ? gelu_tanh_grad(c.g[i]) : silu_grad(c.g[i]);
+    dg[i] = df[i] * c.u[i] * dact;
+    du[i] = df[i] * act;
+  }
+  std::vector<T> dh2(sz(n * E), T(0));
+  project_backward(il, Projection::gate, c.h2.data(), dg.data(), dh2.data(), n);
+  project_backward(il, Projection::up, c.h2.data(), du.data(), dh2.data(), n);
+  const auto ffn_norm = vec(l.ffn_norm);
+  std::vector<T>& dx1 = dx;  // the residual passes dx through unchanged
+  for (int64_t t = 0; t < n; ++t)
+    rms_norm_backward(&c.x1[sz(t * E)], ffn_norm.data(), c.r2[sz(t)], &dh2[sz(t * E)],
+                      &dx1[sz(t * E)], E);
+
+  // Attention: x1 = x_in + post_attn(o_pre), o_pre = o_proj(att).
+  std::vector<T> dop(sz(n * E), T(0));
+  const auto post_attn = vec(l.post_attn_norm);
+  for (int64_t t = 0; t < n; ++t) {
+    if (post_attn.empty()) {
+      std::copy_n(&dx1[sz(t * E)], E, &dop[sz(t * E)]);
+    } else {
+      rms_norm_backward(&c.o_pre[sz(t * E)], post_attn.data(), c.r_pa[sz(t)], &dx1[sz(t * E)],
+                        &dop[sz(t * E)], E);
+    }
+  }
+  std::vector<T> datt(sz(n * QD), T(0));
+  project_backward(il, Projection::o, c.att.data(), dop.data(), datt.data(), n);
+
+  const bool local = hp_.is_local_layer(il);
+  const T scale = static_cast<T>(hp_.kq_scale());
+  const int32_t window = local ? hp_.sliding_window : 0;
+  const int32_t group = H / HKV;
+  std::vector<T> dq(sz(n * QD), T(0)), dk(sz(n * KVD), T(0)), dv(sz(n * KVD), T(0));
+  // Per KV head, so the heads sharing its keys and values accumulate into them in order.
+  pool_->parallel_for(HKV, [&](int64_t g0, int64_t g1) {
+    std::vector<T> dp(sz(n));
+    for (int64_t g = g0; g < g1; ++g) {
+      for (int64_t h = g * group; h < (g + 1) * group; ++h) {
+        for (int64_t t = 0; t < n; ++t) {
+          const T* p = &c.probs[sz((h * n + t) * n)];
+          const T* dout = &datt[sz(t * QD + h * D)];
+          const int64_t first = window > 0 ? std::max<int64_t>(0, t - window + 1) : 0;
+          T dot_sum = 0;
+          for (int64_t s = first; s <= t; ++s) {
+            const T* v = &c.v[sz(s * KVD + g * D)];
+            T d = 0;
+            for (int32_t i = 0; i < D; ++i) d += dout[i] * v[i];
+            dp[sz(s)] = d;
+            dot_sum += d * p[s];
+            T* dvr = &dv[sz(s * KVD + g * D)];
+            for (int32_t i = 0; i < D; ++i) dvr[i] += p[s] * dout[i];
+          }
+          const T* q = &c.q[sz(t * QD + h * D)];
+          T* dqr = &dq[sz(t * QD + h * D)];
+          for (int64_t s = first; s <= t; ++s) {
+            const T ds = p[s] * (dp[sz(s)] - dot_sum) * scale;
+            if (ds == 0) continue;
+            const T* k = &c.k[sz(s * KVD + g * D)];
+            T* dkr = &dk[sz(s * KVD + g * D)];
+            for (int32_t i = 0; i < D; ++i) {
+              dqr[i] += ds * k[i];
+              dkr[i] += ds * q[i];
+            }
+          }
+        }
+      }
+    }
+  });
+
+  const auto& angles = local ? pass.angles_local : pass.angles_global;
+  for (int64_t t = 0; t < n; ++t) {
+    const float* a = &angles[sz(t * hp_.rope_dims)];
+    for (int32_t h = 0; h < H; ++h)
+      rope_rotate(&dq[sz(t * QD + h * D)], a, hp_.rope_dims, hp_.rope_neox, true);
+    for (int32_t h = 0; h < HKV; ++h)
+      rope_rotate(&dk[sz(t * KVD + h * D)], a, hp_.rope_dims, hp_.rope_neox, true);
+  }
+  if (!l.q_norm.empty()) {
+    const auto qn = vec(l.q_norm), kn = vec(l.k_norm);
+    std::vector<T> dq_pre(sz(n * QD), T(0)), dk_pre(sz(n * KVD), T(0));
+    for (int64_t t = 0; t < n; ++t) {
+      for (int32_t h = 0; h < H; ++h)
+        rms_norm_backward(&c.q_pre[sz(t * QD + h * D)], qn.data(), c.rq[sz(t * H + h)],
+                          &dq[sz(t * QD + h * D)], &dq_pre[sz(t * QD + h * D)], D);
+      for (int32_t h = 0; h < HKV; ++h)
+        rms_norm_backward(&c.k_pre[sz(t * KVD + h * D)], kn.data(), c.rk[sz(t * HKV + h)],
+                          &dk[sz(t * KVD + h * D)], &dk_pre[sz(t * KVD + h * D)], D);
+    }
+    dq = std::move(dq_pre);
+    dk = std::move(dk_pre);
+  }
+  std::vector<T> dh1(sz(n * E), T(0));
+  project_backward(il, Projection::q, c.h1.data(), dq.data(), dh1.data(), n);
+  project_backward(il, Projection::k, c.h1.data(), dk.data(), dh1.data(), n);
+  project_backward(il, Projection::v, c.h1.data(), dv.data(), dh1.data(), n);
+  const auto attn_norm = vec(l.attn_norm);
+  for (int64_t t = 0; t < n; ++t)
+    rms_norm_backward(&c.x_in[sz(t * E)], attn_norm.data(), c.r1[sz(t)], &dh1[sz(t * E)],
+                      &dx[sz(t * E)], E);
+}
+
+template <typename T>
+void LoraTrainer<T>::check_tokens(std::span<const int32_t> tokens) const {
+  if (tokens.empty()) throw Error(ErrorCode::invalid_argument, "a training sequence is empty");
+  for (int32_t id : tokens) {
+    if (id < 0 || id >= hp_.n_vocab)
+      throw Error(ErrorCode::invalid_argument, "token id " + std::to_string(id) + " out of range");
+  }
+}
+
+template <typename T>
+double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint8_t> mask,
+                           double grad_scale, bool backward, std::vector<float>* logits_out) {
+  check_tokens(tokens);
+  Pass pass;
+  pass.tokens = tokens;
+  pass.n = static_cast<int64_t>(tokens.size());
+  const int64_t n = pass.n, E = hp_.n_embd, V = hp_.n_vocab;
+  const float* factors = weights_->rope_freqs.empty() ? nullptr : weights_->rope_freqs.data();
+  const kernels::RopeConfig global{hp_.rope_dims, hp_.rope_base, hp_.rope_freq_scale, factors,
+                                   hp_.rope_neox};
+  const kernels::RopeConfig local{hp_.rope_dims, hp_.rope_base_swa, 1.0f, factors, hp_.rope_neox};
+  pass.angles_global.resize(sz(n * hp_.rope_dims));
+  pass.angles_local.resize(sz(n * hp_.rope_dims));
+  for (int64_t t = 0; t < n; ++t) {
+    kernels::rope_angles(global, static_cast<int32_t>(t),
+                         &pass.angles_global[sz(t * hp_.rope_dims)]);
+    kernels::rope_angles(local, static_cast<int32_t>(t), &pass.angles_local[sz(t * hp_.rope_dims)]);
+  }
+
+  // Embedding.
+  std::vector<T> x(sz(n * E));
+  {
+    std::vector<float> row(sz(E));
+    const auto& e = weights_->token_embd;
+    const float scale = std::sqrt(static_cast<float>(E));
+    for (int64_t t = 0; t < n; ++t) {
+      kernels::dequantize_row(
+          e.type, static_cast<const std::byte*>(e.data) + sz(tokens[sz(t)]) * e.row_bytes,
+          row.data(), E);
+      for (int64_t i = 0; i < E; ++i)
+        x[sz(t * E + i)] = hp_.arch->embedding_scale ? row[sz(i)] * scale : row[sz(i)];
+    }
+  }
+  std::vector<LayerCache> caches(sz(hp_.n_layer));
+  for (int32_t il = 0; il < hp_.n_layer; ++il) {
+    LayerCache& c = caches[sz(il)];
+    c.x_in = std::move(x);
+    layer_forward(il, pass, c);
+    x = std::move(c.x_out);
+    c.x_out.clear();
+    if (checkpointing_ && backward) {
+      const auto keep = std::move(c.x_in);
+      c = LayerCache{};
+      c.x_in = keep;
+    }
+  }
+
+  // Output: which rows need logits (targets with mask set, or every row for logits_out).
+  std::vector<int64_t> rows;
+  for (int64_t t = 0; t < n; ++t) {
+    if (logits_out != nullptr || (t + 1 < n && mask[sz(t + 1)] != 0)) rows.push_back(t);
+  }
+  const int64_t m = static_cast<int64_t>(rows.size());
+  const auto out_norm = vec(weights_->output_norm);
+  const T eps = static_cast<T>(hp_.rms_eps);
+  std::vector<T> hf(sz(m * E)), rf(sz(m));
+  for (int64_t j = 0; j < m; ++j)
+    rf[sz(j)] = rms_norm_forward(&x[sz(rows[sz(j)] * E)], out_norm.data(), &hf[sz(j * E)], E, eps);
+  std::vector<T> logits(sz(m * V));
+  const auto& wout = weights_->output;
+  constexpr int64_t kBlock = 1024;
+  std::vector<float> tmp;
+  for (int64_t v0 = 0; v0 < V; v0 += kBlock) {
+    const int64_t rows_in_block = std::min(kBlock, V - v0);
+    dequantize_rows(wout, v0, rows_in_block, output_rows_, tmp);
+    std::vector<T> block(sz(m * rows_in_block));
+    matmul_nt(*pool_, hf.data(), output_rows_.data(), block.data(), m, E, rows_in_block);
+    for (int64_t j = 0; j < m; ++j)
+      std::copy_n(&block[sz(j * rows_in_block)], rows_in_block, &logits[sz(j * V + v0)]);
+  }
+  if (logits_out != nullptr) logits_out->assign(logits.begin(), logits.end());
+
+  // Masked cross-entropy; dlogits = (softmax − onehot)·grad_scale on the trained rows.
+  double total = 0;
+  for (int64_t j = 0; j < m; ++j) {
+    const int64_t t = rows[sz(j)];
+    if (t + 1 >= n || mask[sz(t + 1)] == 0) {
+      std::fill_n(&logits[sz(j * V)], V, T(0));
+      continue;
+    }
+    T* row = &logits[sz(j * V)];
+    const T max = *std::max_element(row, row + V);
+    double sum = 0;
+    for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v] - max));
+    const int32_t target = tokens[sz(t + 1)];
+    total -= static_cast<double>(row[target] - max) - std::log(sum);
+    if (backward) {
+      for (int64_t v = 0; v < V; ++v)
+        row[v] = static_cast<T>(std::exp(static_cast<double>(row[v] - max)) / sum * grad_scale);
+      row[target] -= static_cast<T>(grad_scale);
+    }
+  }
+  if (!backward) return total;
+
+  // dh = dlogits · Wout, then through the output norm into dx.
+  std::vector<T> dhf(sz(m * E), T(0));
+  for (int64_t v0 = 0; v0 < V; v0 += kBlock) {
+    const int64_t rows_in_block = std::min(kBlock, V - v0);
+    dequantize_rows(wout, v0, rows_in_block, output_rows_, tmp);
+    std::vector<T> block(sz(m * rows_in_block));
+    for (int64_t j = 0; j < m; ++j)
+      std::copy_n(&logits[sz(j * V + v0)], rows_in_block, &block[sz(j * rows_in_block)]);
+    matmul_nn_acc(*pool_, block.data(), output_rows_.data(), dhf.data(), m, rows_in_block, E);
+  }
+  std::vector<T> dx(sz(n * E), T(0));
+  for (int64_t j = 0; j < m; ++j)
+    rms_norm_backward(&x[sz(rows[sz(j)] * E)], out_norm.data(), rf[sz(j)], &dhf[sz(j * E)],
+                      &dx[sz(rows[sz(j)] * E)], E);
+  for (int32_t il = hp_.n_layer - 1; il >= 0; --il) {
+    LayerCache& c = caches[sz(il)];
+    if (checkpointing_) layer_forward(il, pass, c);
+    layer_backward(il, pass, c, dx);
+    c = LayerCache{};
+  }
+  return total;
+}
+
+template <typename T>
+double LoraTrainer<T>::accumulate(std::span<const int32_t> tokens, std::span<const uint8_t> mask,
+                                  double grad_scale) {
+  if (tokens.size() != mask.size())
+    throw Error(ErrorCode::invalid_argument, "tokens and mask differ in length");
+  return run(tokens, mask, grad_scale, true, nullptr);
+}
+
+template <typename T>
+double LoraTrainer<T>::loss(std::span<const int32_t> tokens, std::span<const uint8_t> mask) {
+  if (tokens.size() != mask.size())
+    throw Error(ErrorCode::invalid_argument, "tokens and mask differ in length");
+  return run(tokens, mask, 0.0, false, nullptr);
+}
+
+template <typename T>
+std::vector<float> LoraTrainer<T>::logits(std::span<const int32_t> tokens) {
+  std::vector<uint8_t> mask(tokens.size(), 0);
+  std::vector<float> out;
+  run(tokens, mask, 0.0, false, &out);
+  return out;
+}
+
+template class LoraTrainer<float>;
+template class LoraTrainer<double>;
+
+}  // namespace inference::train
