@@ -13,19 +13,24 @@
 #include <random>
 #include <sstream>
 
-#include "cli/bench_stats.hpp"
 #include "cli/command.hpp"
-#include "cli/matmul_profile.hpp"
-#include "cli/memory_bandwidth.hpp"
-#include "cli/model_traffic.hpp"
 #include "engine/engine.hpp"
 #include "formats/gguf.hpp"
 #include "inference/context.hpp"
 #include "inference/error.hpp"
 #include "kernels/cpu/thread_pool.hpp"
+#include "perf/bench_stats.hpp"
+#include "perf/matmul_profile.hpp"
+#include "perf/memory_bandwidth.hpp"
+#include "perf/model_traffic.hpp"
 
 namespace inference::cli {
 namespace {
+
+using perf::BandwidthResult;
+using perf::MatmulProfile;
+using perf::ModelTraffic;
+using perf::SampleStats;
 
 struct BenchOptions {
   std::string model;
@@ -97,8 +102,8 @@ TestResult summarise(std::string test, int n_prompt, int n_gen, int n_tokens,
     tps.push_back(n_tokens / s);
     ms.push_back(1000.0 * s / n_tokens);
   }
-  r.tokens_per_second = sample_stats(tps);
-  r.ms_per_token = sample_stats(ms);
+  r.tokens_per_second = perf::sample_stats(tps);
+  r.ms_per_token = perf::sample_stats(ms);
   const double mean_seconds = r.ms_per_token.mean * n_tokens / 1000.0;
   r.gb_per_second = static_cast<double>(bytes_per_pass) * passes_per_run / mean_seconds / 1e9;
   return r;
@@ -111,7 +116,7 @@ BandwidthResult bandwidth_for(const BenchOptions& o, int threads) {
     given.threads = threads;
     return given;
   }
-  return measure_read_bandwidth(threads, static_cast<uint64_t>(o.bandwidth_mib) << 20, 5);
+  return perf::measure_read_bandwidth(threads, static_cast<uint64_t>(o.bandwidth_mib) << 20, 5);
 }
 
 void print_bandwidth(const BandwidthResult& bw, bool json) {
@@ -209,8 +214,8 @@ void run_bench(const BenchOptions& o) {
     // Closed before the engine loads: its parsed metadata (a 150k-token vocabulary is tens of
     // MB) must not count in the peak RSS reported for the engine.
     const auto file = formats::GgufFile::open(o.model);
-    traffic = model_traffic(file);
-    kv_bytes = kv_cache_bytes_f16(file, n_ctx);
+    traffic = perf::model_traffic(file);
+    kv_bytes = perf::kv_cache_bytes_f16(file, n_ctx);
     file_bytes = file.file_size();
   }
 
@@ -241,7 +246,7 @@ void run_bench(const BenchOptions& o) {
     results.push_back(summarise("tg" + std::to_string(o.n_gen), 0, o.n_gen, o.n_gen, seconds,
                                 traffic.bytes_per_pass, o.n_gen));
   }
-  const uint64_t rss = peak_rss_bytes();
+  const uint64_t rss = perf::peak_rss_bytes();
   const uint64_t budget = file_bytes + kv_bytes;
   const std::string model_name = std::filesystem::path(o.model).filename().string();
   const uint64_t engine_bytes = engine->memory_bytes();
@@ -306,9 +311,9 @@ void run_bench(const BenchOptions& o) {
   if (o.profile) {
     const auto file = formats::GgufFile::open(o.model);
     kernels::ThreadPool pool(threads);
-    print_profile(profile_matmuls(file, pool, 1, std::max(3, o.reps)), o.json, tg_ms);
+    print_profile(perf::profile_matmuls(file, pool, 1, std::max(3, o.reps)), o.json, tg_ms);
     if (o.n_prompt > 0) {
-      print_profile(profile_matmuls(file, pool, o.n_prompt, 1), o.json, pp_ms);
+      print_profile(perf::profile_matmuls(file, pool, o.n_prompt, 1), o.json, pp_ms);
     }
   }
 }

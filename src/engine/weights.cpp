@@ -131,7 +131,7 @@ class Binder {
 ModelWeights bind_weights(const TensorSource& source, HParams& hp) {
   Binder b(source, hp);
   ModelWeights w;
-  const ArchDescription& arch = *hp.arch;
+  const arch::Architecture& arch = *hp.arch;
 
   TensorRef embd = b.require("token_embd.weight");
   if (embd.ne.size() < 2 || embd.ne[1] <= 0 || embd.ne[1] > (1 << 24)) {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "arch/architecture.hpp"
 #include "formats/json_util.hpp"
 #include "inference/error.hpp"
 
@@ -209,7 +210,7 @@ bool HfConfig::is_sliding_layer(int64_t layer) const noexcept {
     return static_cast<size_t>(layer) < layer_types.size() &&
            layer_types[static_cast<size_t>(layer)] == "sliding_attention";
   }
-  if (sliding_window_pattern > 0) return (layer + 1) % sliding_window_pattern != 0;
+  if (sliding_window_pattern > 0) return arch::is_sliding_layer(layer, sliding_window_pattern);
   return true;
 }
 
@@ -277,11 +278,16 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source) {
               top.boolean("tie_word_embeddings").value_or(d ? d->tie_word_embeddings : false));
   config.attention_bias = f.boolean("attention_bias").value_or(d ? d->attention_bias : false);
 
-  bool gemma3 = config.model_type == "gemma3_text";
-  config.sliding_window = f.integer("sliding_window", 1, kMaxPositions).value_or(gemma3 ? 4096 : 0);
+  // The sliding-window defaults of the architecture's transformers class (Gemma 3: a window of
+  // 4096 on five of every six layers), from the architecture table.
+  const arch::Architecture* a = arch::find_by_hf_model_type(config.model_type);
+  config.sliding_window = f.integer("sliding_window", 1, kMaxPositions)
+                              .value_or(a != nullptr ? a->hf_default_sliding_window : 0);
   if (!f.boolean("use_sliding_window").value_or(true)) config.sliding_window = 0;  // Qwen 2/3
-  config.sliding_window_pattern =
-      f.integer("sliding_window_pattern", 1, kMaxLayers).value_or(gemma3 ? 6 : 0);
+  config.sliding_window_pattern = f.integer("sliding_window_pattern", 1, kMaxLayers)
+                                      .value_or(a != nullptr && a->hf_default_sliding_window > 0
+                                                    ? a->swa_pattern
+                                                    : 0);
   config.layer_types = f.strings("layer_types");
   if (!config.layer_types.empty() &&
       config.layer_types.size() != static_cast<size_t>(config.num_hidden_layers)) {

@@ -1,5 +1,5 @@
-// cli/hf_quantize_input.hpp — a Hugging Face Safetensors directory (config.json, *.safetensors,
-// tokenizer.json) as the input of `infer quantize`: its tensors in GGUF naming and GGUF
+// convert/hf_to_gguf.hpp — a Hugging Face Safetensors directory (config.json, *.safetensors,
+// tokenizer.json) in GGUF form, the input of quantize_model for such a directory: its tensors in GGUF naming and GGUF
 // conventions, and the GGUF metadata that reproduces its hyper-parameters and tokenizer.
 //
 // The engine's Safetensors source offers HF tensors as they are stored; a GGUF file follows the
@@ -20,16 +20,16 @@
 
 #include "formats/gguf.hpp"
 
-namespace inference::cli {
+namespace inference::convert {
 
-class HfQuantizeInput {
+class HfToGguf {
  public:
   /// Opens `dir`. Throws inference::Error for a directory that is not a model, a missing
   /// tokenizer.json, quantised (MLX) or non-float weights and unsupported architectures.
-  explicit HfQuantizeInput(const std::filesystem::path& dir);
-  ~HfQuantizeInput();
-  HfQuantizeInput(const HfQuantizeInput&) = delete;
-  HfQuantizeInput& operator=(const HfQuantizeInput&) = delete;
+  explicit HfToGguf(const std::filesystem::path& dir);
+  ~HfToGguf();
+  HfToGguf(const HfToGguf&) = delete;
+  HfToGguf& operator=(const HfToGguf&) = delete;
 
   /// The tensors in GGUF naming and conventions (valid as long as this object).
   const std::vector<formats::GgufTensor>& tensors() const;
@@ -41,4 +41,4 @@ class HfQuantizeInput {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace inference::cli
+}  // namespace inference::convert

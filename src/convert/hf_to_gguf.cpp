@@ -1,5 +1,5 @@
-// cli/hf_quantize_input.cpp — see hf_quantize_input.hpp.
-#include "cli/hf_quantize_input.hpp"
+// convert/hf_to_gguf.cpp — see hf_to_gguf.hpp.
+#include "convert/hf_to_gguf.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -13,15 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "arch/tensors.hpp"
 #include "engine/model_files.hpp"
 #include "formats/ggml_types.hpp"
 #include "formats/gguf.hpp"
 #include "inference/error.hpp"
 #include "kernels/cpu/matmul.hpp"
 
-namespace inference::cli {
+namespace inference::convert {
 
-struct HfQuantizeInput::Impl {
+struct HfToGguf::Impl {
   /// Opens `dir`. Throws inference::Error for a directory that is not a model, a missing
   /// tokenizer.json, quantised (MLX) or non-float weights and unsupported architectures.
   explicit Impl(const std::filesystem::path& dir) : dir_(dir) {
@@ -117,12 +118,11 @@ struct HfQuantizeInput::Impl {
   }
 
   void collect_tensors() {
-    // GGUF has no key for Gemma 3's query scale: the loader uses 1/sqrt(head_dim), or
-    // 1/sqrt(n_embd / n_head) for 62 layers; refuse a model that needs another one.
+    // GGUF has no key for Gemma 3's query scale: the loader uses 1/sqrt(head_dim), or the
+    // architecture table's special case; refuse a model that needs another one.
     if (hp_.attention_scale > 0) {
-      const float gguf_scale = hp_.arch_name == "gemma3" && hp_.n_layer == 62
-                                   ? 1.0f / std::sqrt(static_cast<float>(hp_.n_embd / hp_.n_head))
-                                   : 1.0f / std::sqrt(static_cast<float>(hp_.head_dim));
+      const float gguf_scale =
+          arch::default_query_scale(*hp_.arch, hp_.n_layer, hp_.n_embd, hp_.n_head, hp_.head_dim);
       if (std::abs(gguf_scale - hp_.attention_scale) > 1e-6f * gguf_scale) {
         unsupported("query_pre_attn_scalar gives an attention scale GGUF cannot express");
       }
@@ -131,15 +131,10 @@ struct HfQuantizeInput::Impl {
          {"token_embd.weight", "output_norm.weight", "output.weight", "rope_freqs.weight"}) {
       add(name);
     }
-    static const char* const kLayer[] = {
-        "attn_norm.weight",     "attn_q.weight",      "attn_k.weight",
-        "attn_v.weight",        "attn_q.bias",        "attn_k.bias",
-        "attn_v.bias",          "attn_output.weight", "attn_q_norm.weight",
-        "attn_k_norm.weight",   "ffn_norm.weight",    "post_attention_norm.weight",
-        "post_ffw_norm.weight", "ffn_gate.weight",    "ffn_up.weight",
-        "ffn_down.weight"};
     for (int32_t il = 0; il < hp_.n_layer; ++il) {
-      for (const char* suffix : kLayer) add("blk." + std::to_string(il) + "." + suffix);
+      for (std::string_view suffix : arch::all_layer_tensor_suffixes()) {
+        add(arch::layer_prefix(il) + std::string(suffix));
+      }
     }
     if (tensors_.empty() || tensors_.front().name != "token_embd.weight") {
       throw Error(ErrorCode::invalid_model, dir_.string() + ": no embed_tokens.weight");
@@ -172,8 +167,9 @@ struct HfQuantizeInput::Impl {
       std::memcpy(bytes.data(), v.data(), bytes.size());
       data = bytes;
       t.type = GgmlType::F32;
-    } else if (hp_.arch_name == "llama" &&
+    } else if (!hp_.arch->rope_neox &&
                (name.ends_with("attn_q.weight") || name.ends_with("attn_k.weight"))) {
+      // Architectures whose GGUF RoPE rotates adjacent pairs: the converter permutes q/k.
       const int32_t heads = name.ends_with("attn_q.weight") ? hp_.n_head : hp_.n_head_kv;
       data = owned_.emplace_back(permuted(t, data, heads));
     }
@@ -224,16 +220,15 @@ struct HfQuantizeInput::Impl {
   std::deque<std::vector<std::byte>> owned_;
 };
 
-HfQuantizeInput::HfQuantizeInput(const std::filesystem::path& dir)
-    : impl_(std::make_unique<Impl>(dir)) {}
-HfQuantizeInput::~HfQuantizeInput() = default;
+HfToGguf::HfToGguf(const std::filesystem::path& dir) : impl_(std::make_unique<Impl>(dir)) {}
+HfToGguf::~HfToGguf() = default;
 
-const std::vector<formats::GgufTensor>& HfQuantizeInput::tensors() const {
+const std::vector<formats::GgufTensor>& HfToGguf::tensors() const {
   return impl_->tensors();
 }
 
-void HfQuantizeInput::set_metadata(formats::GgufWriter& w) const {
+void HfToGguf::set_metadata(formats::GgufWriter& w) const {
   impl_->set_metadata(w);
 }
 
-}  // namespace inference::cli
+}  // namespace inference::convert

@@ -1,19 +1,10 @@
-// cli/model_traffic.hpp — how many bytes of a GGUF model one forward pass must read, per tensor
-// kind. Decode is memory-bound, so bytes read / time is the benchmark's GB/s, and its ratio to
-// the measured memory bandwidth says how close to the ceiling the engine runs.
-#pragma once
+// perf/model_traffic.cpp — see model_traffic.hpp.
+#include "perf/model_traffic.hpp"
 
-#include <cstdint>
-#include <map>
-#include <string>
-#include <string_view>
+namespace inference::perf {
 
-#include "formats/gguf.hpp"
 
-namespace inference::cli {
-
-/// "attn_q" for "blk.3.attn_q.weight", "output_norm" for "output_norm.weight".
-inline std::string tensor_kind(std::string_view name) {
+std::string tensor_kind(std::string_view name) {
   if (name.rfind("blk.", 0) == 0) {
     const auto dot = name.find('.', 4);
     if (dot != std::string_view::npos) name.remove_prefix(dot + 1);
@@ -28,15 +19,8 @@ inline std::string tensor_kind(std::string_view name) {
   return std::string(name);
 }
 
-struct ModelTraffic {
-  uint64_t bytes_per_pass = 0;  ///< weights read by one forward pass (any batch size)
-  std::map<std::string, uint64_t> bytes_by_kind;
-  bool tied_output = false;  ///< token_embd is also the output matrix
-};
 
-/// Every tensor is read once per pass, except the embedding table, of which only the rows of
-/// the batch's tokens are read — unless it doubles as the output matrix (tied embeddings).
-inline ModelTraffic model_traffic(const formats::GgufFile& file) {
+ModelTraffic model_traffic(const formats::GgufFile& file) {
   ModelTraffic t;
   t.tied_output = file.find_tensor("output.weight") == nullptr;
   for (const auto& tensor : file.tensors()) {
@@ -56,9 +40,7 @@ inline ModelTraffic model_traffic(const formats::GgufFile& file) {
   return t;
 }
 
-/// The KV cache an F16 cache of n_ctx positions needs for the model's hyper-parameters
-/// (every layer full-length: an upper bound for models with sliding-window layers).
-inline uint64_t kv_cache_bytes_f16(const formats::GgufFile& file, int64_t n_ctx) {
+uint64_t kv_cache_bytes_f16(const formats::GgufFile& file, int64_t n_ctx) {
   const auto n_layer = file.arch_int("block_count").value_or(0);
   const auto n_head = file.arch_int("attention.head_count").value_or(0);
   const auto n_head_kv = file.arch_int("attention.head_count_kv").value_or(n_head);
@@ -71,4 +53,4 @@ inline uint64_t kv_cache_bytes_f16(const formats::GgufFile& file, int64_t n_ctx)
          2 /*bytes*/;
 }
 
-}  // namespace inference::cli
+}  // namespace inference::perf

@@ -1,19 +1,9 @@
-// cli/memory_bandwidth.hpp — measures this machine's memory read bandwidth, the ceiling of
-// memory-bound decode: bench reports each result as a fraction of it.
-//
-// Method: every thread streams through its own slice of a buffer much larger than the last-level
-// cache (the default is 1 GiB; this machine kind reports a 260 MiB L3), summing 64-bit words so
-// the reads cannot be optimised away; the time from a common start to the last thread's finish
-// gives bytes/second. The best of several runs is kept, as llama.cpp and STREAM-like tools do,
-// because a run can only be slowed (by other load), never sped up, by noise.
-#pragma once
-
-#include <sys/mman.h>
+// perf/memory_bandwidth.cpp — see memory_bandwidth.hpp.
+#include "perf/memory_bandwidth.hpp"
 
 #include <algorithm>
 #include <barrier>
 #include <chrono>
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,20 +11,12 @@
 
 #include "inference/error.hpp"
 
-namespace inference::cli {
+namespace inference::perf {
 
-struct BandwidthResult {
-  double gb_per_second = 0;  ///< best run, 1e9 bytes per second
-  double mean_gb_per_second = 0;
-  int threads = 0;
-  uint64_t buffer_bytes = 0;
-  int runs = 0;
-};
-
-namespace detail {
+namespace {
 
 // Four independent accumulators let the compiler keep several vector loads in flight.
-inline uint64_t sum_words(const uint64_t* p, size_t n) {
+uint64_t sum_words(const uint64_t* p, size_t n) {
   uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -47,10 +29,9 @@ inline uint64_t sum_words(const uint64_t* p, size_t n) {
   return a0 ^ a1 ^ a2 ^ a3;
 }
 
-}  // namespace detail
+}  // namespace
 
-/// Streams `runs` times over `buffer_bytes` with `threads` threads (>= 1).
-inline BandwidthResult measure_read_bandwidth(int threads, uint64_t buffer_bytes, int runs) {
+BandwidthResult measure_read_bandwidth(int threads, uint64_t buffer_bytes, int runs) {
   if (threads < 1 || runs < 1 || buffer_bytes < (uint64_t{1} << 20)) {
     throw Error(ErrorCode::invalid_argument,
                 "bandwidth measurement needs >= 1 thread, >= 1 run and a buffer of >= 1 MiB");
@@ -73,7 +54,7 @@ inline BandwidthResult measure_read_bandwidth(int threads, uint64_t buffer_bytes
     for (int r = 0; r < runs; ++r) {
       sync.arrive_and_wait();
       const auto start = std::chrono::steady_clock::now();
-      sinks[static_cast<size_t>(t)] += detail::sum_words(buffer.get() + begin, end - begin);
+      sinks[static_cast<size_t>(t)] += sum_words(buffer.get() + begin, end - begin);
       sync.arrive_and_wait();
       if (t == 0) {
         seconds[static_cast<size_t>(r)] =
@@ -103,4 +84,4 @@ inline BandwidthResult measure_read_bandwidth(int threads, uint64_t buffer_bytes
   return result;
 }
 
-}  // namespace inference::cli
+}  // namespace inference::perf

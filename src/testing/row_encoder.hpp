@@ -1,4 +1,4 @@
-// cli/row_encoder.hpp — turns float rows into the bytes of a ggml tensor type, for the model
+// testing/row_encoder.hpp — turns float rows into the bytes of a ggml tensor type, for the model
 // generator. Everything goes through the kernels' reference quantiser (the code `infer quantize`
 // uses, bit-identical to llama-quantize), so generated files hold real blocks; F32 is a copy.
 #pragma once
@@ -10,7 +10,7 @@
 #include "formats/ggml_types.hpp"
 #include "kernels/cpu/quantize.hpp"
 
-namespace inference::cli {
+namespace inference::testing {
 
 /// Whether encode_rows() can produce `type`.
 inline bool row_encoder_supports(formats::GgmlType type) {
@@ -30,4 +30,4 @@ inline void encode_rows(formats::GgmlType type, const float* src, int64_t n_rows
   }
 }
 
-}  // namespace inference::cli
+}  // namespace inference::testing

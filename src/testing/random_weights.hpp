@@ -1,4 +1,4 @@
-// cli/random_weights.hpp — deterministic random values for generated models.
+// testing/random_weights.hpp — deterministic random values for generated models.
 //
 // Every row has its own generator seeded from (seed, tensor index, row), so a file is the same
 // byte for byte whatever the number of threads that wrote it. Values are approximately
@@ -11,7 +11,7 @@
 
 #include "engine/generation/rng.hpp"
 
-namespace inference::cli {
+namespace inference::testing {
 
 /// One row's generator: the sampler's xoshiro256** (seeded through splitmix64), keyed by
 /// (seed, tensor, row).
@@ -39,4 +39,4 @@ inline void fill_normal(std::span<float> out, RowRng& rng, float sigma) {
   for (auto& v : out) v = rng.normal(sigma);
 }
 
-}  // namespace inference::cli
+}  // namespace inference::testing

@@ -1,24 +1,13 @@
-// cli/synthetic_vocab.hpp — the tokenizer metadata of a generated model: a synthetic byte-level
-// BPE vocabulary of the shape's exact size, or the tokenizer.* keys copied from a vocab GGUF.
-//
-// A benchmark needs the right vocabulary *size* (the output matmul and the embedding rows
-// dominate small models) but not real merges, so the synthetic vocab is: the 256 byte tokens in
-// GPT-2's byte-to-unicode spelling, then every two-byte pair, then three-byte sequences, each
-// reachable by one merge, and BOS/EOS control tokens at the end (as Llama 3 places them).
-#pragma once
+// testing/synthetic_vocab.cpp — see synthetic_vocab.hpp.
+#include "testing/synthetic_vocab.hpp"
 
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include "formats/gguf.hpp"
+#include "arch/architecture.hpp"
 #include "inference/error.hpp"
 
-namespace inference::cli {
+namespace inference::testing {
 
-/// GPT-2's printable spelling of byte `b` (bytes that are not printable Latin-1 map to U+0100+).
-inline std::string gpt2_byte_text(int b) {
+
+std::string gpt2_byte_text(int b) {
   auto printable = [](int c) {
     return (c >= 33 && c <= 126) || (c >= 161 && c <= 172) || (c >= 174 && c <= 255);
   };
@@ -38,19 +27,13 @@ inline std::string gpt2_byte_text(int b) {
   return out;
 }
 
-inline constexpr int64_t kSyntheticSpecialTokens = 2;  // BOS, EOS
-inline constexpr int64_t kSyntheticMinVocab = 256 + kSyntheticSpecialTokens + 1;
 
-/// The llama.cpp pre-tokenizer name (tokenizer.ggml.pre) of the real model of an architecture.
-inline std::string pre_tokenizer_for(std::string_view architecture) {
-  if (architecture == "llama") return "llama-bpe";
-  if (architecture == "qwen2") return "qwen2";
-  return "gpt-2";
+std::string pre_tokenizer_for(std::string_view architecture) {
+  const arch::Architecture* a = arch::find(architecture);
+  return std::string(a != nullptr ? a->pre_tokenizer : "gpt-2");
 }
 
-/// Writes tokenizer.ggml.* for a synthetic gpt2-style BPE vocabulary of exactly n_vocab tokens,
-/// pre-tokenized as `pre` (a llama.cpp tokenizer.ggml.pre name).
-inline void write_synthetic_vocab(formats::GgufWriter& writer, int64_t n_vocab,
+void write_synthetic_vocab(formats::GgufWriter& writer, int64_t n_vocab,
                                   const std::string& pre) {
   if (n_vocab < kSyntheticMinVocab || n_vocab > (int64_t{1} << 24)) {
     throw Error(ErrorCode::invalid_argument,
@@ -102,9 +85,7 @@ inline void write_synthetic_vocab(formats::GgufWriter& writer, int64_t n_vocab,
   writer.set_bool("tokenizer.ggml.add_eos_token", false);
 }
 
-/// Copies every tokenizer.* key of the vocab GGUF `vocab` (e.g. testdata's peer-vocab-*.gguf)
-/// and checks that its size is the shape's.
-inline void copy_vocab(formats::GgufWriter& writer, const formats::GgufFile& vocab,
+void copy_vocab(formats::GgufWriter& writer, const formats::GgufFile& vocab,
                        int64_t n_vocab) {
   const auto* tokens = vocab.find("tokenizer.ggml.tokens");
   const auto* array = tokens ? tokens->as_array() : nullptr;
@@ -122,4 +103,4 @@ inline void copy_vocab(formats::GgufWriter& writer, const formats::GgufFile& voc
   }
 }
 
-}  // namespace inference::cli
+}  // namespace inference::testing

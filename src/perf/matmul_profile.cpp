@@ -1,42 +1,16 @@
-// cli/matmul_profile.hpp — the "matmul floor" of a model: the time the kernels' matmul() alone
-// takes over every weight matrix of one forward pass, per tensor kind. The difference between a
-// benchmark's ms/token and this floor is what attention, norms, RoPE, the sampler-free logits
-// copy and synchronisation cost, so it tells where the next speed-up must come from.
-#pragma once
+// perf/matmul_profile.cpp — see matmul_profile.hpp.
+#include "perf/matmul_profile.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <cstdint>
-#include <map>
-#include <string>
-#include <vector>
 
-#include "cli/model_traffic.hpp"
-#include "cli/random_weights.hpp"
-#include "formats/gguf.hpp"
 #include "kernels/cpu/matmul.hpp"
+#include "perf/model_traffic.hpp"
+#include "testing/random_weights.hpp"
 
-namespace inference::cli {
+namespace inference::perf {
 
-struct KindTime {
-  double ms_per_pass = 0;
-  uint64_t bytes = 0;
-  int64_t tensors = 0;
-};
-
-struct MatmulProfile {
-  int64_t n_tokens = 0;  ///< tokens per pass (1 = decode)
-  int reps = 0;
-  double total_ms_per_pass = 0;
-  uint64_t total_bytes = 0;
-  std::map<std::string, KindTime> by_kind;
-  std::vector<std::string> skipped;  ///< tensors of types matmul() does not support
-};
-
-/// Runs every matmul of one forward pass over `n_tokens` tokens `reps` times (after one warm-up
-/// pass) and averages. The output matrix is applied to one token only, as prompt processing
-/// needs logits for the last position alone.
-inline MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool& pool,
+MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool& pool,
                                      int64_t n_tokens, int reps) {
   struct Job {
     kernels::WeightView w;
@@ -69,8 +43,8 @@ inline MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::Thr
     jobs.push_back(std::move(job));
   }
   std::vector<float> x(static_cast<size_t>(max_cols * n_tokens));
-  RowRng rng(7, 0, 0);
-  fill_normal(x, rng, 1.0f);
+  testing::RowRng rng(7, 0, 0);
+  testing::fill_normal(x, rng, 1.0f);
   std::vector<float> y(static_cast<size_t>(max_rows));
   std::vector<std::byte> scratch(scratch_bytes);
   using Clock = std::chrono::steady_clock;
@@ -96,4 +70,4 @@ inline MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::Thr
   return profile;
 }
 
-}  // namespace inference::cli
+}  // namespace inference::perf
