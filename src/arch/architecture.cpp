@@ -45,7 +45,6 @@ constexpr Architecture kGemma3{.name = "gemma3",
                                .embedding_scale = true,
                                .scale_query = true,
                                .swa_pattern = 6,
-                               .hf_default_sliding_window = 4096,
                                .hf_norm_plus_one = true,
                                .query_scale_by_embd_layers = 62};
 

@@ -35,8 +35,6 @@ struct Architecture {
   bool scale_query = false;
   /// Default sliding-window pattern: every Nth layer is global, the others local (0 = none).
   int swa_pattern = 0;
-  /// Hugging Face config.json default of sliding_window when the key is absent (0 = none).
-  int64_t hf_default_sliding_window = 0;
   /// Hugging Face checkpoints store the norm weights as w (applied as 1 + w); GGUF stores 1 + w.
   bool hf_norm_plus_one = false;
   /// The query scale when the file gives none is 1/sqrt(head_dim), except for a model of

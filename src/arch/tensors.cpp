@@ -3,15 +3,10 @@
 #include "arch/tensors.hpp"
 
 #include <array>
-#include <cstdlib>
 #include <utility>
 
 namespace inference::arch {
 namespace {
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // GGUF per-layer suffix -> HF per-layer name, the same for every architecture.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 13> kHfCommon{{
@@ -80,28 +75,6 @@ std::vector<TensorSpec> tensor_list(const Architecture& arch, const TensorShapeP
   t.push_back({"output_norm.weight", {s.n_embd}, TensorRole::norm, -1});
   if (!s.tied) t.push_back({"output.weight", {s.n_embd, s.n_vocab}, TensorRole::output, -1});
   return t;
-}
-
-TensorSpec tensor_spec_from_name(const std::string& name, std::vector<int64_t> ne) {
-  int64_t layer = -1;
-  if (name.rfind("blk.", 0) == 0) layer = std::strtoll(name.c_str() + 4, nullptr, 10);
-  TensorRole role = TensorRole::weight;
-  if (name == "token_embd.weight") {
-    role = TensorRole::embedding;
-  } else if (name == "output.weight") {
-    role = TensorRole::output;
-  } else if (name == "rope_freqs.weight") {
-    role = TensorRole::rope_freqs;
-  } else if (ends_with(name, ".bias")) {
-    role = TensorRole::bias;
-  } else if (ne.size() < 2) {
-    role = TensorRole::norm;
-  } else if (ends_with(name, "attn_v.weight")) {
-    role = TensorRole::attn_v;
-  } else if (ends_with(name, "ffn_down.weight")) {
-    role = TensorRole::ffn_down;
-  }
-  return {name, std::move(ne), role, layer};
 }
 
 std::string hf_layer_tensor_name(const Architecture& arch, std::string_view suffix) {

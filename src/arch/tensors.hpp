@@ -50,10 +50,6 @@ struct TensorSpec {
 /// them.
 std::vector<TensorSpec> tensor_list(const Architecture& arch, const TensorShapeParams& shape);
 
-/// The spec of a tensor of an existing file, from its GGUF name and shape: what the type rules
-/// need to re-derive the type a file type gives it.
-TensorSpec tensor_spec_from_name(const std::string& name, std::vector<int64_t> ne);
-
 /// "blk.N." for layer N.
 std::string layer_prefix(int64_t layer);
 

@@ -225,7 +225,7 @@ class GgufParser {
         GgufValue item;
         item.type = GgufType::STRING;
         item.value =
-            std::string(read_utf8_string("STRING element #" + std::to_string(i), kMaxStringLength));
+            std::string(read_utf8_string("a STRING value", kMaxStringLength, static_cast<int64_t>(i)));
         array.items.push_back(std::move(item));
         continue;
       }
@@ -239,7 +239,7 @@ class GgufParser {
     const uint64_t begin = in_.position();
     if (type == GgufType::STRING) {
       for (uint64_t i = 0; i < count; ++i) {
-        read_utf8_string("STRING element #" + std::to_string(i), kMaxStringLength);
+        read_utf8_string("a STRING value", kMaxStringLength, static_cast<int64_t>(i));
       }
     } else {
       // Scalars have a fixed size; the caller checked that count * size fits in what is left.
@@ -248,14 +248,19 @@ class GgufParser {
     in_place_ = InPlaceArray{0, type, count, impl_.bytes.subspan(begin, in_.position() - begin)};
   }
 
-  /// A GGUF string that must be valid UTF-8: the error names `what`, shows the string with the
-  /// bad bytes escaped, and gives the file offset of the first bad byte.
-  std::string_view read_utf8_string(const std::string& what, uint64_t max_len) {
+  /// A GGUF string that must be valid UTF-8: the error names `what` (and the array element, if
+  /// `element` >= 0), shows the string with the bad bytes escaped, and gives the file offset of
+  /// the first bad byte. The element's name is built only on failure: vocabularies have 10^5.
+  std::string_view read_utf8_string(std::string_view what, uint64_t max_len, int64_t element = -1) {
     const std::string_view text = in_.read_string(what, max_len);
     if (const auto bad = first_invalid_utf8(text)) {
       char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<uint8_t>(text[*bad])));
-      in_.fail(what + " is not valid UTF-8 (byte " + hex + " at offset " + std::to_string(*bad) +
+      std::snprintf(hex, sizeof hex, "0x%02X",
+                    static_cast<unsigned>(static_cast<uint8_t>(text[*bad])));
+      const std::string name = element < 0 ? std::string(what)
+                                           : std::string(what) + " (element #" +
+                                                 std::to_string(element) + ")";
+      in_.fail(name + " is not valid UTF-8 (byte " + hex + " at offset " + std::to_string(*bad) +
                    " of \"" + printable_utf8(text) + "\")",
                in_.position() - text.size() + *bad);
     }

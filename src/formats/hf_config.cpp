@@ -278,16 +278,13 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source) {
               top.boolean("tie_word_embeddings").value_or(d ? d->tie_word_embeddings : false));
   config.attention_bias = f.boolean("attention_bias").value_or(d ? d->attention_bias : false);
 
-  // The sliding-window defaults of the architecture's transformers class (Gemma 3: a window of
-  // 4096 on five of every six layers), from the architecture table.
-  const arch::Architecture* a = arch::find_by_hf_model_type(config.model_type);
-  config.sliding_window = f.integer("sliding_window", 1, kMaxPositions)
-                              .value_or(a != nullptr ? a->hf_default_sliding_window : 0);
+  // transformers' Gemma3TextConfig defaults for keys a config may omit (class defaults, like
+  // kDefaults above, keyed by the exact model_type; the layer rule itself is the table's).
+  const bool gemma3 = config.model_type == "gemma3_text";
+  config.sliding_window = f.integer("sliding_window", 1, kMaxPositions).value_or(gemma3 ? 4096 : 0);
   if (!f.boolean("use_sliding_window").value_or(true)) config.sliding_window = 0;  // Qwen 2/3
-  config.sliding_window_pattern = f.integer("sliding_window_pattern", 1, kMaxLayers)
-                                      .value_or(a != nullptr && a->hf_default_sliding_window > 0
-                                                    ? a->swa_pattern
-                                                    : 0);
+  config.sliding_window_pattern =
+      f.integer("sliding_window_pattern", 1, kMaxLayers).value_or(gemma3 ? 6 : 0);
   config.layer_types = f.strings("layer_types");
   if (!config.layer_types.empty() &&
       config.layer_types.size() != static_cast<size_t>(config.num_hidden_layers)) {

@@ -252,7 +252,7 @@ TEST(GgufHostile, InvalidUtf8IsRefusedNamingTheItem) {
     for (uint64_t i = 0; i < n; ++i) array.str(i == n - 1 ? "\xC3(" : "ok");
     const std::string message = expect_invalid(array.bytes());
     EXPECT_NE(message.find("'tokenizer.ggml.tokens'"), std::string::npos) << message;
-    EXPECT_NE(message.find("STRING element #" + std::to_string(n - 1) + " is not valid UTF-8"),
+    EXPECT_NE(message.find("a STRING value (element #" + std::to_string(n - 1) + ") is not valid UTF-8"),
               std::string::npos)
         << message;
   }
