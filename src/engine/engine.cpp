@@ -114,6 +114,10 @@ class NativeEngine final : public Engine {
     return info;
   }
 
+  uint64_t weight_bytes_per_token() const override {
+    return engine::weight_bytes_per_token(weights_);
+  }
+
   uint64_t memory_bytes() const override {
     return files_->file_size() + cache_->bytes() + decoder_->scratch_bytes();
   }

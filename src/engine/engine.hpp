@@ -71,6 +71,9 @@ class Engine {
   virtual ModelInfo info() const = 0;
   /// Bytes held now (weights mapped + cache + scratch).
   virtual uint64_t memory_bytes() const = 0;
+  /// Weight bytes one forward pass reads (engine/weights.hpp weight_bytes_per_token); 0 if
+  /// unknown.
+  virtual uint64_t weight_bytes_per_token() const { return 0; }
 
   /// Post-RoPE Q and K of every layer for `tokens` evaluated as one fresh sequence in slot `seq`
   /// (which is cleared first). Layout as inference::AttentionSnapshot.
