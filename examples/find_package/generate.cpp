@@ -8,7 +8,8 @@
 
 int main(int argc, char** argv) {
   try {
-    for (const std::string& name : inference::list_backends()) std::cout << "backend: " << name << "\n";
+    for (const std::string& name : inference::list_backends())
+      std::cout << "backend: " << name << "\n";
     if (argc < 3) return 0;
     auto model = inference::load_model(argv[1], {.context_length = 256});
     auto stream = model->generate(inference::Context::background(), argv[2],

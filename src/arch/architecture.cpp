@@ -11,8 +11,10 @@ namespace {
 // Llama 3.x and Mistral (GGUF "llama"): plain pre-norm decoder, SwiGLU, RoPE on adjacent pairs
 // (the GGUF converter permutes q/k rows for that), optional rope_freqs.
 constexpr std::array<std::string_view, 2> kLlamaHf{"llama", "mistral"};
-constexpr Architecture kLlama{
-    .name = "llama", .hf_model_types = kLlamaHf, .chat_template = "llama3", .pre_tokenizer = "llama-bpe"};
+constexpr Architecture kLlama{.name = "llama",
+                              .hf_model_types = kLlamaHf,
+                              .chat_template = "llama3",
+                              .pre_tokenizer = "llama-bpe"};
 
 // Qwen 2.5: as llama plus q/k/v biases and NeoX RoPE.
 constexpr std::array<std::string_view, 1> kQwen2Hf{"qwen2"};

@@ -26,12 +26,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 13> kHfCommo
 }};
 
 constexpr std::array<std::string_view, 16> kLayerSuffixes{
-    "attn_norm.weight",     "attn_q.weight",      "attn_k.weight",
-    "attn_v.weight",        "attn_q.bias",        "attn_k.bias",
-    "attn_v.bias",          "attn_output.weight", "attn_q_norm.weight",
-    "attn_k_norm.weight",   "ffn_norm.weight",    "post_attention_norm.weight",
-    "post_ffw_norm.weight", "ffn_gate.weight",    "ffn_up.weight",
-    "ffn_down.weight"};
+    "attn_norm.weight",     "attn_q.weight",      "attn_k.weight",   "attn_v.weight",
+    "attn_q.bias",          "attn_k.bias",        "attn_v.bias",     "attn_output.weight",
+    "attn_q_norm.weight",   "attn_k_norm.weight", "ffn_norm.weight", "post_attention_norm.weight",
+    "post_ffw_norm.weight", "ffn_gate.weight",    "ffn_up.weight",   "ffn_down.weight"};
 
 }  // namespace
 
@@ -44,7 +42,8 @@ std::vector<TensorSpec> tensor_list(const Architecture& arch, const TensorShapeP
   const int64_t kv_dim = s.n_head_kv * s.head_dim;
   std::vector<TensorSpec> t;
   t.push_back({"token_embd.weight", {s.n_embd, s.n_vocab}, TensorRole::embedding, -1});
-  if (s.rope_freqs) t.push_back({"rope_freqs.weight", {s.head_dim / 2}, TensorRole::rope_freqs, -1});
+  if (s.rope_freqs)
+    t.push_back({"rope_freqs.weight", {s.head_dim / 2}, TensorRole::rope_freqs, -1});
   for (int64_t il = 0; il < s.n_layer; ++il) {
     const std::string p = layer_prefix(il);
     t.push_back({p + "attn_norm.weight", {s.n_embd}, TensorRole::norm, il});

@@ -34,7 +34,7 @@ struct TensorShapeParams {
   int64_t head_dim = 0;
   int64_t n_ff = 0;
   int64_t n_vocab = 0;
-  bool tied = false;       ///< no output.weight: the output matrix is token_embd
+  bool tied = false;        ///< no output.weight: the output matrix is token_embd
   bool rope_freqs = false;  ///< a rope_freqs.weight of head_dim / 2 factors (Llama 3 scaling)
 };
 

@@ -52,12 +52,12 @@ void run_quantize(const QuantizeArgs& a) {
   }
   ProgressBar bar;
   const auto result = convert::quantize_model(
-      a.in, a.out, a.options,
-      [&](uint64_t done, uint64_t total, std::string_view label) { bar.update(done, total, label); });
+      a.in, a.out, a.options, [&](uint64_t done, uint64_t total, std::string_view label) {
+        bar.update(done, total, label);
+      });
   bar.finish();
-  std::fprintf(stderr, "quantize: %s -> %s (%s): %.1f MiB -> %.1f MiB, %zu tensors\n",
-               a.in.c_str(), a.out.c_str(), result.type.c_str(),
-               static_cast<double>(result.in_bytes) / (1 << 20),
+  std::fprintf(stderr, "quantize: %s -> %s (%s): %.1f MiB -> %.1f MiB, %zu tensors\n", a.in.c_str(),
+               a.out.c_str(), result.type.c_str(), static_cast<double>(result.in_bytes) / (1 << 20),
                static_cast<double>(result.out_bytes) / (1 << 20), result.n_tensors);
 }
 

@@ -12,10 +12,10 @@
 namespace inference::convert {
 
 struct FileTypeRequest {
-  std::string name;                  ///< as the user wrote it, upper case
-  formats::GgmlType base;            ///< the type most weights get
-  bool medium_mix = false;           ///< the _M rules: attn_v / ffn_down promoted on some layers
-  uint32_t general_file_type = 1;    ///< llama.cpp's LLAMA_FTYPE value written as general.file_type
+  std::string name;                ///< as the user wrote it, upper case
+  formats::GgmlType base;          ///< the type most weights get
+  bool medium_mix = false;         ///< the _M rules: attn_v / ffn_down promoted on some layers
+  uint32_t general_file_type = 1;  ///< llama.cpp's LLAMA_FTYPE value written as general.file_type
 };
 
 /// Parses "F16", "q8_0", "Q4_K_M", …; nullopt for names that are no GGUF file type.

@@ -1,6 +1,7 @@
 // convert/hf_to_gguf.hpp — a Hugging Face Safetensors directory (config.json, *.safetensors,
-// tokenizer.json) in GGUF form, the input of quantize_model for such a directory: its tensors in GGUF naming and GGUF
-// conventions, and the GGUF metadata that reproduces its hyper-parameters and tokenizer.
+// tokenizer.json) in GGUF form, the input of quantize_model for such a directory: its tensors in
+// GGUF naming and GGUF conventions, and the GGUF metadata that reproduces its hyper-parameters and
+// tokenizer.
 //
 // The engine's Safetensors source offers HF tensors as they are stored; a GGUF file follows the
 // llama.cpp converter instead, so three things are converted here:

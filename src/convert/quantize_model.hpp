@@ -37,6 +37,7 @@ struct QuantizeResult {
 /// type cannot hold or that are already quantised (without allow_requantize), and the readers'
 /// errors for bad input.
 QuantizeResult quantize_model(const std::filesystem::path& in, const std::filesystem::path& out,
-                              const QuantizeOptions& options, const QuantizeProgress& progress = {});
+                              const QuantizeOptions& options,
+                              const QuantizeProgress& progress = {});
 
 }  // namespace inference::convert

@@ -74,9 +74,9 @@ HParams hparams_from_gguf(const formats::GgufFile& file) {
   hp.arch_name = file.architecture();
   hp.arch = arch::find(hp.arch_name);
   if (hp.arch == nullptr) {
-    throw Error(ErrorCode::unsupported,
-                source + ": architecture '" + hp.arch_name + "' is not supported by the native " +
-                    "engine (supported: " + arch::supported_names() + ")");
+    throw Error(ErrorCode::unsupported, source + ": architecture '" + hp.arch_name +
+                                            "' is not supported by the native " +
+                                            "engine (supported: " + arch::supported_names() + ")");
   }
   const std::string p = hp.arch_name + ".";
   hp.n_embd = required_int(file, p + "embedding_length", kMaxDim);
@@ -112,8 +112,10 @@ HParams hparams_from_gguf(const formats::GgufFile& file) {
     // Gemma 3 27B scales queries by 1/sqrt(n_embd / n_head) rather than 1/sqrt(head_dim);
     // GGUF has no key for it, so the reference recognises the model by its depth (the table's
     // query_scale_by_embd_layers).
-    if (hp.arch->query_scale_by_embd_layers > 0 && hp.n_layer == hp.arch->query_scale_by_embd_layers) {
-      hp.attention_scale = arch::default_query_scale(*hp.arch, hp.n_layer, hp.n_embd, hp.n_head, hp.head_dim);
+    if (hp.arch->query_scale_by_embd_layers > 0 &&
+        hp.n_layer == hp.arch->query_scale_by_embd_layers) {
+      hp.attention_scale =
+          arch::default_query_scale(*hp.arch, hp.n_layer, hp.n_embd, hp.n_head, hp.head_dim);
     }
   } else {
     // Architectures without local layers ignore a stray sliding_window key (Mistral v0.1

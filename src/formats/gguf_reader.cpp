@@ -224,8 +224,8 @@ class GgufParser {
         // Read here rather than in read_value so that an error names the element.
         GgufValue item;
         item.type = GgufType::STRING;
-        item.value =
-            std::string(read_utf8_string("a STRING value", kMaxStringLength, static_cast<int64_t>(i)));
+        item.value = std::string(
+            read_utf8_string("a STRING value", kMaxStringLength, static_cast<int64_t>(i)));
         array.items.push_back(std::move(item));
         continue;
       }
@@ -257,9 +257,9 @@ class GgufParser {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02X",
                     static_cast<unsigned>(static_cast<uint8_t>(text[*bad])));
-      const std::string name = element < 0 ? std::string(what)
-                                           : std::string(what) + " (element #" +
-                                                 std::to_string(element) + ")";
+      const std::string name =
+          element < 0 ? std::string(what)
+                      : std::string(what) + " (element #" + std::to_string(element) + ")";
       in_.fail(name + " is not valid UTF-8 (byte " + hex + " at offset " + std::to_string(*bad) +
                    " of \"" + printable_utf8(text) + "\")",
                in_.position() - text.size() + *bad);

@@ -1,6 +1,6 @@
 // formats/safetensors_file.cpp — one .safetensors file: header validation and tensor views.
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -85,7 +85,8 @@ struct SafetensorsFile::Impl {
     // newlines, and NUL padding is a common writer bug: refuse anything else after the closing
     // brace, naming the byte, so that every reader sees the same header.
     const size_t end = text.rfind('}');
-    json header = parse_header(end == std::string_view::npos ? text : text.substr(0, end + 1), file);
+    json header =
+        parse_header(end == std::string_view::npos ? text : text.substr(0, end + 1), file);
     for (size_t i = end + 1; i < text.size(); ++i) {
       if (text[i] != ' ') {
         char hex[8];

@@ -11,7 +11,7 @@
 namespace inference::perf {
 
 MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool& pool,
-                                     int64_t n_tokens, int reps) {
+                              int64_t n_tokens, int reps) {
   struct Job {
     kernels::WeightView w;
     std::string kind;

@@ -3,7 +3,6 @@
 
 namespace inference::perf {
 
-
 std::string tensor_kind(std::string_view name) {
   if (name.rfind("blk.", 0) == 0) {
     const auto dot = name.find('.', 4);
@@ -18,7 +17,6 @@ std::string tensor_kind(std::string_view name) {
   }
   return std::string(name);
 }
-
 
 ModelTraffic model_traffic(const formats::GgufFile& file) {
   ModelTraffic t;

@@ -97,8 +97,9 @@ GeneratedModel generate_model(const ModelShape& shape, const std::filesystem::pa
                               const GenerateModelOptions& o) {
   auto request = convert::parse_file_type(o.type);
   if (!request) {
-    throw Error(ErrorCode::invalid_argument,
-                "unknown file type '" + o.type + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_K_M, Q5_K_M, Q6_K, …)");
+    throw Error(
+        ErrorCode::invalid_argument,
+        "unknown file type '" + o.type + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_K_M, Q5_K_M, Q6_K, …)");
   }
   const auto specs = model_tensors(shape);
   // The generator writes float rows, so every tensor starts as F32 to the type rules: the ones

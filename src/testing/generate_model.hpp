@@ -15,10 +15,10 @@
 namespace inference::testing {
 
 struct GenerateModelOptions {
-  std::string type = "F16";              ///< file type: F32, F16, BF16, Q8_0, Q4_K_M, …
-  uint64_t seed = 1;                     ///< same seed, same bytes (whatever the thread count)
-  int threads = 0;                       ///< 0 = all hardware threads
-  std::filesystem::path vocab_from;      ///< copy tokenizer.* from this GGUF (else synthetic)
+  std::string type = "F16";          ///< file type: F32, F16, BF16, Q8_0, Q4_K_M, …
+  uint64_t seed = 1;                 ///< same seed, same bytes (whatever the thread count)
+  int threads = 0;                   ///< 0 = all hardware threads
+  std::filesystem::path vocab_from;  ///< copy tokenizer.* from this GGUF (else synthetic)
   /// Called after each tensor with (tensors done, tensors in all).
   std::function<void(size_t, size_t)> progress;
 };

@@ -6,7 +6,6 @@
 
 namespace inference::testing {
 
-
 std::string gpt2_byte_text(int b) {
   auto printable = [](int c) {
     return (c >= 33 && c <= 126) || (c >= 161 && c <= 172) || (c >= 174 && c <= 255);
@@ -27,14 +26,12 @@ std::string gpt2_byte_text(int b) {
   return out;
 }
 
-
 std::string pre_tokenizer_for(std::string_view architecture) {
   const arch::Architecture* a = arch::find(architecture);
   return std::string(a != nullptr ? a->pre_tokenizer : "gpt-2");
 }
 
-void write_synthetic_vocab(formats::GgufWriter& writer, int64_t n_vocab,
-                                  const std::string& pre) {
+void write_synthetic_vocab(formats::GgufWriter& writer, int64_t n_vocab, const std::string& pre) {
   if (n_vocab < kSyntheticMinVocab || n_vocab > (int64_t{1} << 24)) {
     throw Error(ErrorCode::invalid_argument,
                 "synthetic vocabulary size " + std::to_string(n_vocab) + " is outside [" +
@@ -85,8 +82,7 @@ void write_synthetic_vocab(formats::GgufWriter& writer, int64_t n_vocab,
   writer.set_bool("tokenizer.ggml.add_eos_token", false);
 }
 
-void copy_vocab(formats::GgufWriter& writer, const formats::GgufFile& vocab,
-                       int64_t n_vocab) {
+void copy_vocab(formats::GgufWriter& writer, const formats::GgufFile& vocab, int64_t n_vocab) {
   const auto* tokens = vocab.find("tokenizer.ggml.tokens");
   const auto* array = tokens ? tokens->as_array() : nullptr;
   if (array == nullptr) {

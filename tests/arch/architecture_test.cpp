@@ -57,8 +57,15 @@ TEST(Architecture, GemmaQueryScaleSpecialCase) {
 }
 
 TensorShapeParams tiny() {
-  return {.n_embd = 8, .n_layer = 2, .n_head = 2, .n_head_kv = 1, .head_dim = 4, .n_ff = 16,
-          .n_vocab = 32, .tied = false, .rope_freqs = false};
+  return {.n_embd = 8,
+          .n_layer = 2,
+          .n_head = 2,
+          .n_head_kv = 1,
+          .head_dim = 4,
+          .n_ff = 16,
+          .n_vocab = 32,
+          .tied = false,
+          .rope_freqs = false};
 }
 
 TEST(ArchitectureTensors, ListFollowsTheFlags) {
@@ -95,9 +102,9 @@ TEST(ArchitectureTensors, EveryLayerTensorHasAHuggingFaceName) {
       if (t.layer < 0) continue;
       const std::string suffix = t.name.substr(layer_prefix(t.layer).size());
       EXPECT_FALSE(hf_layer_tensor_name(*a, suffix).empty()) << a->name << " " << t.name;
-      EXPECT_NE(std::find(all_layer_tensor_suffixes().begin(), all_layer_tensor_suffixes().end(),
-                          suffix),
-                all_layer_tensor_suffixes().end())
+      EXPECT_NE(
+          std::find(all_layer_tensor_suffixes().begin(), all_layer_tensor_suffixes().end(), suffix),
+          all_layer_tensor_suffixes().end())
           << suffix;
     }
   }

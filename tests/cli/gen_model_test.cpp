@@ -5,10 +5,10 @@
 #include <cstring>
 #include <filesystem>
 
-#include "testing/model_shapes.hpp"
 #include "formats/gguf.hpp"
 #include "run_infer.hpp"
 #include "support/testdata.hpp"
+#include "testing/model_shapes.hpp"
 
 namespace inference::test {
 namespace {

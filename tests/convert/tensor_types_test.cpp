@@ -6,9 +6,9 @@
 #include <map>
 
 #include "convert/tensor_types.hpp"
-#include "testing/model_shapes.hpp"
 #include "formats/gguf.hpp"
 #include "support/testdata.hpp"
+#include "testing/model_shapes.hpp"
 
 namespace inference::convert {
 namespace {
@@ -20,7 +20,8 @@ void expect_types_like(const std::string& relative, const std::string& file_type
   // The rules see the tensors as the F16 file they were quantised from (1-D ones as F32).
   std::vector<TensorTypeInput> inputs;
   for (const auto& t : file.tensors()) {
-    inputs.push_back({t.name, t.ne, t.ne.size() < 2 ? formats::GgmlType::F32 : formats::GgmlType::F16});
+    inputs.push_back(
+        {t.name, t.ne, t.ne.size() < 2 ? formats::GgmlType::F32 : formats::GgmlType::F16});
   }
   const auto types = choose_tensor_types(*request, /*pure=*/false, inputs);
   for (size_t i = 0; i < inputs.size(); ++i) {

@@ -208,7 +208,8 @@ TEST(GgufHostile, AlignmentOfAnotherTypeIsRefused) {
     g.header(0, 1).str("general.alignment").u32(type).pod(value);
     return expect_invalid(g.bytes());
   };
-  EXPECT_NE(with(10, uint64_t{32}).find("alignment has type UINT64, not UINT32"), std::string::npos);
+  EXPECT_NE(with(10, uint64_t{32}).find("alignment has type UINT64, not UINT32"),
+            std::string::npos);
   EXPECT_NE(with(5, int32_t{32}).find("alignment has type INT32"), std::string::npos);
   EXPECT_NE(with(2, uint16_t{32}).find("alignment has type UINT16"), std::string::npos);
   EXPECT_NE(with(7, uint8_t{1}).find("alignment has type BOOL"), std::string::npos);
@@ -223,7 +224,8 @@ TEST(GgufHostile, AlignmentOfAnotherTypeIsRefused) {
 // the bad byte and points at it in the file.
 TEST(GgufHostile, InvalidUtf8IsRefusedNamingTheItem) {
   // Overlong '/', a lone continuation byte, a UTF-16 surrogate, above U+10FFFF, truncated.
-  for (std::string_view bad : {"\xC0\xAF", "\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "ab\xE2\x82"}) {
+  for (std::string_view bad :
+       {"\xC0\xAF", "\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "ab\xE2\x82"}) {
     SCOPED_TRACE(::testing::PrintToString(std::string(bad)));
     RawGguf key;
     key.header(0, 1).kv_str(std::string("general.") + std::string(bad), "x");
@@ -252,13 +254,15 @@ TEST(GgufHostile, InvalidUtf8IsRefusedNamingTheItem) {
     for (uint64_t i = 0; i < n; ++i) array.str(i == n - 1 ? "\xC3(" : "ok");
     const std::string message = expect_invalid(array.bytes());
     EXPECT_NE(message.find("'tokenizer.ggml.tokens'"), std::string::npos) << message;
-    EXPECT_NE(message.find("a STRING value (element #" + std::to_string(n - 1) + ") is not valid UTF-8"),
-              std::string::npos)
+    EXPECT_NE(
+        message.find("a STRING value (element #" + std::to_string(n - 1) + ") is not valid UTF-8"),
+        std::string::npos)
         << message;
   }
   // Valid multi-byte text of every length passes.
   RawGguf ok;
-  ok.header(0, 1).kv_str("general.name", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
+  ok.header(0, 1).kv_str("general.name",
+                         "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
   EXPECT_EQ(GgufFile::parse(ok.bytes()).get_string("general.name"),
             "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
 }

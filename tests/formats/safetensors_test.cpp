@@ -245,7 +245,10 @@ TEST(SafetensorsHostile, HeaderPaddedWithAnythingButSpacesIsRefused) {
   const struct {
     std::string padding;
     const char* byte;
-  } cases[] = {{std::string("  \0", 3), "0x00"}, {"\n", "0x0A"}, {" \t ", "0x09"}, {"\r", "0x0D"},
+  } cases[] = {{std::string("  \0", 3), "0x00"},
+               {"\n", "0x0A"},
+               {" \t ", "0x09"},
+               {"\r", "0x0D"},
                {"  x", "0x78"}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.byte);
