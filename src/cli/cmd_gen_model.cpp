@@ -8,6 +8,7 @@
 
 #include "cli/command.hpp"
 #include "convert/file_type.hpp"
+#include "inference/error.hpp"
 #include "testing/generate_model.hpp"
 
 namespace inference::cli {
@@ -39,7 +40,12 @@ void run_gen_model(GenModelArgs& a) {
       std::fprintf(stderr, "\rgen-model: %zu/%zu tensors", done, total);
     };
   }
-  const auto result = testing::generate_model(*shape, a.out, a.options);
+  testing::GeneratedModel result;
+  try {
+    result = testing::generate_model(*shape, a.out, a.options);
+  } catch (const Error& e) {
+    throw Error(e.code(), std::string("gen-model: ") + e.what());  // the command, as before
+  }
   if (progress) std::fprintf(stderr, "\n");
   std::cout << "wrote " << a.out << ": " << shape->name << " " << result.type << ", "
             << result.n_tensors << " tensors, " << result.parameters << " parameters, "
