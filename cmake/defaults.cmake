@@ -32,6 +32,11 @@ function(inference_module name)
   else()
     add_library(${name} STATIC ${ARG_SOURCES})
   endif()
-  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(${name} PUBLIC inference_defaults ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  # Build-tree paths only: the installed package (cmake/install.cmake) exposes include/ alone,
+  # and the project's warning flags must not leak into a consumer's build.
+  target_include_directories(${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                                            $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src>
+                                            $<INSTALL_INTERFACE:include>)
+  target_link_libraries(${name} PUBLIC $<BUILD_INTERFACE:inference_defaults> ${ARG_DEPS}
+                                PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()

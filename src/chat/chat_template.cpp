@@ -1,5 +1,6 @@
 #include "chat/chat_template.hpp"
 
+#include "arch/architecture.hpp"
 #include "chat/builtin_templates.hpp"
 #include "chat/jinja/interpreter.hpp"
 #include "chat/jinja/parser.hpp"
@@ -34,9 +35,9 @@ ChatTemplate ChatTemplate::builtin(std::string_view name) {
 }
 
 std::string ChatTemplate::builtin_name_for_architecture(std::string_view architecture) {
-  if (architecture == "gemma3") return "gemma3";
-  if (architecture == "llama") return "llama3";
-  if (architecture == "qwen2" || architecture == "qwen3") return "chatml";
+  if (const arch::Architecture* a = arch::find(architecture)) return std::string(a->chat_template);
+  // llama.cpp's newer GGUF name for Mistral models: the engine runs them as "llama" (so it is
+  // not in the architecture table), but the template is known.
   if (architecture == "mistral") return "mistral";
   return "";
 }

@@ -1,31 +1,40 @@
-// infer bench — llama-bench-style speed test of the native engine: prompt processing (ppN: one
-// batch of N tokens) and generation (tgN: N single-token decodes), tok/s mean ± stddev over
-// repetitions, ms/token, achieved GB/s of weight reads and its fraction of this machine's
-// measured memory bandwidth; peak resident memory against file size + KV cache; optionally the
-// matmul floor per tensor kind (--profile). `infer bench --bandwidth` measures the bandwidth.
+// infer bench — llama-bench-style speed test: prompt processing (ppN: one prompt of N tokens)
+// and generation (tgN: N tokens one at a time), tok/s mean ± stddev over repetitions, ms/token,
+// achieved GB/s of weight reads and its fraction of this machine's measured memory bandwidth;
+// peak resident memory against file size + KV cache; optionally the matmul floor per tensor kind
+// (--profile). `infer bench --bandwidth` measures the bandwidth. The model is driven through the
+// public contract (perf::ContractBench over TextModel); --engine times Engine::decode directly
+// (the low-level path: ppN one decode batch, tgN N single-token decodes).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 #include <sstream>
 
-#include "cli/bench_stats.hpp"
 #include "cli/command.hpp"
-#include "cli/matmul_profile.hpp"
-#include "cli/memory_bandwidth.hpp"
-#include "cli/model_traffic.hpp"
 #include "engine/engine.hpp"
 #include "formats/gguf.hpp"
+#include "inference/backend.hpp"
 #include "inference/context.hpp"
 #include "inference/error.hpp"
 #include "kernels/cpu/thread_pool.hpp"
+#include "perf/bench_stats.hpp"
+#include "perf/matmul_profile.hpp"
+#include "perf/memory_bandwidth.hpp"
+#include "perf/model_bench.hpp"
+#include "perf/model_traffic.hpp"
 
 namespace inference::cli {
 namespace {
+
+using perf::BandwidthResult;
+using perf::MatmulProfile;
+using perf::ModelTraffic;
+using perf::SampleStats;
 
 struct BenchOptions {
   std::string model;
@@ -38,6 +47,7 @@ struct BenchOptions {
   double bandwidth_gbs = 0;  // > 0: use instead of measuring
   int bandwidth_mib = 1024;
   bool profile = false;
+  bool engine = false;  // time Engine::decode directly instead of the contract
 };
 
 struct TestResult {
@@ -53,15 +63,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Token ids for the benchmark: random but fixed, like llama-bench's.
-std::vector<int32_t> bench_tokens(int n, int32_t n_vocab) {
-  std::mt19937 gen(42);
-  std::uniform_int_distribution<int32_t> dist(0, n_vocab - 1);
-  std::vector<int32_t> tokens(static_cast<size_t>(n));
-  for (auto& t : tokens) t = dist(gen);
-  return tokens;
 }
 
 // One prompt batch of n tokens from position 0; logits for the last one only.
@@ -97,8 +98,8 @@ TestResult summarise(std::string test, int n_prompt, int n_gen, int n_tokens,
     tps.push_back(n_tokens / s);
     ms.push_back(1000.0 * s / n_tokens);
   }
-  r.tokens_per_second = sample_stats(tps);
-  r.ms_per_token = sample_stats(ms);
+  r.tokens_per_second = perf::sample_stats(tps);
+  r.ms_per_token = perf::sample_stats(ms);
   const double mean_seconds = r.ms_per_token.mean * n_tokens / 1000.0;
   r.gb_per_second = static_cast<double>(bytes_per_pass) * passes_per_run / mean_seconds / 1e9;
   return r;
@@ -111,7 +112,7 @@ BandwidthResult bandwidth_for(const BenchOptions& o, int threads) {
     given.threads = threads;
     return given;
   }
-  return measure_read_bandwidth(threads, static_cast<uint64_t>(o.bandwidth_mib) << 20, 5);
+  return perf::measure_read_bandwidth(threads, static_cast<uint64_t>(o.bandwidth_mib) << 20, 5);
 }
 
 void print_bandwidth(const BandwidthResult& bw, bool json) {
@@ -209,46 +210,70 @@ void run_bench(const BenchOptions& o) {
     // Closed before the engine loads: its parsed metadata (a 150k-token vocabulary is tens of
     // MB) must not count in the peak RSS reported for the engine.
     const auto file = formats::GgufFile::open(o.model);
-    traffic = model_traffic(file);
-    kv_bytes = kv_cache_bytes_f16(file, n_ctx);
+    traffic = perf::model_traffic(file);
+    kv_bytes = perf::kv_cache_bytes_f16(file, n_ctx);
     file_bytes = file.file_size();
   }
 
-  engine::ModelLoadOptions load;
-  load.context_length = n_ctx;
-  load.threads = threads;
-  auto engine = engine::Engine::load(o.model, load);
-  const auto info = engine->info();
-  const auto tokens = bench_tokens(std::max({o.n_prompt, o.n_gen, 1}), engine->n_vocab());
+  // One timing function per test, over the contract or (--engine) the engine itself.
+  std::function<double(int)> time_prompt, time_generation;
+  std::vector<int32_t> tokens;
   std::vector<float> logits;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<TextModel> model;
+  std::optional<perf::ContractBench> contract;
+  ModelInfo info;
+  if (o.engine) {
+    engine::ModelLoadOptions load;
+    load.context_length = n_ctx;
+    load.threads = threads;
+    engine = engine::Engine::load(o.model, load);
+    info = engine->info();
+    tokens = perf::bench_tokens(std::max({o.n_prompt, o.n_gen, 1}), engine->n_vocab());
+    time_prompt = [&](int n) { return run_prompt(*engine, tokens, n, logits); };
+    time_generation = [&](int n) { return run_generation(*engine, tokens, n, logits); };
+  } else {
+    LoadConfig load;
+    // tgN from a one-token prompt evaluates N positions; without a pp test that is one more
+    // than n_ctx would give.
+    load.context_length = std::max(n_ctx, o.n_gen + 1);
+    load.threads = threads;
+    model = load_model(o.model, load);
+    info = model->info();
+    contract.emplace(*model);
+    tokens = perf::bench_tokens(std::max({o.n_prompt, o.n_gen, 1}), contract->n_vocab());
+    time_prompt = [&](int n) { return contract->prompt_pass(tokens, n); };
+    time_generation = [&](int n) { return contract->generation(tokens, n); };
+  }
 
   // Warm-up, as llama-bench: pages the weights in and lets the pool's threads spin up.
-  if (o.n_prompt > 0) run_prompt(*engine, tokens, o.n_prompt, logits);
-  if (o.n_gen > 0) run_generation(*engine, tokens, 1, logits);
+  if (o.n_prompt > 0) time_prompt(o.n_prompt);
+  if (o.n_gen > 0) time_generation(1);
 
   std::vector<TestResult> results;
   if (o.n_prompt > 0) {
     std::vector<double> seconds;
-    for (int r = 0; r < o.reps; ++r)
-      seconds.push_back(run_prompt(*engine, tokens, o.n_prompt, logits));
+    for (int r = 0; r < o.reps; ++r) seconds.push_back(time_prompt(o.n_prompt));
     results.push_back(summarise("pp" + std::to_string(o.n_prompt), o.n_prompt, 0, o.n_prompt,
                                 seconds, traffic.bytes_per_pass, 1));
   }
   if (o.n_gen > 0) {
     std::vector<double> seconds;
-    for (int r = 0; r < o.reps; ++r)
-      seconds.push_back(run_generation(*engine, tokens, o.n_gen, logits));
+    for (int r = 0; r < o.reps; ++r) seconds.push_back(time_generation(o.n_gen));
     results.push_back(summarise("tg" + std::to_string(o.n_gen), 0, o.n_gen, o.n_gen, seconds,
                                 traffic.bytes_per_pass, o.n_gen));
   }
-  const uint64_t rss = peak_rss_bytes();
+  const uint64_t rss = perf::peak_rss_bytes();
   const uint64_t budget = file_bytes + kv_bytes;
   const std::string model_name = std::filesystem::path(o.model).filename().string();
-  const uint64_t engine_bytes = engine->memory_bytes();
+  const uint64_t engine_bytes =
+      engine ? engine->memory_bytes() : model->metrics().active_memory_bytes;
   double tg_ms = 0, pp_ms = 0;
   for (const auto& r : results) (r.n_gen > 0 ? tg_ms : pp_ms) = r.ms_per_token.mean;
   // The bandwidth buffer is allocated only now, after the peak RSS was read and the engine's
   // threads are gone, so it neither inflates the memory figure nor competes with the engine.
+  contract.reset();
+  model.reset();
   engine.reset();
   const auto bandwidth = bandwidth_for(o, threads);
   if (o.bandwidth) print_bandwidth(bandwidth, o.json);
@@ -277,7 +302,8 @@ void run_bench(const BenchOptions& o) {
           {"peak_rss_bytes", rss},
           {"kv_cache_bytes", kv_bytes},
           {"engine_memory_bytes", engine_bytes},
-          {"rss_over_file_plus_kv", budget > 0 ? static_cast<double>(rss) / budget : 0.0}};
+          {"rss_over_file_plus_kv", budget > 0 ? static_cast<double>(rss) / budget : 0.0},
+          {"path", o.engine ? "engine" : "contract"}};
       std::cout << line.dump() << "\n";
     }
   } else {
@@ -306,9 +332,9 @@ void run_bench(const BenchOptions& o) {
   if (o.profile) {
     const auto file = formats::GgufFile::open(o.model);
     kernels::ThreadPool pool(threads);
-    print_profile(profile_matmuls(file, pool, 1, std::max(3, o.reps)), o.json, tg_ms);
+    print_profile(perf::profile_matmuls(file, pool, 1, std::max(3, o.reps)), o.json, tg_ms);
     if (o.n_prompt > 0) {
-      print_profile(profile_matmuls(file, pool, o.n_prompt, 1), o.json, pp_ms);
+      print_profile(perf::profile_matmuls(file, pool, o.n_prompt, 1), o.json, pp_ms);
     }
   }
 }
@@ -333,6 +359,9 @@ void setup_bench(CLI::App& root) {
       ->capture_default_str();
   cmd->add_flag("--profile", o->profile,
                 "Also time matmul() alone per tensor kind (the matmul floor of each test)");
+  cmd->add_flag("--engine", o->engine,
+                "Time the engine's decode calls directly instead of driving the model through "
+                "the public API");
   cmd->callback([o] { run_bench(*o); });
 }
 

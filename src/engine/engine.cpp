@@ -145,6 +145,10 @@ class NativeEngine final : public Engine {
     return info;
   }
 
+  uint64_t weight_bytes_per_token() const override {
+    return engine::weight_bytes_per_token(weights_);
+  }
+
   uint64_t memory_bytes() const override {
     uint64_t lora = 0;
     for (const auto& w : merged_weights_) lora += w.size() * sizeof(float);

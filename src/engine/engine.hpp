@@ -75,6 +75,9 @@ class Engine {
   virtual ModelInfo info() const = 0;
   /// Bytes held now (weights mapped + cache + scratch).
   virtual uint64_t memory_bytes() const = 0;
+  /// Weight bytes one forward pass reads (engine/weights.hpp weight_bytes_per_token); 0 if
+  /// unknown.
+  virtual uint64_t weight_bytes_per_token() const { return 0; }
 
   /// Number of LoRA adapters applied unmerged (0 when none or merged at load).
   virtual int32_t n_adapters() const { return 0; }

@@ -330,7 +330,7 @@ void Decoder::ffn_block(int32_t il, int32_t n) {
   // h = ffn_norm(x) was left by attention_block.
   project(il, Projection::gate, l.gate, h_.data(), n, gate_.data());
   project(il, Projection::up, l.up, h_.data(), n, up_.data());
-  const bool gelu = hp_.arch->activation == Activation::gelu_tanh;
+  const bool gelu = hp_.arch->activation == arch::Activation::gelu_tanh;
   for_rows(pool_, n, [&](int32_t t) {
     float* g = gate_.data() + sz(int64_t{t} * ff);
     const float* u = up_.data() + sz(int64_t{t} * ff);

@@ -72,11 +72,11 @@ HParams hparams_from_gguf(const formats::GgufFile& file) {
   const std::string source = file.path().string();
   HParams hp;
   hp.arch_name = file.architecture();
-  hp.arch = find_arch(hp.arch_name);
+  hp.arch = arch::find(hp.arch_name);
   if (hp.arch == nullptr) {
-    throw Error(ErrorCode::unsupported,
-                source + ": architecture '" + hp.arch_name + "' is not supported by the native " +
-                    "engine (supported: " + std::string(supported_arch_names()) + ")");
+    throw Error(ErrorCode::unsupported, source + ": architecture '" + hp.arch_name +
+                                            "' is not supported by the native " +
+                                            "engine (supported: " + arch::supported_names() + ")");
   }
   const std::string p = hp.arch_name + ".";
   hp.n_embd = required_int(file, p + "embedding_length", kMaxDim);
@@ -110,9 +110,12 @@ HParams hparams_from_gguf(const formats::GgufFile& file) {
         optional_int(file, p + "attention.sliding_window_pattern", hp.arch->swa_pattern, 4096);
     hp.rope_base_swa = optional_float(file, p + "rope.freq_base_swa", 10000.0f);
     // Gemma 3 27B scales queries by 1/sqrt(n_embd / n_head) rather than 1/sqrt(head_dim);
-    // GGUF has no key for it, so the reference recognises the model by its 62 layers.
-    if (hp.arch_name == "gemma3" && hp.n_layer == 62) {
-      hp.attention_scale = 1.0f / std::sqrt(static_cast<float>(hp.n_embd / hp.n_head));
+    // GGUF has no key for it, so the reference recognises the model by its depth (the table's
+    // query_scale_by_embd_layers).
+    if (hp.arch->query_scale_by_embd_layers > 0 &&
+        hp.n_layer == hp.arch->query_scale_by_embd_layers) {
+      hp.attention_scale =
+          arch::default_query_scale(*hp.arch, hp.n_layer, hp.n_embd, hp.n_head, hp.head_dim);
     }
   } else {
     // Architectures without local layers ignore a stray sliding_window key (Mistral v0.1

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/arch/arch.hpp"
+#include "arch/architecture.hpp"
 
 namespace inference::formats {
 class GgufFile;
@@ -16,7 +16,7 @@ class GgufFile;
 namespace inference::engine {
 
 struct HParams {
-  const ArchDescription* arch = nullptr;
+  const arch::Architecture* arch = nullptr;  ///< the architecture table entry (src/arch)
   std::string arch_name;
   int32_t n_vocab = 0;
   int32_t n_embd = 0;
@@ -46,7 +46,7 @@ struct HParams {
   bool is_local_layer(int32_t il) const noexcept {
     if (sliding_window <= 0) return false;
     if (!local_layers.empty()) return local_layers[static_cast<size_t>(il)];
-    return swa_pattern > 0 && (il + 1) % swa_pattern != 0;
+    return arch::is_sliding_layer(il, swa_pattern);
   }
   float kq_scale() const noexcept {
     return attention_scale > 0 ? attention_scale : 1.0f / std::sqrt(static_cast<float>(head_dim));

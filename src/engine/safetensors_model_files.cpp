@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 
+#include "arch/tensors.hpp"
 #include "engine/mlx_weights.hpp"
 #include "engine/model_files.hpp"
 #include "engine/rope_scaling.hpp"
@@ -35,36 +36,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using formats::GgmlType;
-
-// GGUF per-layer tensor suffix -> HF per-layer name. Gemma 3 names its FFN norm differently.
-std::string hf_layer_name(std::string_view suffix, bool gemma) {
-  static const std::pair<std::string_view, std::string_view> kCommon[] = {
-      {"attn_norm.weight", "input_layernorm.weight"},
-      {"attn_q.weight", "self_attn.q_proj.weight"},
-      {"attn_k.weight", "self_attn.k_proj.weight"},
-      {"attn_v.weight", "self_attn.v_proj.weight"},
-      {"attn_q.bias", "self_attn.q_proj.bias"},
-      {"attn_k.bias", "self_attn.k_proj.bias"},
-      {"attn_v.bias", "self_attn.v_proj.bias"},
-      {"attn_output.weight", "self_attn.o_proj.weight"},
-      {"attn_q_norm.weight", "self_attn.q_norm.weight"},
-      {"attn_k_norm.weight", "self_attn.k_norm.weight"},
-      {"ffn_gate.weight", "mlp.gate_proj.weight"},
-      {"ffn_up.weight", "mlp.up_proj.weight"},
-      {"ffn_down.weight", "mlp.down_proj.weight"},
-  };
-  for (const auto& [g, h] : kCommon) {
-    if (suffix == g) return std::string(h);
-  }
-  if (gemma) {
-    if (suffix == "post_attention_norm.weight") return "post_attention_layernorm.weight";
-    if (suffix == "ffn_norm.weight") return "pre_feedforward_layernorm.weight";
-    if (suffix == "post_ffw_norm.weight") return "post_feedforward_layernorm.weight";
-  } else if (suffix == "ffn_norm.weight") {
-    return "post_attention_layernorm.weight";
-  }
-  return "";
-}
 
 // Whether the embedding lookup (kernels::dequantize_row) reads `type` rows itself; if not, an
 // embedding of that type is offered as float32 rows. Asked of the kernels rather than assumed,
@@ -82,11 +53,12 @@ bool lookup_reads(GgmlType type) {
 
 class SafetensorsTensorSource final : public TensorSource {
  public:
-  SafetensorsTensorSource(const formats::SafetensorsModel& model, std::string describe, bool gemma,
+  SafetensorsTensorSource(const formats::SafetensorsModel& model, std::string describe,
+                          const arch::Architecture& arch,
                           std::optional<formats::HfQuantization> quantization)
       : model_(model),
         describe_(std::move(describe)),
-        gemma_(gemma),
+        arch_(arch),
         quantization_(std::move(quantization)) {}
 
   std::optional<TensorRef> find(std::string_view gguf_name) const override {
@@ -118,7 +90,7 @@ class SafetensorsTensorSource final : public TensorSource {
     return to_ref(*t);
   }
   std::string describe() const override { return describe_; }
-  bool norms_stored_minus_one() const override { return gemma_; }
+  bool norms_stored_minus_one() const override { return arch_.hf_norm_plus_one; }
   bool output_repeats_embedding() const override {
     return lookup("lm_head.weight") == nullptr && embedding_is_float_copy();
   }
@@ -206,7 +178,7 @@ class SafetensorsTensorSource final : public TensorSource {
       const size_t dot = gguf.find('.', 4);
       if (dot == std::string_view::npos) return "";
       const std::string layer(gguf.substr(4, dot - 4));
-      const std::string rest = hf_layer_name(gguf.substr(dot + 1), gemma_);
+      const std::string rest = arch::hf_layer_tensor_name(arch_, gguf.substr(dot + 1));
       return rest.empty() ? "" : "layers." + layer + "." + rest;
     }
     return "";
@@ -264,7 +236,7 @@ class SafetensorsTensorSource final : public TensorSource {
 
   const formats::SafetensorsModel& model_;
   std::string describe_;
-  bool gemma_;
+  const arch::Architecture& arch_;
   std::optional<formats::HfQuantization> quantization_;
   std::vector<float> rope_freqs_;
   mutable std::vector<std::unique_ptr<std::vector<float>>> copies_;
@@ -303,7 +275,7 @@ class SafetensorsModelFiles final : public ModelFiles {
         config_(formats::load_hf_config(dir)),
         hp_(make_hparams()),  // before the weights: an unsupported model fails fast
         model_(formats::SafetensorsModel::open(dir)),
-        source_(model_, dir.string(), hp_.arch_name == "gemma3", config_.quantization) {
+        source_(model_, dir.string(), *hp_.arch, config_.quantization) {
     if (config_.rope_scaling && config_.rope_scaling->type == "llama3") {
       const formats::HfRopeScaling& r = *config_.rope_scaling;
       const Llama3RopeScaling scaling{r.factor, r.low_freq_factor, r.high_freq_factor,
@@ -370,18 +342,12 @@ class SafetensorsModelFiles final : public ModelFiles {
   HParams make_hparams() const {
     const formats::HfConfig& c = config_;
     HParams hp;
-    const std::string& type = c.model_type;
-    if (type == "llama" || type == "mistral") {
-      hp.arch_name = "llama";
-    } else if (type == "qwen2" || type == "qwen3") {
-      hp.arch_name = type;
-    } else if (type == "gemma3_text" || type == "gemma3") {
-      hp.arch_name = "gemma3";
-    } else {
-      unsupported("model_type '" + type + "' is not supported by the native engine (llama, " +
-                  "mistral, qwen2, qwen3, gemma3)");
+    hp.arch = arch::find_by_hf_model_type(c.model_type);
+    if (hp.arch == nullptr) {
+      unsupported("model_type '" + c.model_type + "' is not supported by the native engine (" +
+                  arch::supported_hf_model_types() + ")");
     }
-    hp.arch = find_arch(hp.arch_name);
+    hp.arch_name = std::string(hp.arch->name);
     if (c.quantization) check_quantization(*c.quantization);
     if (c.attention_bias && !hp.arch->qkv_bias) unsupported("attention_bias is not supported");
     if (c.final_logit_softcapping > 0 || c.attn_logit_softcapping > 0) {
@@ -413,7 +379,8 @@ class SafetensorsModelFiles final : public ModelFiles {
       hp.rope_base_swa =
           c.rope_local_base_freq > 0 ? static_cast<float>(c.rope_local_base_freq) : 10000.0f;
     }
-    if (hp.arch_name == "gemma3" && c.query_pre_attn_scalar > 0) {
+    // The query scale HF configs give explicitly (Gemma's query_pre_attn_scalar).
+    if (hp.arch->scale_query && c.query_pre_attn_scalar > 0) {
       hp.attention_scale = static_cast<float>(1.0 / std::sqrt(c.query_pre_attn_scalar));
     }
     return hp;

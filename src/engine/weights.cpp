@@ -131,7 +131,7 @@ class Binder {
 ModelWeights bind_weights(const TensorSource& source, HParams& hp) {
   Binder b(source, hp);
   ModelWeights w;
-  const ArchDescription& arch = *hp.arch;
+  const arch::Architecture& arch = *hp.arch;
 
   TensorRef embd = b.require("token_embd.weight");
   if (embd.ne.size() < 2 || embd.ne[1] <= 0 || embd.ne[1] > (1 << 24)) {
@@ -179,6 +179,24 @@ ModelWeights bind_weights(const TensorSource& source, HParams& hp) {
   }
   w.parameter_count = b.parameters();
   return w;
+}
+
+uint64_t weight_bytes_per_token(const ModelWeights& w) {
+  auto matrix = [](const kernels::WeightView& v) {
+    return static_cast<uint64_t>(v.rows) * v.row_bytes;
+  };
+  auto floats = [](const std::vector<float>& v) { return v.size() * sizeof(float); };
+  const bool tied = w.output.data == w.token_embd.data;
+  uint64_t bytes = matrix(w.output) + (tied ? 0 : w.token_embd.row_bytes) + floats(w.output_norm) +
+                   floats(w.rope_freqs);
+  for (const LayerWeights& l : w.layers) {
+    for (const auto* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) bytes += matrix(*m);
+    for (const auto* v : {&l.attn_norm, &l.bq, &l.bk, &l.bv, &l.q_norm, &l.k_norm,
+                          &l.post_attn_norm, &l.ffn_norm, &l.post_ffn_norm}) {
+      bytes += floats(*v);
+    }
+  }
+  return bytes;
 }
 
 }  // namespace inference::engine

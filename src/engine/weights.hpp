@@ -37,4 +37,11 @@ struct ModelWeights {
 /// hp.n_vocab from the embedding. Throws Error(invalid_model / unsupported) naming the tensor.
 ModelWeights bind_weights(const TensorSource& source, HParams& hp);
 
+/// The weight bytes one forward pass reads whatever its batch size: every matrix whole, the
+/// small float vectors, and one embedding row per token — unless the embedding doubles as the
+/// output matrix (tied), when it is read whole. Decode is memory-bound, so this × tokens/s is
+/// the GB/s a consumer can show (GenerateMetrics::bytes_per_token); for a GGUF file it equals
+/// perf::model_traffic's bytes_per_pass.
+uint64_t weight_bytes_per_token(const ModelWeights& w);
+
 }  // namespace inference::engine

@@ -4,19 +4,24 @@
 // u32 type, value), n_tensors × (string name, u32 n_dims, u64 ne[n_dims], u32 ggml type,
 // u64 offset), padding to general.alignment, tensor data. Before any allocation sized by a
 // count from the file, the count is checked against the bytes that could back it, so a hostile
-// header cannot make us allocate more than a small multiple of the file's own size.
+// header cannot make us allocate more than a small multiple of the file's own size. Keys,
+// string values and tensor names must be UTF-8 (the spec says so; a name that is not cannot be
+// printed, compared or re-encoded faithfully), tensor names at most 64 bytes, and
+// general.alignment a UINT32 power of two.
 #include <bit>
+#include <cstdio>
 #include <limits>
 #include <optional>
 
 #include "formats/byte_reader.hpp"
 #include "formats/gguf_impl.hpp"
+#include "formats/utf8_check.hpp"
 
 namespace inference::formats {
 namespace {
 
 constexpr uint64_t kMaxKeyLength = 65535;          // GGUF spec: keys are at most 65535 bytes.
-constexpr uint64_t kMaxTensorNameLength = 65535;   // ggml uses 64; be lenient, stay bounded.
+constexpr uint64_t kMaxTensorNameLength = 64;      // GGUF spec: "at most 64 bytes long".
 constexpr uint64_t kMaxStringLength = 1ull << 32;  // longest metadata string (chat templates…)
 constexpr uint32_t kMaxDims = 4;                   // GGML_MAX_DIMS
 constexpr int kMaxArrayDepth = 8;                  // nested arrays; bounds recursion
@@ -108,7 +113,7 @@ class GgufParser {
     impl_.metadata.reserve(n_kv_);
     for (uint64_t i = 0; i < n_kv_; ++i) {
       in_.set_field("metadata entry #" + std::to_string(i) + " key");
-      std::string key(in_.read_string("the key", kMaxKeyLength));
+      std::string key(read_utf8_string("the key", kMaxKeyLength));
       in_.set_field("metadata entry #" + std::to_string(i) + " '" + key + "'");
       if (key.empty()) in_.fail("empty metadata key");
       uint64_t type_at = in_.position();
@@ -175,7 +180,7 @@ class GgufParser {
         out.value = in_.read<uint8_t>("a BOOL value") != 0;
         break;
       case GgufType::STRING:
-        out.value = std::string(in_.read_string("a STRING value", kMaxStringLength));
+        out.value = std::string(read_utf8_string("a STRING value", kMaxStringLength));
         break;
       case GgufType::ARRAY:
         out.value = read_array(depth);
@@ -215,6 +220,15 @@ class GgufParser {
   void read_items(GgufArray& array, uint64_t count, int depth) {
     array.items.reserve(count);
     for (uint64_t i = 0; i < count; ++i) {
+      if (array.element_type == GgufType::STRING) {
+        // Read here rather than in read_value so that an error names the element.
+        GgufValue item;
+        item.type = GgufType::STRING;
+        item.value = std::string(
+            read_utf8_string("a STRING value", kMaxStringLength, static_cast<int64_t>(i)));
+        array.items.push_back(std::move(item));
+        continue;
+      }
       array.items.push_back(read_value(array.element_type, depth + 1));
     }
   }
@@ -224,7 +238,9 @@ class GgufParser {
   void skip_items(GgufType type, uint64_t count) {
     const uint64_t begin = in_.position();
     if (type == GgufType::STRING) {
-      for (uint64_t i = 0; i < count; ++i) in_.read_string("a STRING value", kMaxStringLength);
+      for (uint64_t i = 0; i < count; ++i) {
+        read_utf8_string("a STRING value", kMaxStringLength, static_cast<int64_t>(i));
+      }
     } else {
       // Scalars have a fixed size; the caller checked that count * size fits in what is left.
       in_.skip_to(begin + count * min_encoded_size(type));
@@ -232,14 +248,36 @@ class GgufParser {
     in_place_ = InPlaceArray{0, type, count, impl_.bytes.subspan(begin, in_.position() - begin)};
   }
 
+  /// A GGUF string that must be valid UTF-8: the error names `what` (and the array element, if
+  /// `element` >= 0), shows the string with the bad bytes escaped, and gives the file offset of
+  /// the first bad byte. The element's name is built only on failure: vocabularies have 10^5.
+  std::string_view read_utf8_string(std::string_view what, uint64_t max_len, int64_t element = -1) {
+    const std::string_view text = in_.read_string(what, max_len);
+    if (const auto bad = first_invalid_utf8(text)) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X",
+                    static_cast<unsigned>(static_cast<uint8_t>(text[*bad])));
+      const std::string name =
+          element < 0 ? std::string(what)
+                      : std::string(what) + " (element #" + std::to_string(element) + ")";
+      in_.fail(name + " is not valid UTF-8 (byte " + hex + " at offset " + std::to_string(*bad) +
+                   " of \"" + printable_utf8(text) + "\")",
+               in_.position() - text.size() + *bad);
+    }
+    return text;
+  }
+
   void apply_alignment() {
     auto it = impl_.metadata_index.find("general.alignment");
     if (it == impl_.metadata_index.end()) return;
     in_.set_field("metadata 'general.alignment'");
     const GgufValue& value = impl_.metadata[it->second].second;
+    // The spec types it UINT32; another type is a writer bug whose intent we should not guess.
+    if (value.type != GgufType::UINT32) {
+      in_.fail("alignment has type " + std::string(to_string(value.type)) + ", not UINT32", 0);
+    }
     auto alignment = value.as_int();
-    if (!alignment || value.type == GgufType::BOOL) in_.fail("alignment is not an integer", 0);
-    if (*alignment <= 0 || !std::has_single_bit(static_cast<uint64_t>(*alignment)) ||
+    if (!alignment || *alignment <= 0 || !std::has_single_bit(static_cast<uint64_t>(*alignment)) ||
         *alignment > (1 << 20)) {
       in_.fail(
           "alignment " + std::to_string(*alignment) + " is not a power of two between 1 and 1 MiB",
@@ -260,7 +298,14 @@ class GgufParser {
     for (uint64_t i = 0; i < n_tensors_; ++i) {
       in_.set_field("tensor #" + std::to_string(i) + " name");
       GgufTensor tensor;
-      tensor.name = std::string(in_.read_string("the tensor name", kMaxTensorNameLength));
+      // Read with the key limit so that a long name can be shown in the error.
+      tensor.name = std::string(read_utf8_string("the tensor name", kMaxKeyLength));
+      if (tensor.name.size() > kMaxTensorNameLength) {
+        in_.fail("tensor name '" + printable_utf8(tensor.name) + "' is " +
+                     std::to_string(tensor.name.size()) + " bytes long; GGUF allows at most " +
+                     std::to_string(kMaxTensorNameLength),
+                 in_.position() - tensor.name.size());
+      }
       in_.set_field("tensor #" + std::to_string(i) + " '" + tensor.name + "'");
       uint64_t dims_at = in_.position();
       auto n_dims = in_.read<uint32_t>("the dimension count");

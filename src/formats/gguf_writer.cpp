@@ -84,6 +84,8 @@ void GgufWriter::add_tensor(std::string name, GgmlType type, std::vector<int64_t
     throw Error(ErrorCode::invalid_argument, "GGUF tensor '" + name + "': " + why);
   };
   if (impl_->tensor_index.count(name) != 0) fail("added twice");
+  // The reader rejects these (GGUF spec), so never write them.
+  if (name.size() > 64) fail("name is longer than GGUF's 64 bytes");
   if (ne.empty() || ne.size() > 4) fail("needs 1 to 4 dimensions");
   uint64_t rows = 1;
   for (size_t d = 0; d < ne.size(); ++d) {

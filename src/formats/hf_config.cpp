@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "arch/architecture.hpp"
 #include "formats/json_util.hpp"
 #include "inference/error.hpp"
 
@@ -209,7 +210,7 @@ bool HfConfig::is_sliding_layer(int64_t layer) const noexcept {
     return static_cast<size_t>(layer) < layer_types.size() &&
            layer_types[static_cast<size_t>(layer)] == "sliding_attention";
   }
-  if (sliding_window_pattern > 0) return (layer + 1) % sliding_window_pattern != 0;
+  if (sliding_window_pattern > 0) return arch::is_sliding_layer(layer, sliding_window_pattern);
   return true;
 }
 
@@ -277,7 +278,9 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source) {
               top.boolean("tie_word_embeddings").value_or(d ? d->tie_word_embeddings : false));
   config.attention_bias = f.boolean("attention_bias").value_or(d ? d->attention_bias : false);
 
-  bool gemma3 = config.model_type == "gemma3_text";
+  // transformers' Gemma3TextConfig defaults for keys a config may omit (class defaults, like
+  // kDefaults above, keyed by the exact model_type; the layer rule itself is the table's).
+  const bool gemma3 = config.model_type == "gemma3_text";
   config.sliding_window = f.integer("sliding_window", 1, kMaxPositions).value_or(gemma3 ? 4096 : 0);
   if (!f.boolean("use_sliding_window").value_or(true)) config.sliding_window = 0;  // Qwen 2/3
   config.sliding_window_pattern =

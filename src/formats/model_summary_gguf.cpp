@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "arch/architecture.hpp"
 #include "formats/gguf.hpp"
 #include "formats/model_summary_detail.hpp"
 
@@ -112,14 +113,14 @@ ModelSummary summarize_gguf(const std::filesystem::path& path) {
       }
     } else if (pattern != nullptr) {
       period = pattern->as_int().value_or(0);
-    } else if (s.architecture == "gemma3") {
-      period = 6;
+    } else if (const arch::Architecture* a = arch::find(s.architecture)) {
+      period = a->swa_pattern;  // the architecture table's default pattern
     } else if (s.architecture == "gemma2") {
-      period = 2;
+      period = 2;  // shown by info, not run by the engine, so not in the table
     }
     if (period > 0) {
       for (size_t i = 0; i < s.sliding_layers.size(); ++i) {
-        s.sliding_layers[i] = (static_cast<int64_t>(i) + 1) % period != 0;
+        s.sliding_layers[i] = arch::is_sliding_layer(static_cast<int64_t>(i), period);
       }
     }
     if (std::none_of(s.sliding_layers.begin(), s.sliding_layers.end(), [](bool b) { return b; })) {

@@ -1,5 +1,6 @@
 // formats/safetensors_file.cpp — one .safetensors file: header validation and tensor views.
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -80,7 +81,21 @@ struct SafetensorsFile::Impl {
     if (header_size > kMaxHeaderSize) fail(file, "header length above the 100 MB limit");
     if (header_size < 2) fail(file, "header length " + std::to_string(header_size) + " too small");
     std::string_view text(reinterpret_cast<const char*>(bytes.data() + 8), header_size);
-    json header = parse_header(text, file);
+    // The format pads the header with spaces (0x20) only. A JSON parser would also skip tabs and
+    // newlines, and NUL padding is a common writer bug: refuse anything else after the closing
+    // brace, naming the byte, so that every reader sees the same header.
+    const size_t end = text.rfind('}');
+    json header =
+        parse_header(end == std::string_view::npos ? text : text.substr(0, end + 1), file);
+    for (size_t i = end + 1; i < text.size(); ++i) {
+      if (text[i] != ' ') {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02X",
+                      static_cast<unsigned>(static_cast<unsigned char>(text[i])));
+        fail(file, "header padding at byte " + std::to_string(8 + i) + ": " + hex +
+                       " is not a space (0x20), the only byte the format allows after the JSON");
+      }
+    }
 
     const uint64_t data_start = 8 + header_size;
     const uint64_t data_size = bytes.size() - data_start;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "arch/architecture.hpp"
 #include "engine/model_files.hpp"
 #include "engine/weights.hpp"
 #include "inference/error.hpp"
@@ -312,7 +313,7 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
   c.u.resize(sz(n * F));
   project_forward(il, Projection::gate, c.h2.data(), c.g.data(), n);
   project_forward(il, Projection::up, c.h2.data(), c.u.data(), n);
-  const bool gelu = hp_.arch->activation == engine::Activation::gelu_tanh;
+  const bool gelu = hp_.arch->activation == arch::Activation::gelu_tanh;
   std::vector<T> f(sz(n * F));
   for (size_t i = 0; i < f.size(); ++i) f[i] = (gelu ? gelu_tanh(c.g[i]) : silu(c.g[i])) * c.u[i];
   c.d_pre.resize(sz(n * E));
@@ -348,7 +349,7 @@ void LoraTrainer<T>::layer_backward(int32_t il, Pass& pass, LayerCache& c, std::
                         &dd[sz(t * E)], E);
     }
   }
-  const bool gelu = hp_.arch->activation == engine::Activation::gelu_tanh;
+  const bool gelu = hp_.arch->activation == arch::Activation::gelu_tanh;
   std::vector<T> f(sz(n * F)), df(sz(n * F), T(0));
   for (size_t i = 0; i < f.size(); ++i) f[i] = (gelu ? gelu_tanh(c.g[i]) : silu(c.g[i])) * c.u[i];
   project_backward(il, Projection::down, f.data(), dd.data(), df.data(), n);

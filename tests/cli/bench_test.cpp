@@ -57,6 +57,30 @@ TEST_F(Bench, JsonLinesHaveTheRequiredFields) {
   }
 }
 
+// The default drives the model through the public contract; --engine times Engine::decode.
+// Both measure the same tests with the same traffic figure.
+TEST_F(Bench, ContractPathByDefaultEnginePathOnRequest) {
+  for (const bool engine : {false, true}) {
+    std::vector<std::string> args = {"bench", model_, "-p", "8",  "-n", "3", "-r",
+                                      "1",    "-t",   "1", "--json", "--bandwidth-gbs", "10"};
+    if (engine) args.push_back("--engine");
+    auto run = run_infer(args);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const auto lines = json_lines(run.out);
+    ASSERT_EQ(lines.size(), 2u) << run.out;
+    for (const auto& line : lines) {
+      EXPECT_EQ(line["path"], engine ? "engine" : "contract");
+      EXPECT_GT(line["tokens_per_second"].get<double>(), 0.0);
+    }
+    EXPECT_EQ(lines[0]["weight_bytes_per_pass"], lines[1]["weight_bytes_per_pass"]);
+  }
+  // Generation alone (no pp test) still has room for its tokens.
+  auto run = run_infer({"bench", model_, "-p", "0", "-n", "5", "-r", "1", "-t", "1", "--json",
+                        "--bandwidth-gbs", "10"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(json_lines(run.out).at(0)["test"], "tg5");
+}
+
 TEST_F(Bench, ProfilePrintsTheMatmulFloorPerTensorKind) {
   auto run = run_infer({"bench", model_, "-p", "8", "-n", "2", "-r", "1", "-t", "1", "--json",
                         "--bandwidth-gbs", "10", "--profile"});

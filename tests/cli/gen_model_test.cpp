@@ -5,10 +5,10 @@
 #include <cstring>
 #include <filesystem>
 
-#include "cli/model_shapes.hpp"
 #include "formats/gguf.hpp"
 #include "run_infer.hpp"
 #include "support/testdata.hpp"
+#include "testing/model_shapes.hpp"
 
 namespace inference::test {
 namespace {
@@ -35,7 +35,7 @@ std::vector<float> as_floats(const formats::GgufTensor& t) {
 
 TEST_F(GenModel, TinyLlamaHasTheShapesMetadataAndTensors) {
   const auto file = formats::GgufFile::open(generate("tiny-llama", "F32"));
-  const auto& shape = *cli::find_model_shape("tiny-llama");
+  const auto& shape = *testing::find_model_shape("tiny-llama");
   EXPECT_EQ(file.architecture(), "llama");
   EXPECT_EQ(file.arch_int("embedding_length"), shape.n_embd);
   EXPECT_EQ(file.arch_int("block_count"), shape.n_layer);
@@ -53,7 +53,7 @@ TEST_F(GenModel, TinyLlamaHasTheShapesMetadataAndTensors) {
   EXPECT_EQ(file.get_string_array("tokenizer.ggml.merges").size(),
             static_cast<size_t>(shape.n_vocab - 256 - 2));
 
-  ASSERT_EQ(file.tensors().size(), cli::model_tensors(shape).size());
+  ASSERT_EQ(file.tensors().size(), testing::model_tensors(shape).size());
   const auto* q = file.find_tensor("blk.1.attn_q.weight");
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(q->ne, (std::vector<int64_t>{256, 256}));
@@ -101,7 +101,7 @@ TEST_F(GenModel, RealShapesListTheirPublishedSizes) {
   // The tensor list alone (no file: a 1B model is gigabytes): parameter counts of the real models.
   auto params = [](const char* name) {
     uint64_t n = 0;
-    for (const auto& t : cli::model_tensors(*cli::find_model_shape(name))) {
+    for (const auto& t : testing::model_tensors(*testing::find_model_shape(name))) {
       uint64_t e = 1;
       for (auto d : t.ne) e *= static_cast<uint64_t>(d);
       n += e;

@@ -200,6 +200,91 @@ TEST(GgufHostile, BadAlignment) {
   EXPECT_EQ(file.data_offset() % 64, 0u);
 }
 
+// The spec types general.alignment UINT32; a right value of another type is still refused,
+// naming the type.
+TEST(GgufHostile, AlignmentOfAnotherTypeIsRefused) {
+  auto with = [](uint32_t type, auto value) {
+    RawGguf g;
+    g.header(0, 1).str("general.alignment").u32(type).pod(value);
+    return expect_invalid(g.bytes());
+  };
+  EXPECT_NE(with(10, uint64_t{32}).find("alignment has type UINT64, not UINT32"),
+            std::string::npos);
+  EXPECT_NE(with(5, int32_t{32}).find("alignment has type INT32"), std::string::npos);
+  EXPECT_NE(with(2, uint16_t{32}).find("alignment has type UINT16"), std::string::npos);
+  EXPECT_NE(with(7, uint8_t{1}).find("alignment has type BOOL"), std::string::npos);
+  EXPECT_NE(with(6, 32.0f).find("alignment has type FLOAT32"), std::string::npos);
+  RawGguf zero;
+  zero.header(0, 1).kv_u32("general.alignment", 0);
+  EXPECT_NE(expect_invalid(zero.bytes()).find("alignment 0 is not a power of two"),
+            std::string::npos);
+}
+
+// Keys, string values and string array elements must be UTF-8; the error names the item, shows
+// the bad byte and points at it in the file.
+TEST(GgufHostile, InvalidUtf8IsRefusedNamingTheItem) {
+  // Overlong '/', a lone continuation byte, a UTF-16 surrogate, above U+10FFFF, truncated.
+  for (std::string_view bad :
+       {"\xC0\xAF", "\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "ab\xE2\x82"}) {
+    SCOPED_TRACE(::testing::PrintToString(std::string(bad)));
+    RawGguf key;
+    key.header(0, 1).kv_str(std::string("general.") + std::string(bad), "x");
+    const std::string key_message = expect_invalid(key.bytes());
+    EXPECT_NE(key_message.find("metadata entry #0 key"), std::string::npos) << key_message;
+    EXPECT_NE(key_message.find("the key is not valid UTF-8"), std::string::npos) << key_message;
+    EXPECT_NE(key_message.find("\\x"), std::string::npos) << key_message;
+
+    RawGguf value;
+    value.header(0, 1).kv_str("general.name", std::string("name ") + std::string(bad));
+    const std::string value_message = expect_invalid(value.bytes());
+    EXPECT_NE(value_message.find("'general.name'"), std::string::npos) << value_message;
+    EXPECT_NE(value_message.find("STRING value is not valid UTF-8"), std::string::npos);
+  }
+  // Byte offset: header 24 + key (8 + 12) + type 4 + length 8 + "name " 5.
+  RawGguf value;
+  value.header(0, 1).kv_str("general.name", "name \xFF");
+  EXPECT_NE(expect_invalid(value.bytes()).find("at byte 61"), std::string::npos);
+
+  // Array elements, both for small arrays (parsed at open) and vocabulary-sized ones (kept in
+  // the mapping, validated at open all the same).
+  for (uint64_t n : {3ull, 300ull}) {
+    SCOPED_TRACE(n);
+    RawGguf array;
+    array.header(0, 1).str("tokenizer.ggml.tokens").u32(9).u32(8).u64(n);
+    for (uint64_t i = 0; i < n; ++i) array.str(i == n - 1 ? "\xC3(" : "ok");
+    const std::string message = expect_invalid(array.bytes());
+    EXPECT_NE(message.find("'tokenizer.ggml.tokens'"), std::string::npos) << message;
+    EXPECT_NE(
+        message.find("a STRING value (element #" + std::to_string(n - 1) + ") is not valid UTF-8"),
+        std::string::npos)
+        << message;
+  }
+  // Valid multi-byte text of every length passes.
+  RawGguf ok;
+  ok.header(0, 1).kv_str("general.name",
+                         "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
+  EXPECT_EQ(GgufFile::parse(ok.bytes()).get_string("general.name"),
+            "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
+}
+
+// Tensor names: at most 64 bytes (the spec), valid UTF-8; the error shows the name.
+TEST(GgufHostile, TensorNameLimits) {
+  auto with_name = [](const std::string& name) {
+    RawGguf g;
+    g.header(1, 0).tensor(name, {4}, 0, 0).pad_to(32).zeros(16);
+    return g;
+  };
+  const std::string name64(64, 'n');
+  EXPECT_EQ(GgufFile::parse(with_name(name64).bytes()).tensors()[0].name, name64);
+  const std::string name65 = "blk.0." + std::string(59, 'x');
+  const std::string message = expect_invalid(with_name(name65).bytes());
+  EXPECT_NE(message.find("tensor name '" + name65 + "' is 65 bytes long; GGUF allows at most 64"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(expect_invalid(with_name("bad\xFEname").bytes()).find("not valid UTF-8"),
+            std::string::npos);
+}
+
 TEST(GgufHostile, ErrorsNameTheByteOffset) {
   RawGguf g;
   g.header(1, 0).tensor("t", {4}, 77, 0).pad_to(32).zeros(16);

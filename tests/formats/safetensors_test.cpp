@@ -236,6 +236,31 @@ TEST(SafetensorsHostile, BadHeaders) {
   EXPECT_TRUE(SafetensorsFile::parse(empty).tensors().empty());
 }
 
+// The format allows only spaces (0x20) after the JSON; a JSON parser would skip tabs and
+// newlines too, and NUL padding is a writer bug. The error names the byte and its offset.
+TEST(SafetensorsHostile, HeaderPaddedWithAnythingButSpacesIsRefused) {
+  const std::string json = R"({"a":{"dtype":"U8","shape":[3],"data_offsets":[0,3]}})";
+  auto padded_ok = image(json + "     ", 3);
+  EXPECT_EQ(SafetensorsFile::parse(padded_ok).find("a")->data.size(), 3u);
+  const struct {
+    std::string padding;
+    const char* byte;
+  } cases[] = {{std::string("  \0", 3), "0x00"},
+               {"\n", "0x0A"},
+               {" \t ", "0x09"},
+               {"\r", "0x0D"},
+               {"  x", "0x78"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.byte);
+    const std::string message = expect_invalid(image(json + c.padding, 3));
+    EXPECT_NE(message.find("header padding"), std::string::npos) << message;
+    EXPECT_NE(message.find(c.byte), std::string::npos) << message;
+    // The offset of the first bad byte in the file: 8 (length) + the JSON + leading spaces.
+    const size_t at = 8 + json.size() + c.padding.find_first_not_of(' ');
+    EXPECT_NE(message.find("at byte " + std::to_string(at)), std::string::npos) << message;
+  }
+}
+
 TEST(SafetensorsHostile, WriterRejectsInconsistentTensors) {
   SafetensorsWriter w;
   auto data = pattern(8, 0);

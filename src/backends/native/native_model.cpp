@@ -144,6 +144,8 @@ GenerateMetrics NativeModel::metrics() const {
   GenerateMetrics m = shared_->last_metrics;
   m.active_memory_bytes = shared_->engine ? shared_->engine->memory_bytes() : 0;
   m.peak_memory_bytes = std::max(shared_->peak_memory, m.active_memory_bytes);
+  // Weights only: the KV cache read per token grows with the position.
+  m.bytes_per_token = shared_->engine ? shared_->engine->weight_bytes_per_token() : 0;
   return m;
 }
 

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "engine/arch/arch.hpp"
+#include "arch/architecture.hpp"
 #include "engine/lora/lora_adapter.hpp"
 #include "formats/gguf.hpp"
 #include "formats/safetensors.hpp"
@@ -211,7 +211,7 @@ RawLoraAdapter read_gguf(const fs::path& path) {
   const double alpha = file.get_float("adapter.lora.alpha").value_or(0.0);
   RawLoraAdapter raw;
   raw.source = name;
-  const ArchDescription* arch = find_arch(file.architecture());
+  const arch::Architecture* arch = arch::find(file.architecture());
   raw.permuted_qk = arch != nullptr && !arch->rope_neox;
   int32_t rank = 0;
   for (const auto& t : file.tensors()) {

@@ -1,0 +1,32 @@
+// perf/model_traffic.hpp — how many bytes of a GGUF model one forward pass must read, per tensor
+// kind. Decode is memory-bound, so bytes read / time is the benchmark's GB/s, and its ratio to
+// the measured memory bandwidth says how close to the ceiling the engine runs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "formats/gguf.hpp"
+
+namespace inference::perf {
+
+/// "attn_q" for "blk.3.attn_q.weight", "output_norm" for "output_norm.weight".
+std::string tensor_kind(std::string_view name);
+
+struct ModelTraffic {
+  uint64_t bytes_per_pass = 0;  ///< weights read by one forward pass (any batch size)
+  std::map<std::string, uint64_t> bytes_by_kind;
+  bool tied_output = false;  ///< token_embd is also the output matrix
+};
+
+/// Every tensor is read once per pass, except the embedding table, of which only the rows of
+/// the batch's tokens are read — unless it doubles as the output matrix (tied embeddings).
+ModelTraffic model_traffic(const formats::GgufFile& file);
+
+/// The KV cache an F16 cache of n_ctx positions needs for the model's hyper-parameters
+/// (every layer full-length: an upper bound for models with sliding-window layers).
+uint64_t kv_cache_bytes_f16(const formats::GgufFile& file, int64_t n_ctx);
+
+}  // namespace inference::perf

@@ -1,0 +1,31 @@
+# Installs the project into a fresh prefix, then configures and builds examples/find_package
+# against it as another project would, and runs the program: it must list the native backend
+# (its registration survived the static link) and, given a model, generate.
+# -DBUILD_DIR=… -DSOURCE_DIR=… -DWORK_DIR=… -DGENERATOR=… -DCXX=… [-DMODEL=…]
+file(REMOVE_RECURSE ${WORK_DIR})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+endfunction()
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+if(EXISTS ${WORK_DIR}/prefix/include/formats OR EXISTS ${WORK_DIR}/prefix/include/engine)
+  message(FATAL_ERROR "private headers were installed")
+endif()
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/find_package -B ${WORK_DIR}/build -G ${GENERATOR}
+    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run(${WORK_DIR}/build/generate)
+if(NOT out MATCHES "backend: native")
+  message(FATAL_ERROR "the installed package does not register the native backend:\n${out}")
+endif()
+if(MODEL)
+  run(${WORK_DIR}/build/generate ${MODEL} "Hello")
+  if(NOT out MATCHES "text: .")
+    message(FATAL_ERROR "no text generated:\n${out}")
+  endif()
+endif()
+message(STATUS "${out}")
+file(REMOVE_RECURSE ${WORK_DIR})
