@@ -30,7 +30,12 @@ class NativeBackend final : public Backend {
     options.n_sequences = config.parallel_slots;
     options.threads = config.threads;
     options.kv_cache_type = config.kv_cache_type;
-    return std::make_unique<NativeModel>(engine::Engine::load(path, options));
+    if (config.max_queued < 0)
+      throw Error(ErrorCode::invalid_argument,
+                  "max_queued must be >= 0, got " + std::to_string(config.max_queued));
+    return std::make_unique<NativeModel>(engine::Engine::load(path, options),
+                                         generation::SchedulerOptions{.max_queued =
+                                                                          config.max_queued});
   }
 };
 

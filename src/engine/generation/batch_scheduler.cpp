@@ -107,11 +107,14 @@ BatchScheduler::SequencePtr BatchScheduler::submit(std::vector<int32_t> prompt,
   return seq;
 }
 
+TokenStream BatchScheduler::stream(SequencePtr seq) {
+  return TokenStream(std::make_unique<ScheduledSource>(shared_from_this(), std::move(seq)));
+}
+
 TokenStream BatchScheduler::generate(std::vector<int32_t> prompt, const GenerateConfig& config,
                                      const Context& ctx) {
   try {
-    auto seq = submit(std::move(prompt), config, ctx);
-    return TokenStream(std::make_unique<ScheduledSource>(shared_from_this(), std::move(seq)));
+    return stream(submit(std::move(prompt), config, ctx));
   } catch (const Error& e) {
     return TokenStream(e.status());
   }

@@ -63,6 +63,8 @@ class BatchScheduler : public std::enable_shared_from_this<BatchScheduler> {
   SequencePtr submit(std::vector<int32_t> prompt, const GenerateConfig& config,
                      const Context& ctx, SequenceMode mode = SequenceMode::generate,
                      bool unbounded = false);
+  /// The stream that pulls `seq` (destroying it releases the sequence).
+  TokenStream stream(SequencePtr seq);
   /// submit() wrapped as a TokenStream; errors become an ended stream.
   TokenStream generate(std::vector<int32_t> prompt, const GenerateConfig& config,
                        const Context& ctx);
