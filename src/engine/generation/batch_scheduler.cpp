@@ -86,8 +86,13 @@ BatchScheduler::SequencePtr BatchScheduler::submit(std::vector<int32_t> prompt,
     tokenizer = tokenizer_;
   }
   // Validation and constraint compilation (possibly slow) run without the lock.
+  check_prompt(prompt, n_vocab_, context_length_);
+  std::unique_ptr<TokenConstraint> constraint;
+  if (mode == SequenceMode::generate && config.constraint.kind != OutputConstraint::Kind::none)
+    constraint = options_.make_constraint ? options_.make_constraint(config.constraint, *tokenizer)
+                                          : make_token_constraint(config.constraint, *tokenizer);
   auto seq = std::make_shared<SequenceState>(std::move(prompt), config, ctx, mode, n_vocab_,
-                                             context_length_, *tokenizer);
+                                             context_length_, std::move(constraint));
   // Registered before taking the lock: a context that is already done runs it at once, here.
   seq->wake = ctx.on_done([this] {
     std::lock_guard lock(mu_);

@@ -41,10 +41,15 @@
 
 namespace inference::generation {
 
+/// Compiles GenerateConfig::constraint (make_token_constraint unless a test substitutes one).
+using ConstraintFactory = std::function<std::unique_ptr<TokenConstraint>(
+    const OutputConstraint&, const tokenizer::Tokenizer&)>;
+
 struct SchedulerOptions {
-  int32_t max_queued = 0;  ///< 0 = unbounded (LoadConfig::max_queued)
-  size_t prefill_chunk = 0;  ///< 0 = kPrefillChunk
+  int32_t max_queued = 0;                   ///< 0 = unbounded (LoadConfig::max_queued)
+  size_t prefill_chunk = 0;                 ///< 0 = kPrefillChunk
   size_t prefill_chunk_while_decoding = 0;  ///< 0 = kPrefillChunkWhileDecoding
+  ConstraintFactory make_constraint;        ///< empty = make_token_constraint
 };
 
 /// Tokens a sequence may have produced and not yet handed out before it skips steps.

@@ -37,7 +37,8 @@ Status validate_logit_bias(const GenerateConfig& config, int32_t n_vocab) {
 
 SequenceState::SequenceState(std::vector<int32_t> prompt, const GenerateConfig& config,
                              Context ctx, SequenceMode mode, int32_t n_vocab,
-                             int32_t context_length, const tokenizer::Tokenizer& tokenizer)
+                             int32_t context_length,
+                             std::unique_ptr<TokenConstraint> constraint)
     : prompt_(std::move(prompt)),
       config_(config),
       ctx_(std::move(ctx)),
@@ -45,12 +46,11 @@ SequenceState::SequenceState(std::vector<int32_t> prompt, const GenerateConfig& 
       context_length_(context_length),
       sampler_(config, n_vocab),
       logprobs_(config.logprobs > 0 ? n_vocab : 0),
+      constraint_(std::move(constraint)),
       stop_(config.stop),
       submitted_(Clock::now()) {
   check_prompt(prompt_, n_vocab, context_length);
   if (Status s = validate_logit_bias(config, n_vocab); !s.ok()) throw Error(s);
-  if (mode_ == SequenceMode::generate)
-    constraint_ = make_token_constraint(config.constraint, tokenizer);
   if (!config.logit_bias.empty() || constraint_) work_.resize(static_cast<size_t>(n_vocab));
   sampler_.reset(prompt_);
   metrics_.prompt_tokens = static_cast<int64_t>(prompt_.size());

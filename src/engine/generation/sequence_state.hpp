@@ -51,11 +51,12 @@ class SequenceState {
   using Clock = std::chrono::steady_clock;
 
   /// Validates everything that does not need the engine's state: the prompt (non-empty, fits
-  /// the context, ids in the vocabulary), the sampling config, logit_bias ids and the
-  /// constraint (compiled here). Throws Error(invalid_argument / unsupported) naming the fault.
+  /// the context, ids in the vocabulary), the sampling config and logit_bias ids. Throws
+  /// Error(invalid_argument) naming the fault. `constraint` is the compiled
+  /// GenerateConfig::constraint (null for none).
   SequenceState(std::vector<int32_t> prompt, const GenerateConfig& config, Context ctx,
                 SequenceMode mode, int32_t n_vocab, int32_t context_length,
-                const tokenizer::Tokenizer& tokenizer);
+                std::unique_ptr<TokenConstraint> constraint);
 
   // ---- scheduling state, owned by the scheduler ----
   SequencePhase phase = SequencePhase::queued;
