@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include <time.h>
+
 #include "cli/command.hpp"
 #include "inference/capabilities.hpp"
 #include "inference/inference.hpp"
@@ -62,13 +64,22 @@ struct LevelResult {
   double stream_decode_tps = 0;    // mean of the streams' own decode tok/s
   double ttft_ms = 0;              // mean time to first token
   double passes_per_token = 0;     // forward passes / generated tokens
+  double cpu_ms_per_token = 0;     // process CPU time / generated tokens (less load-sensitive)
 };
+
+// CPU time of the whole process: on a shared machine wall time depends on the neighbours, CPU
+// time much less.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 LevelResult summarise(int streams, Clock::time_point start,
                       const std::vector<Clock::time_point>& first,
                       const std::vector<Clock::time_point>& last, const std::vector<Status>& status,
                       const std::vector<GenerateMetrics>& metrics, ServingStats* stats,
-                      uint64_t passes_before);
+                      uint64_t passes_before, double cpu_before);
 
 LevelResult run_level(TextModel& model, int streams, const BenchBatchOptions& o) {
   auto& tokens = dynamic_cast<TokenPromptModel&>(model);
@@ -82,6 +93,7 @@ LevelResult run_level(TextModel& model, int streams, const BenchBatchOptions& o)
     for (auto& id : p) id = dist(gen);  // distinct prompts: no shared cached prefix
   }
   const uint64_t passes_before = stats ? stats->serving_state().steps : 0;
+  const double cpu_before = process_cpu_seconds();
   std::mutex mu;
   std::vector<GenerateMetrics> metrics(static_cast<size_t>(streams));
   std::vector<Clock::time_point> first(static_cast<size_t>(streams));
@@ -108,7 +120,8 @@ LevelResult run_level(TextModel& model, int streams, const BenchBatchOptions& o)
         }
       }
     }
-    return summarise(streams, start, first, last, status, metrics, stats, passes_before);
+    return summarise(streams, start, first, last, status, metrics, stats, passes_before,
+                     cpu_before);
   }
   std::latch ready(streams + 1);
   std::vector<std::thread> threads;
@@ -135,14 +148,16 @@ LevelResult run_level(TextModel& model, int streams, const BenchBatchOptions& o)
   const auto start = Clock::now();
   ready.arrive_and_wait();
   for (auto& t : threads) t.join();
-  return summarise(streams, start, first, last, status, metrics, stats, passes_before);
+  return summarise(streams, start, first, last, status, metrics, stats, passes_before,
+                   cpu_before);
 }
 
 LevelResult summarise(int streams, Clock::time_point start,
                       const std::vector<Clock::time_point>& first,
                       const std::vector<Clock::time_point>& last, const std::vector<Status>& status,
                       const std::vector<GenerateMetrics>& metrics, ServingStats* stats,
-                      uint64_t passes_before) {
+                      uint64_t passes_before, double cpu_before) {
+  const double cpu_seconds = process_cpu_seconds() - cpu_before;
   for (const auto& s : status)
     if (!s.ok()) throw Error(s);
   LevelResult r;
@@ -157,6 +172,7 @@ LevelResult summarise(int streams, Clock::time_point start,
     r.ttft_ms += std::chrono::duration<double, std::milli>(m.time_to_first_token).count() / streams;
   }
   r.aggregate_tps = static_cast<double>(generated) / r.seconds;
+  if (generated > 0) r.cpu_ms_per_token = 1000.0 * cpu_seconds / static_cast<double>(generated);
   // Tokens produced after the last stream got its first one, over that interval (an estimate:
   // each stream's tokens after all_started are those after its own first, minus what came
   // between its first and all_started, which is small next to G).
@@ -180,8 +196,9 @@ void run_bench_batch(const BenchBatchOptions& o) {
                                     .parallel_slots = max_streams,
                                     .threads = o.threads});
   if (!o.json)
-    std::printf("| %7s | %10s | %13s | %13s | %12s | %9s | %12s |\n", "streams", "seconds",
-                "aggregate t/s", "decode agg t/s", "stream t/s", "ttft ms", "passes/token");
+    std::printf("| %7s | %8s | %13s | %14s | %10s | %8s | %12s | %10s |\n", "streams", "seconds",
+                "aggregate t/s", "decode agg t/s", "stream t/s", "ttft ms", "passes/token",
+                "cpu ms/tok");
   for (int rep = 0; rep < o.reps; ++rep) {
     for (int streams : levels) {
       const LevelResult r = run_level(*model, streams, o);
@@ -193,12 +210,13 @@ void run_bench_batch(const BenchBatchOptions& o) {
                                {"decode_aggregate_tokens_per_second", r.decode_aggregate_tps},
                                {"stream_decode_tokens_per_second", r.stream_decode_tps},
                                {"time_to_first_token_ms", r.ttft_ms},
-                               {"passes_per_token", r.passes_per_token}};
+                               {"passes_per_token", r.passes_per_token},
+                               {"cpu_ms_per_token", r.cpu_ms_per_token}};
         std::cout << line.dump() << "\n";
       } else {
-        std::printf("| %7d | %10.2f | %13.2f | %13.2f | %12.2f | %9.1f | %12.3f |\n", r.streams,
-                    r.seconds, r.aggregate_tps, r.decode_aggregate_tps, r.stream_decode_tps,
-                    r.ttft_ms, r.passes_per_token);
+        std::printf("| %7d | %8.2f | %13.2f | %14.2f | %10.2f | %8.1f | %12.3f | %10.2f |\n",
+                    r.streams, r.seconds, r.aggregate_tps, r.decode_aggregate_tps,
+                    r.stream_decode_tps, r.ttft_ms, r.passes_per_token, r.cpu_ms_per_token);
       }
     }
   }
