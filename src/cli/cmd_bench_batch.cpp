@@ -48,8 +48,10 @@ std::vector<int> parse_levels(const std::string& text) {
       if (used != item.size() || n < 1 || n > 256) throw std::invalid_argument(item);
       levels.push_back(n);
     } catch (const std::exception&) {
-      throw ExitRequest{kUsage, "bench-batch: --parallel wants a list of counts 1..256 like "
-                                "1,4,8; got '" + item + "'"};
+      throw ExitRequest{kUsage,
+                        "bench-batch: --parallel wants a list of counts 1..256 like "
+                        "1,4,8; got '" +
+                            item + "'"};
     }
   }
   if (levels.empty()) throw ExitRequest{kUsage, "bench-batch: --parallel is empty"};
@@ -58,13 +60,13 @@ std::vector<int> parse_levels(const std::string& text) {
 
 struct LevelResult {
   int streams = 0;
-  double seconds = 0;              // start to last stream's end
-  double aggregate_tps = 0;        // all generated tokens / seconds
-  double decode_aggregate_tps = 0; // tokens after every stream's first / time since then
-  double stream_decode_tps = 0;    // mean of the streams' own decode tok/s
-  double ttft_ms = 0;              // mean time to first token
-  double passes_per_token = 0;     // forward passes / generated tokens
-  double cpu_ms_per_token = 0;     // process CPU time / generated tokens (less load-sensitive)
+  double seconds = 0;               // start to last stream's end
+  double aggregate_tps = 0;         // all generated tokens / seconds
+  double decode_aggregate_tps = 0;  // tokens after every stream's first / time since then
+  double stream_decode_tps = 0;     // mean of the streams' own decode tok/s
+  double ttft_ms = 0;               // mean time to first token
+  double passes_per_token = 0;      // forward passes / generated tokens
+  double cpu_ms_per_token = 0;      // process CPU time / generated tokens (less load-sensitive)
 };
 
 // CPU time of the whole process: on a shared machine wall time depends on the neighbours, CPU
@@ -103,9 +105,9 @@ LevelResult run_level(TextModel& model, int streams, const BenchBatchOptions& o)
     const auto start = Clock::now();
     std::vector<TokenStream> open;
     for (const auto& p : prompts)
-      open.push_back(tokens.generate_tokens(
-          Context::background(), p,
-          {.max_tokens = o.n_gen, .temperature = 0.0f, .ignore_eos = true}));
+      open.push_back(
+          tokens.generate_tokens(Context::background(), p,
+                                 {.max_tokens = o.n_gen, .temperature = 0.0f, .ignore_eos = true}));
     for (bool more = true; more;) {
       more = false;
       for (size_t k = 0; k < open.size(); ++k) {
@@ -129,9 +131,9 @@ LevelResult run_level(TextModel& model, int streams, const BenchBatchOptions& o)
     threads.emplace_back([&, i] {
       const auto k = static_cast<size_t>(i);
       ready.arrive_and_wait();
-      auto stream = tokens.generate_tokens(
-          Context::background(), prompts[k],
-          {.max_tokens = o.n_gen, .temperature = 0.0f, .ignore_eos = true});
+      auto stream =
+          tokens.generate_tokens(Context::background(), prompts[k],
+                                 {.max_tokens = o.n_gen, .temperature = 0.0f, .ignore_eos = true});
       bool got_first = false;
       for (const Token& t : stream) {
         (void)t;
@@ -148,8 +150,7 @@ LevelResult run_level(TextModel& model, int streams, const BenchBatchOptions& o)
   const auto start = Clock::now();
   ready.arrive_and_wait();
   for (auto& t : threads) t.join();
-  return summarise(streams, start, first, last, status, metrics, stats, passes_before,
-                   cpu_before);
+  return summarise(streams, start, first, last, status, metrics, stats, passes_before, cpu_before);
 }
 
 LevelResult summarise(int streams, Clock::time_point start,
@@ -230,8 +231,7 @@ void setup_bench_batch(CLI::App& root) {
   cmd->add_option("--parallel", o->parallel, "Comma-separated stream counts")
       ->capture_default_str();
   cmd->add_option("-n,--n-gen", o->n_gen, "Tokens generated per stream")->capture_default_str();
-  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per stream")
-      ->capture_default_str();
+  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per stream")->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = physical cores)");
   cmd->add_option("-r,--repetitions", o->reps, "Repetitions of the whole list")
       ->capture_default_str();

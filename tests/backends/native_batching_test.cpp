@@ -33,10 +33,8 @@ std::vector<std::vector<int32_t>> prompts() {
 }
 
 std::unique_ptr<TextModel> load(const std::filesystem::path& path, int32_t slots) {
-  return load_model(path, {.backend = "native",
-                           .context_length = 96,
-                           .parallel_slots = slots,
-                           .threads = 1});
+  return load_model(
+      path, {.backend = "native", .context_length = 96, .parallel_slots = slots, .threads = 1});
 }
 
 std::vector<int32_t> ids_of(TokenStream& stream) {
@@ -77,7 +75,8 @@ void expect_batch_invariant(const std::filesystem::path& path, bool sampled) {
   const uint64_t steps_before = stats->serving_state().steps;
   std::vector<TokenStream> streams;
   for (size_t i = 0; i < ps.size(); ++i)
-    streams.push_back(tokens->generate_tokens(Context::background(), ps[i], config_for(i, sampled)));
+    streams.push_back(
+        tokens->generate_tokens(Context::background(), ps[i], config_for(i, sampled)));
   std::vector<std::vector<int32_t>> batched(ps.size());
   bool more = true;
   while (more) {
@@ -108,15 +107,15 @@ void expect_batch_invariant(const std::filesystem::path& path, bool sampled) {
 // architecture: sliding windows, q/k norms, biases) and K-quants that do. See docs/batching.md.
 TEST(NativeBatching, GreedyTokensDoNotDependOnTheBatch) {
   INFERENCE_REQUIRE_TESTDATA();
-  for (const auto& [family, file] : std::vector<std::pair<std::string, std::string>>{
-           {"llama", "llama-F32.gguf"},
-           {"mistral", "mistral-F32.gguf"},
-           {"qwen2", "qwen2-F32.gguf"},
-           {"qwen3", "qwen3-F32.gguf"},
-           {"gemma3", "gemma3-F32.gguf"},
-           {"llama", "llama-Q4_K_M.gguf"},
-           {"qwen2", "qwen2-Q4_K_M.gguf"},
-           {"qwen3", "qwen3-Q6_K.gguf"}}) {
+  for (const auto& [family, file] :
+       std::vector<std::pair<std::string, std::string>>{{"llama", "llama-F32.gguf"},
+                                                        {"mistral", "mistral-F32.gguf"},
+                                                        {"qwen2", "qwen2-F32.gguf"},
+                                                        {"qwen3", "qwen3-F32.gguf"},
+                                                        {"gemma3", "gemma3-F32.gguf"},
+                                                        {"llama", "llama-Q4_K_M.gguf"},
+                                                        {"qwen2", "qwen2-Q4_K_M.gguf"},
+                                                        {"qwen3", "qwen3-Q6_K.gguf"}}) {
     SCOPED_TRACE(file);
     expect_batch_invariant(model_path(family, file), /*sampled=*/false);
   }

@@ -103,7 +103,8 @@ TEST(NativeModel, SlotsLimitConcurrentStreams) {
   EXPECT_EQ(waiting.err().code, ErrorCode::deadline_exceeded);
   EXPECT_EQ(waiting.finish_reason(), FinishReason::deadline);
   held.close();  // frees the slot: the next call runs at once
-  EXPECT_TRUE(collect(one->generate(Context::background(), "Hello", {.max_tokens = 2})).status.ok());
+  EXPECT_TRUE(
+      collect(one->generate(Context::background(), "Hello", {.max_tokens = 2})).status.ok());
 
   // Two slots: interleaved streams give what each gives alone (greedy).
   auto two = load(bpe_model(), 2);

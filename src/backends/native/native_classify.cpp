@@ -14,8 +14,8 @@ std::vector<ClassifyResult> NativeModel::classify(const Context& ctx,
                                                   std::span<const std::string> prompts,
                                                   const GenerateConfig& config) {
   if (scheduler_->closed()) throw Error(ErrorCode::unavailable, "the model was closed");
-  if (Status s = generation::validate_generate_config(config,
-                                                      static_cast<int32_t>(info_.vocab_size));
+  if (Status s =
+          generation::validate_generate_config(config, static_cast<int32_t>(info_.vocab_size));
       !s.ok())
     throw Error(s);
   std::vector<ClassifyResult> results(prompts.size());

@@ -28,8 +28,7 @@ const Status& closed_status() {
 // go of the sequence (and its slot).
 class ScheduledSource final : public TokenSource {
  public:
-  ScheduledSource(std::shared_ptr<BatchScheduler> scheduler,
-                  std::shared_ptr<SequenceState> seq)
+  ScheduledSource(std::shared_ptr<BatchScheduler> scheduler, std::shared_ptr<SequenceState> seq)
       : scheduler_(std::move(scheduler)), seq_(std::move(seq)) {}
   ~ScheduledSource() override { scheduler_->release(seq_); }
   bool next(Token& out) override { return scheduler_->pull(*seq_, out); }
@@ -74,11 +73,9 @@ BatchScheduler::~BatchScheduler() {
   close();
 }
 
-
 BatchScheduler::SequencePtr BatchScheduler::submit(std::vector<int32_t> prompt,
-                                                   const GenerateConfig& config,
-                                                   const Context& ctx, SequenceMode mode,
-                                                   bool unbounded) {
+                                                   const GenerateConfig& config, const Context& ctx,
+                                                   SequenceMode mode, bool unbounded) {
   const tokenizer::Tokenizer* tokenizer = nullptr;
   {
     std::lock_guard lock(mu_);
@@ -102,8 +99,7 @@ BatchScheduler::SequencePtr BatchScheduler::submit(std::vector<int32_t> prompt,
   if (!engine_) throw Error(ErrorCode::unavailable, "the model was closed");
   const size_t free = free_slots_locked();
   const size_t waiting = queue_.size() + 1 > free ? queue_.size() + 1 - free : 0;
-  if (!unbounded && options_.max_queued > 0 &&
-      waiting > static_cast<size_t>(options_.max_queued))
+  if (!unbounded && options_.max_queued > 0 && waiting > static_cast<size_t>(options_.max_queued))
     throw Error(ErrorCode::unavailable,
                 "all " + std::to_string(slot_owner_.size()) + " sequence slots are busy and " +
                     std::to_string(queue_.size()) + " calls are already waiting (max_queued " +
@@ -188,8 +184,7 @@ bool BatchScheduler::drive_once() {
   return step_locked(lock);
 }
 
-void BatchScheduler::with_free_slot(
-    const std::function<void(engine::Engine&, int32_t seq)>& work) {
+void BatchScheduler::with_free_slot(const std::function<void(engine::Engine&, int32_t seq)>& work) {
   std::unique_lock lock(mu_);
   wait_idle_locked(lock);
   if (!engine_) throw Error(ErrorCode::unavailable, "the model was closed");
@@ -406,8 +401,8 @@ bool BatchScheduler::step_locked(std::unique_lock<std::mutex>& lock) {
     const size_t n = std::min(budget, prompt.size() - s.prefilled);
     for (size_t i = s.prefilled; i < s.prefilled + n; ++i)
       batch_.push_back({prompt[i], static_cast<int32_t>(i), s.slot, i + 1 == prompt.size()});
-    participants_.push_back({&s, n, static_cast<int32_t>(s.prefilled),
-                             s.prefilled + n == prompt.size()});
+    participants_.push_back(
+        {&s, n, static_cast<int32_t>(s.prefilled), s.prefilled + n == prompt.size()});
     budget -= n;
   }
   if (batch_.empty()) return false;

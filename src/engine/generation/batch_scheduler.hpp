@@ -65,9 +65,8 @@ class BatchScheduler : public std::enable_shared_from_this<BatchScheduler> {
   /// Queues a sequence. Throws Error: invalid_argument (prompt, config, logit_bias,
   /// constraint), unsupported (constraint), unavailable (closed, or the queue is full — unless
   /// `unbounded`, which batch_generate/classify use for their own items).
-  SequencePtr submit(std::vector<int32_t> prompt, const GenerateConfig& config,
-                     const Context& ctx, SequenceMode mode = SequenceMode::generate,
-                     bool unbounded = false);
+  SequencePtr submit(std::vector<int32_t> prompt, const GenerateConfig& config, const Context& ctx,
+                     SequenceMode mode = SequenceMode::generate, bool unbounded = false);
   /// The stream that pulls `seq` (destroying it releases the sequence).
   TokenStream stream(SequencePtr seq);
   /// submit() wrapped as a TokenStream; errors become an ended stream.

@@ -35,9 +35,8 @@ Status validate_logit_bias(const GenerateConfig& config, int32_t n_vocab) {
   return {};
 }
 
-SequenceState::SequenceState(std::vector<int32_t> prompt, const GenerateConfig& config,
-                             Context ctx, SequenceMode mode, int32_t n_vocab,
-                             int32_t context_length,
+SequenceState::SequenceState(std::vector<int32_t> prompt, const GenerateConfig& config, Context ctx,
+                             SequenceMode mode, int32_t n_vocab, int32_t context_length,
                              std::unique_ptr<TokenConstraint> constraint)
     : prompt_(std::move(prompt)),
       config_(config),
@@ -111,9 +110,8 @@ bool SequenceState::is_end_token(const tokenizer::Tokenizer& tokenizer, int32_t 
   return false;
 }
 
-void SequenceState::fill_logprobs(std::span<const float> row,
-                                  const tokenizer::Tokenizer& tokenizer, int32_t id,
-                                  Token& out) {
+void SequenceState::fill_logprobs(std::span<const float> row, const tokenizer::Tokenizer& tokenizer,
+                                  int32_t id, Token& out) {
   if (config_.logprobs <= 0) return;
   logprobs_.set_row(row);  // the raw row: logprobs as the model gives them (OpenAI semantics)
   out.logprob = logprobs_.logprob(id);

@@ -103,8 +103,8 @@ class SequenceState {
  private:
   bool is_end_token(const tokenizer::Tokenizer& tokenizer, int32_t id, FinishReason& why) const;
   void classify_row(std::span<const float> row, const tokenizer::Tokenizer& tokenizer);
-  void fill_logprobs(std::span<const float> row, const tokenizer::Tokenizer& tokenizer,
-                     int32_t id, Token& out);
+  void fill_logprobs(std::span<const float> row, const tokenizer::Tokenizer& tokenizer, int32_t id,
+                     Token& out);
   std::span<const float> shaped(std::span<const float> row);  // bias + constraint mask
   void emit(Token token);
   std::string flush_text();

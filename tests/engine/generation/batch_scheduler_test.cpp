@@ -52,7 +52,8 @@ size_t drain(TokenStream& stream) {
 TEST(BatchScheduler, ConcurrentStreamsShareForwardPasses) {
   Fixture f(always(1), 4);
   std::vector<TokenStream> streams;
-  for (int i = 0; i < 4; ++i) streams.push_back(f.generate({2, 2, static_cast<int32_t>(i + 1)}, {.max_tokens = 5}));
+  for (int i = 0; i < 4; ++i)
+    streams.push_back(f.generate({2, 2, static_cast<int32_t>(i + 1)}, {.max_tokens = 5}));
   std::vector<size_t> counts(4, 0);
   bool more = true;
   while (more) {

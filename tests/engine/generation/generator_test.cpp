@@ -129,7 +129,7 @@ TEST(Generator, BeyondMaxQueuedAClearErrorAtOnce) {
   Fixture f([](std::span<const int32_t>) { return 1; }, 1, 1024, {.max_queued = 1});
   auto first = f.generate({2}, {});
   Token t;
-  ASSERT_TRUE(first.next(t));  // holds the only slot
+  ASSERT_TRUE(first.next(t));         // holds the only slot
   auto second = f.generate({2}, {});  // waits (one queued is allowed)
   auto third = f.sched->generate({2}, {}, Context::background());
   EXPECT_TRUE(third.done());
