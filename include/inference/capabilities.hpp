@@ -92,4 +92,31 @@ class LogprobModel {
       const Context& ctx, std::span<const ScoreRequest> requests) = 0;
 };
 
+/// One KV-cache slot of a batching backend, as llama-server's /slots reports it.
+struct SlotState {
+  int32_t id = 0;
+  bool is_processing = false;  ///< a sequence holds the slot (prefilling or decoding)
+  int64_t n_ctx_used = 0;      ///< cache cells the slot holds (cached prefix included)
+  int64_t n_ctx = 0;           ///< cells the slot can hold
+};
+
+/// What a batching backend is doing now: for /metrics, /slots and admission decisions.
+struct ServingState {
+  std::vector<SlotState> slots;
+  int64_t queued = 0;          ///< calls waiting for a free slot
+  int64_t active = 0;          ///< sequences holding slots
+  int64_t kv_cells_used = 0;   ///< sum of n_ctx_used
+  int64_t kv_cells_total = 0;  ///< sum of n_ctx
+  uint64_t steps = 0;          ///< forward passes run so far
+  uint64_t step_tokens = 0;    ///< tokens evaluated by those passes
+};
+
+/// Live serving figures of a backend that schedules many sequences (native). Thread-safe and
+/// cheap: it never waits for a running forward pass.
+class ServingStats {
+ public:
+  virtual ~ServingStats() = default;
+  virtual ServingState serving_state() const = 0;
+};
+
 }  // namespace inference

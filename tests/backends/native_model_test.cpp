@@ -91,12 +91,20 @@ TEST(NativeModel, LeavingTheLoopEarlyFreesTheSlot) {
 
 TEST(NativeModel, SlotsLimitConcurrentStreams) {
   REQUIRE_MODELS();
+  // One slot, held by a stream nobody pulls: a second call waits in the queue until its
+  // deadline (the held stream sits steps out once it is kMaxReadAhead tokens ahead).
   auto one = load(bpe_model(), 1);
-  auto held = one->generate(Context::background(), "Hello", {.max_tokens = 4});
-  auto refused = one->generate(Context::background(), "Hello", {.max_tokens = 4});
+  auto held = one->generate(Context::background(), "Hello", {.max_tokens = 50});
   Token t;
-  EXPECT_FALSE(refused.next(t));
-  EXPECT_EQ(refused.err().code, ErrorCode::unavailable);
+  ASSERT_TRUE(held.next(t));
+  auto waiting = one->generate(Context::background().with_timeout(std::chrono::milliseconds(50)),
+                               "Hello", {.max_tokens = 4});
+  EXPECT_FALSE(waiting.next(t));
+  EXPECT_EQ(waiting.err().code, ErrorCode::deadline_exceeded);
+  EXPECT_EQ(waiting.finish_reason(), FinishReason::deadline);
+  held.close();  // frees the slot: the next call runs at once
+  EXPECT_TRUE(
+      collect(one->generate(Context::background(), "Hello", {.max_tokens = 2})).status.ok());
 
   // Two slots: interleaved streams give what each gives alone (greedy).
   auto two = load(bpe_model(), 2);

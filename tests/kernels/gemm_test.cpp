@@ -151,15 +151,16 @@ TEST_P(GemmPath, SmallBatchesEqualExactProductForEveryType) {
                          type == GgmlType::Q4_K || type == GgmlType::Q5_K || type == GgmlType::Q6_K;
     for (int64_t cols :
          k_quant ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{96, 544, 1024}) {
-      for (int64_t n_tokens : {1, 5}) {
+      // 2, 3, 5 and 8 cover every token count per unpacked row of the row-vector kernels.
+      for (int64_t n_tokens : {1, 2, 3, 5, 8}) {
         const Case c = make_case(type, rows, cols, n_tokens, rng);
         const auto y = run(pool, c, 0, n_tokens, y_stride);
         expect_exact(c, y, n_tokens, y_stride, GetParam());
         if (HasFatalFailure()) return;
         // A token alone gives the same bits as within a small batch.
-        if (n_tokens > 1) {
-          const auto single = run(pool, c, 3, 1, y_stride);
-          for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(single[r], y[3 * y_stride + r]);
+        for (int64_t t = 0; t < n_tokens && n_tokens > 1; ++t) {
+          const auto single = run(pool, c, t, 1, y_stride);
+          for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(single[r], y[t * y_stride + r]);
         }
       }
     }

@@ -30,7 +30,12 @@ class NativeBackend final : public Backend {
     if (!config.adapter_path.empty()) options.adapters.push_back({config.adapter_path, 1.0f});
     options.adapters.insert(options.adapters.end(), config.adapters.begin(), config.adapters.end());
     options.merge_adapters = config.merge_adapters;
-    return std::make_unique<NativeModel>(engine::Engine::load(path, options));
+    if (config.max_queued < 0)
+      throw Error(ErrorCode::invalid_argument,
+                  "max_queued must be >= 0, got " + std::to_string(config.max_queued));
+    return std::make_unique<NativeModel>(
+        engine::Engine::load(path, options),
+        generation::SchedulerOptions{.max_queued = config.max_queued});
   }
 };
 

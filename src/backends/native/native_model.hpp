@@ -1,21 +1,22 @@
 // backends/native/native_model.hpp — the native engine behind the TextModel contract.
 //
-// Concurrency: LoadConfig::parallel_slots KV-cache sequences form a slot pool; each stream
-// holds one slot until it is destroyed. Every engine call is serialised by the shared engine's
-// mutex, token by token, so streams on different slots interleave but never run in the same
-// forward pass (continuous batching is future work). classify() is the exception: its prompts
-// share decode batches across the free slots.
+// Concurrency: LoadConfig::parallel_slots KV-cache sequences form a slot pool, scheduled by a
+// generation::BatchScheduler (continuous batching): every open stream, classify() prompt and
+// batch_generate() item is a sequence of one shared batch, so each forward pass evaluates the
+// next token of all of them at once. A call that finds every slot busy waits in a FIFO queue
+// (up to LoadConfig::max_queued, then ErrorCode::unavailable).
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "backends/native/chat_prompt.hpp"
-#include "engine/generation/shared_engine.hpp"
+#include "engine/generation/batch_scheduler.hpp"
 #include "inference/capabilities.hpp"
 #include "inference/text_model.hpp"
 
@@ -24,9 +25,11 @@ namespace inference::native {
 class NativeModel final : public TextModel,
                           public TokenizerModel,
                           public AttentionInspector,
-                          public TokenPromptModel {
+                          public TokenPromptModel,
+                          public ServingStats {
  public:
-  explicit NativeModel(std::unique_ptr<engine::Engine> engine);
+  explicit NativeModel(std::unique_ptr<engine::Engine> engine,
+                       generation::SchedulerOptions options = {});
   ~NativeModel() override;
 
   // TextModel
@@ -60,22 +63,17 @@ class NativeModel final : public TextModel,
   // AttentionInspector
   AttentionSnapshot inspect_attention(const Context& ctx, std::string_view prompt) override;
 
+  // ServingStats
+  ServingState serving_state() const override { return scheduler_->serving_state(); }
+
  private:
-  // Starts a stream on the best free slot; call with the mutex held. Throws Error.
-  TokenStream start_locked(const Context& ctx, std::vector<int32_t> prompt,
-                           const GenerateConfig& config);
   const tokenizer::Tokenizer& open_tokenizer() const;
 
-  std::shared_ptr<generation::SharedEngine> shared_;
+  std::shared_ptr<generation::BatchScheduler> scheduler_;
+  mutable std::mutex mu_;  // guards chat_prompt_ and tokenizer_ against close()
   ModelInfo info_;
   const tokenizer::Tokenizer* tokenizer_ = nullptr;  // owned by the engine; null once closed
   std::optional<ChatPrompt> chat_prompt_;
 };
-
-/// classify() for one locked engine: prompts in prompt order, batched over `seqs`.
-std::vector<ClassifyResult> classify_batched(engine::Engine& engine, const Context& ctx,
-                                             std::span<const std::vector<int32_t>> prompts,
-                                             std::span<const int32_t> seqs,
-                                             const GenerateConfig& config);
 
 }  // namespace inference::native

@@ -1,29 +1,28 @@
-// generation/prefill.hpp — evaluating a prompt into one sequence of the KV cache.
+// generation/prefill.hpp — prompt checks and the prefill chunk sizes shared by the scheduler
+// and classify.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
 
 #include "engine/engine.hpp"
-#include "inference/context.hpp"
 
 namespace inference::generation {
 
-/// Tokens per decode call during prefill: the Context is checked between chunks, so a long
-/// prompt can be cancelled part-way, and the engine's scratch stays bounded.
+/// Most prompt tokens evaluated in one step when no other sequence is decoding: the Context is
+/// checked between steps, so a long prompt can be cancelled part-way, and the engine's scratch
+/// stays bounded.
 inline constexpr size_t kPrefillChunk = 256;
 
-/// Makes sequence `seq` hold exactly `tokens` and writes the logits row after the last token
-/// into `logits`. Keeps the longest cached prefix the sequence already has (at least the last
-/// token is always evaluated, to get its logits). Returns how many tokens were reused.
-/// Throws Error(invalid_argument) for an empty prompt, one that does not fit the context or
-/// holds ids outside the vocabulary; Error(cancelled/deadline_exceeded) when ctx is done.
-size_t prefill_sequence(engine::Engine& engine, const Context& ctx, int32_t seq,
-                        std::span<const int32_t> tokens, std::vector<float>& logits);
+/// Most prompt tokens per step while other sequences are decoding: a step's time is the
+/// inter-token latency of every running stream, so a long prompt arriving must not stall them
+/// for a full chunk.
+inline constexpr size_t kPrefillChunkWhileDecoding = 64;
 
 /// Throws Error(invalid_argument) unless `tokens` is non-empty, fits the context with room for
 /// one more token, and every id is in the vocabulary.
+void check_prompt(std::span<const int32_t> tokens, int32_t n_vocab, int32_t context_length);
 void check_prompt(const engine::Engine& engine, std::span<const int32_t> tokens);
 
 }  // namespace inference::generation

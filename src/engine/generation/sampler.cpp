@@ -57,10 +57,17 @@ Status validate_generate_config(const GenerateConfig& c, int32_t n_vocab) {
 }
 
 int32_t argmax(std::span<const float> logits) {
+  if (logits.empty()) return 0;
+  // The best value in a local, not re-read through the index: a batched decode step calls this
+  // once per sequence over the whole vocabulary.
   int32_t best = 0;
+  float best_value = logits[0];
   for (size_t i = 1; i < logits.size(); ++i) {
     // Strictly greater: ties keep the lowest id. NaN never wins.
-    if (logits[i] > logits[static_cast<size_t>(best)]) best = static_cast<int32_t>(i);
+    if (logits[i] > best_value) {
+      best_value = logits[i];
+      best = static_cast<int32_t>(i);
+    }
   }
   return best;
 }

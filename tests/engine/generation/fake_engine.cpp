@@ -22,6 +22,7 @@ FakeEngine::FakeEngine(std::vector<std::string> pieces, NextToken next, int32_t 
 void FakeEngine::decode(const Context& ctx, std::span<const engine::BatchEntry> batch,
                         std::vector<float>& logits) {
   ++decode_calls;
+  batch_sizes.push_back(batch.size());
   if (on_decode) on_decode();
   if (Status s = ctx.status(); check_context && !s.ok()) throw Error(s);
   size_t rows = 0;

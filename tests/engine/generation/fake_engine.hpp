@@ -64,6 +64,7 @@ class FakeEngine : public engine::Engine {
 
   int64_t decoded_entries = 0;  ///< Batch entries evaluated so far.
   int decode_calls = 0;
+  std::vector<size_t> batch_sizes;  ///< Entries of every decode call, in order.
   bool check_context = true;        ///< Throw like a real engine when the Context is done.
   std::function<void()> on_decode;  ///< Called at the start of every decode (e.g. to cancel).
 

@@ -1,4 +1,6 @@
-#include "engine/generation/generator.hpp"
+// The single-stream behaviour of scheduled generation (stop handling, text assembly, slots,
+// cancellation, prefix reuse) over a scripted fake engine.
+#include "engine/generation/batch_scheduler.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,25 +17,21 @@ namespace {
 const std::vector<std::string> kPieces = {"<eos>", "a", "b", " ST", "OP", "\xC3", "\xA9", "c"};
 
 struct Fixture {
-  explicit Fixture(test::FakeEngine::NextToken next, int32_t slots = 1, int32_t ctx_len = 1024) {
+  explicit Fixture(test::FakeEngine::NextToken next, int32_t slots = 1, int32_t ctx_len = 1024,
+                   SchedulerOptions options = {}) {
     auto engine = std::make_unique<test::FakeEngine>(kPieces, std::move(next), slots, ctx_len);
     fake = engine.get();
-    shared = std::make_shared<SharedEngine>(std::move(engine));
+    sched = std::make_shared<BatchScheduler>(std::move(engine), options);
   }
   TokenStream generate(std::vector<int32_t> prompt, const GenerateConfig& config,
                        Context ctx = Context::background()) {
-    std::lock_guard lock(shared->mutex);
-    auto slot = SlotLease::acquire(shared, prompt);
-    if (!slot) return TokenStream(Status{ErrorCode::unavailable, "no free slot"});
-    return TokenStream(
-        std::make_unique<Generator>(shared, std::move(*slot), std::move(prompt), config, ctx));
+    // submit() throws for invalid prompts, as the tests below expect.
+    return sched->stream(sched->submit(std::move(prompt), config, ctx));
   }
-  bool slot_busy(size_t i) {
-    std::lock_guard lock(shared->mutex);
-    return shared->slot_busy[i];
-  }
+  bool slot_busy(size_t i) { return sched->serving_state().slots.at(i).is_processing; }
+  GenerateMetrics last() { return sched->last_metrics(); }
   test::FakeEngine* fake = nullptr;
-  std::shared_ptr<SharedEngine> shared;
+  std::shared_ptr<BatchScheduler> sched;
 };
 
 // Emits the script, then end-of-generation.
@@ -61,8 +59,8 @@ TEST(Generator, StopsAtEndOfGenerationWithoutEmittingIt) {
   EXPECT_EQ(ids, (std::vector<int32_t>{1, 2, 7}));
   EXPECT_EQ(text, "abc");
   EXPECT_TRUE(stream.err().ok());
-  EXPECT_EQ(f.shared->last_metrics.generated_tokens, 3);
-  EXPECT_EQ(f.shared->last_metrics.prompt_tokens, 2);
+  EXPECT_EQ(f.last().generated_tokens, 3);
+  EXPECT_EQ(f.last().prompt_tokens, 2);
 }
 
 TEST(Generator, IgnoreEosKeepsGoingUntilMaxTokens) {
@@ -127,11 +125,17 @@ TEST(Generator, LeavingTheLoopEarlyFreesTheSlot) {
   EXPECT_EQ(collect(again).first.size(), 1u);
 }
 
-TEST(Generator, AllSlotsBusyIsAClearError) {
-  Fixture f([](std::span<const int32_t>) { return 1; });
+TEST(Generator, BeyondMaxQueuedAClearErrorAtOnce) {
+  Fixture f([](std::span<const int32_t>) { return 1; }, 1, 1024, {.max_queued = 1});
   auto first = f.generate({2}, {});
-  auto second = f.generate({2}, {});
-  EXPECT_EQ(second.err().code, ErrorCode::unavailable);
+  Token t;
+  ASSERT_TRUE(first.next(t));         // holds the only slot
+  auto second = f.generate({2}, {});  // waits (one queued is allowed)
+  auto third = f.sched->generate({2}, {}, Context::background());
+  EXPECT_TRUE(third.done());
+  EXPECT_EQ(third.err().code, ErrorCode::unavailable);
+  EXPECT_NE(third.err().message.find("max_queued 1"), std::string::npos) << third.err().message;
+  EXPECT_EQ(f.sched->serving_state().queued, 1);
 }
 
 TEST(Generator, CancellationInsideALongPrefillStopsBetweenChunks) {
@@ -179,15 +183,13 @@ TEST(Generator, ANewPromptTakesTheEmptiestSlotAndKeepsOtherCaches) {
     auto first = f.generate({7, 7, 7}, {.max_tokens = 1});
     collect(first);
   }
-  {
-    std::lock_guard lock(f.shared->mutex);
-    auto slot = SlotLease::acquire(f.shared, std::vector<int32_t>{2, 2});
-    ASSERT_TRUE(slot.has_value());
-    EXPECT_EQ(f.fake->sequence_length(slot->seq()), 0);  // the empty slot, not the cached one
-    auto reuse = SlotLease::acquire(f.shared, std::vector<int32_t>{7, 7, 7, 1});
-    ASSERT_TRUE(reuse.has_value());
-    EXPECT_EQ(f.fake->sequence_length(reuse->seq()), 3);
-  }
+  Token t;
+  auto other = f.generate({2, 2}, {.max_tokens = 3});
+  ASSERT_TRUE(other.next(t));
+  EXPECT_EQ(other.metrics().cached_prompt_tokens, 0);  // the empty slot, not the cached one
+  auto reuse = f.generate({7, 7, 7, 1}, {.max_tokens = 3});
+  ASSERT_TRUE(reuse.next(t));
+  EXPECT_EQ(reuse.metrics().cached_prompt_tokens, 3);
 }
 
 TEST(Generator, PromptLongerThanTheContextIsAnError) {
@@ -222,10 +224,7 @@ TEST(Generator, AClosedModelEndsOpenStreamsWithUnavailable) {
   auto stream = f.generate({2}, {});
   Token t;
   ASSERT_TRUE(stream.next(t));
-  {
-    std::lock_guard lock(f.shared->mutex);
-    f.shared->engine.reset();
-  }
+  f.sched->close();
   EXPECT_FALSE(stream.next(t));
   EXPECT_EQ(stream.err().code, ErrorCode::unavailable);
 }
