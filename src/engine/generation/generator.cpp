@@ -26,7 +26,8 @@ Generator::Generator(std::shared_ptr<SharedEngine> shared, SlotLease slot,
       ctx_(std::move(ctx)),
       sampler_(config, shared_->open_engine().n_vocab()),
       logprobs_(config.logprobs > 0 ? shared_->open_engine().n_vocab() : 0),
-      stop_(config.stop) {
+      stop_(config.stop),
+      constraint_(make_token_constraint(config.constraint, shared_->open_engine().tokenizer())) {
   check_prompt(shared_->open_engine(), prompt_);
   sampler_.reset(prompt_);
   metrics_.prompt_tokens = static_cast<int64_t>(prompt_.size());
@@ -41,9 +42,12 @@ Generator::~Generator() {
 void Generator::finish(const Status& status, FinishReason reason) {
   finished_ = true;
   status_ = status;
-  if (status.code == ErrorCode::cancelled) reason = FinishReason::cancelled;
-  else if (status.code == ErrorCode::deadline_exceeded) reason = FinishReason::deadline;
-  else if (!status.ok()) reason = FinishReason::error;
+  if (status.code == ErrorCode::cancelled)
+    reason = FinishReason::cancelled;
+  else if (status.code == ErrorCode::deadline_exceeded)
+    reason = FinishReason::deadline;
+  else if (!status.ok())
+    reason = FinishReason::error;
   metrics_.prefill_tokens_per_second =
       per_second(metrics_.prompt_tokens, metrics_.prefill_duration);
   metrics_.decode_tokens_per_second =
@@ -118,6 +122,7 @@ void Generator::fill_logprobs(const engine::Engine& engine, int32_t id, Token& o
 }
 
 bool Generator::step(engine::Engine& engine, Token& out) {
+  if (constraint_) constraint_->mask(logits_);
   const int32_t id = sampler_.sample(logits_);
   if (is_stop_token(engine, id)) {
     std::string rest = stop_.push(utf8_.flush());
@@ -129,6 +134,7 @@ bool Generator::step(engine::Engine& engine, Token& out) {
     out.text = std::move(rest);
     return true;
   }
+  if (constraint_) constraint_->accept(id);
   sampler_.accept(id);
   ++metrics_.generated_tokens;
   out.id = id;
@@ -142,10 +148,12 @@ bool Generator::step(engine::Engine& engine, Token& out) {
       config_.max_tokens > 0 && metrics_.generated_tokens >= config_.max_tokens;
   // The token just sampled needs one more cache cell before anything can follow it.
   const bool context_full = engine.sequence_length(slot_.seq()) + 1 >= engine.context_length();
-  if (max_reached || context_full) {
+  // A complete output that the grammar lets nothing extend ends like an end token would.
+  const bool grammar_done = constraint_ && constraint_->exhausted();
+  if (max_reached || context_full || grammar_done) {
     out.text += stop_.push(utf8_.flush());
     out.text += stop_.flush();
-    finish({}, FinishReason::length);
+    finish({}, grammar_done && !max_reached ? FinishReason::eos : FinishReason::length);
     return true;
   }
   pending_ = id;

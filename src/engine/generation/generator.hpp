@@ -22,6 +22,7 @@
 #include "engine/generation/sampler.hpp"
 #include "engine/generation/shared_engine.hpp"
 #include "engine/generation/stop_matcher.hpp"
+#include "engine/generation/token_constraint.hpp"
 #include "engine/generation/utf8_assembler.hpp"
 #include "inference/context.hpp"
 #include "inference/token_stream.hpp"
@@ -59,6 +60,7 @@ class Generator final : public TokenSource {
   std::vector<IdLogprob> top_;
   Utf8Assembler utf8_;
   StopMatcher stop_;
+  std::unique_ptr<TokenConstraint> constraint_;  // null: unconstrained
   std::vector<float> logits_;
   int32_t pending_ = -1;  // sampled and emitted, not yet decoded into the cache
   bool prefilled_ = false;
