@@ -232,9 +232,14 @@ std::string SchemaCompiler::compile(const Json& schema, const std::string& path,
     const auto& parts = schema["allOf"];
     if (!parts.is_array() || parts.empty()) invalid(path, "'allOf' must be a non-empty array");
     if (parts.size() == 1) return compile(parts[0], path + "/allOf/0", hint);
-    // Object schemas merge: properties and required are unions; extra keys only when all allow.
-    Json merged = {{"type", "object"}, {"properties", Json::object()}, {"required", Json::array()}};
-    bool closed = false;
+    // Object schemas merge: properties and required are unions. The merged object carries
+    // only declared keys, which every open branch allows; a closed branch
+    // (additionalProperties: false) must declare every merged key, or nothing satisfies allOf.
+    Json merged = {{"type", "object"},
+                   {"properties", Json::object()},
+                   {"required", Json::array()},
+                   {"additionalProperties", false}};
+    std::vector<std::pair<size_t, const Json*>> closed;
     for (size_t i = 0; i < parts.size(); ++i) {
       const std::string where = path + "/allOf/" + std::to_string(i);
       const Json* part = &parts[i];
@@ -269,15 +274,21 @@ std::string SchemaCompiler::compile(const Json& schema, const std::string& path,
         } else if (key == "required" && value.is_array()) {
           for (const auto& r : value) merged["required"].push_back(r);
         } else if (key == "additionalProperties" && value.is_boolean()) {
-          closed = closed || !value.get<bool>();
+          if (!value.get<bool>()) closed.emplace_back(i, part);
         } else {
           unsupported(where, "keyword '" + key + "' inside allOf");
         }
       }
     }
-    merged["additionalProperties"] = !closed ? Json(true) : Json(false);
-    if (!closed)
-      unsupported(path, "allOf of open object schemas (add additionalProperties: false)");
+    for (const auto& [i, part] : closed) {
+      for (const auto& [name, sub] : merged["properties"].items()) {
+        const bool declared = part->contains("properties") && (*part)["properties"].contains(name);
+        if (!declared)
+          invalid(path + "/allOf/" + std::to_string(i),
+                  "additionalProperties: false forbids property '" + name +
+                      "' that another allOf branch declares (nothing can satisfy both)");
+      }
+    }
     return compile_object(merged, path, hint);
   }
 
