@@ -42,7 +42,8 @@ Matcher matcher_for(const std::string& name) {
   return Matcher(std::make_shared<const Grammar>(parse_gbnf(grammar_file(name))));
 }
 
-// expr ::= term (('+'|'-') term)*, term ::= factor (('*'|'/') factor)*, factor ::= '-'? (num | '(' expr ')')
+// expr ::= term (('+'|'-') term)*, term ::= factor (('*'|'/') factor)*, factor ::= '-'? (num | '('
+// expr ')')
 bool parse_arith(const std::string& s, size_t& i);
 void skip_space(const std::string& s, size_t& i) {
   while (i < s.size() && s[i] == ' ') ++i;
@@ -107,10 +108,10 @@ TEST(GrammarFiles, AcceptAndReject) {
 }
 
 TEST(GrammarFiles, RandomWalksStayInsideTheGrammar) {
-  static const auto tok = tokenizer::Tokenizer::load(test::testdata_dir() / "vocab/ggml-vocab-gpt-2.gguf");
+  static const auto tok =
+      tokenizer::Tokenizer::load(test::testdata_dir() / "vocab/ggml-vocab-gpt-2.gguf");
   const std::wregex list_re(L"^(- [^\\n\\r]{1,60}\\n){1,10}$");
-  const std::regex chess_re(
-      "^[1-9][0-9]?\\. \\S+( \\S+)?( [1-9][0-9]?\\. \\S+( \\S+)?)*$");
+  const std::regex chess_re("^[1-9][0-9]?\\. \\S+( \\S+)?( [1-9][0-9]?\\. \\S+( \\S+)?)*$");
   int complete = 0;
   for (const char* name : {"json.gbnf", "arithmetic.gbnf", "list.gbnf", "chess.gbnf"}) {
     const std::string source = grammar_file(name);
