@@ -12,8 +12,8 @@
 // Output policy (docs/structured-output.md): properties come in the order the schema lists
 // them, required ones always, optional ones may be left out; without additionalProperties an
 // object with `properties` gets no other keys (a subset of what the schema allows); numbers
-// have at most 16 integral digits, 16 fraction digits and 2 exponent digits (so that every number fits a double); between tokens
-// at most one space, or a newline and up to 20 spaces/tabs.
+// have at most 16 integral digits, 16 fraction digits and 2 exponent digits (so that every number
+// fits a double); between tokens at most one space, or a newline and up to 20 spaces/tabs.
 #pragma once
 
 #include <string>

@@ -143,6 +143,11 @@ std::string SchemaCompiler::add_rule(const std::string& hint, const std::string&
   return name;
 }
 
+void SchemaCompiler::set_body(const std::string& name, const std::string& body) {
+  for (auto& rule : rules_)
+    if (rule.first == name) rule.second = body;
+}
+
 std::string SchemaCompiler::primitive(const std::string& name) {
   if (primitives_.count(name)) return name;
   primitives_[name] = primitive_bodies().at(name);
@@ -203,16 +208,41 @@ std::string SchemaCompiler::compile(const Json& schema, const std::string& path,
     if (!schema["$ref"].is_string()) invalid(path, "'$ref' must be a string");
     return compile_ref(schema["$ref"].get<std::string>(), path);
   }
+  // enum/const next to `type` (as in {"type": "string", "enum": [...]}): the values that also
+  // have one of the types.
+  auto type_allows = [&](const Json& v) {
+    if (!schema.contains("type")) return true;
+    std::vector<std::string> types;
+    if (schema["type"].is_string()) types.push_back(schema["type"].get<std::string>());
+    if (schema["type"].is_array())
+      for (const auto& t : schema["type"])
+        if (t.is_string()) types.push_back(t.get<std::string>());
+    for (const std::string& t : types) {
+      if ((t == "string" && v.is_string()) || (t == "object" && v.is_object()) ||
+          (t == "array" && v.is_array()) || (t == "boolean" && v.is_boolean()) ||
+          (t == "null" && v.is_null()) || (t == "number" && v.is_number()) ||
+          (t == "integer" && v.is_number_integer()))
+        return true;
+    }
+    return false;
+  };
+  auto only_with_type = [&](const std::string& keyword) {
+    for (const std::string& k : constraints)
+      if (k != keyword && k != "type") unsupported(path, "'" + k + "' next to '" + keyword + "'");
+  };
   if (schema.contains("const")) {
-    only("const");
+    only_with_type("const");
+    if (!type_allows(schema["const"])) invalid(path, "'const' does not have the schema's type");
     return gbnf_literal(schema["const"].dump());
   }
   if (schema.contains("enum")) {
-    only("enum");
+    only_with_type("enum");
     const auto& values = schema["enum"];
     if (!values.is_array() || values.empty()) invalid(path, "'enum' must be a non-empty array");
     std::string body;
-    for (const auto& v : values) body += (body.empty() ? "" : " | ") + gbnf_literal(v.dump());
+    for (const auto& v : values)
+      if (type_allows(v)) body += (body.empty() ? "" : " | ") + gbnf_literal(v.dump());
+    if (body.empty()) invalid(path, "no 'enum' value has the schema's type");
     return "(" + body + ")";
   }
   for (const char* key : {"anyOf", "oneOf"}) {

@@ -20,8 +20,12 @@ class SchemaCompiler {
   /// The rule name matching any JSON value / any JSON string.
   std::string any_value();
   std::string any_string();
+  /// The whitespace rule of the output policy (see json_schema.hpp).
+  std::string whitespace() { return primitive("ws"); }
   /// A named rule of our own (for callers composing grammars, e.g. tool-call wrappers).
   std::string add_rule(const std::string& hint, const std::string& body);
+  /// Replaces the body of a rule made by add_rule (for rules that refer to each other).
+  void set_body(const std::string& name, const std::string& body);
   /// The rules so far, one per line, plus `root ::= root_body`.
   std::string gbnf(const std::string& root_body) const;
 

@@ -71,6 +71,15 @@ TEST(JsonSchema, EnumConstAnyOfTypeArrays) {
   for (const char* bad : {"\"b\"", "{\"k\":[1]}", "[]"}) EXPECT_FALSE(m.matches(bad)) << bad;
 }
 
+TEST(JsonSchema, EnumAndConstNextToType) {
+  auto m = schema_matcher(R"({"type":"string","enum":["a",1,"b",null]})");
+  EXPECT_TRUE(m.matches("\"a\""));
+  EXPECT_FALSE(m.matches("1"));  // not a string: filtered out
+  EXPECT_EQ(error_of(R"({"type":"integer","enum":["a"]})").code(), ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of(R"({"type":"string","const":"x","maxLength":3})").code(),
+            ErrorCode::unsupported);
+}
+
 TEST(JsonSchema, RecursiveRefs) {
   auto m = schema_matcher(
       R"({"$defs":{"t":{"type":"array","items":{"$ref":"#/$defs/t"},"maxItems":2}},"$ref":"#/$defs/t"})");
