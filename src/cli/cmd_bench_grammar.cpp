@@ -19,6 +19,7 @@
 #include "cli/generation_flags.hpp"
 #include "engine/generation/token_constraint.hpp"
 #include "grammar/compile.hpp"
+#include "grammar/tool_calls.hpp"
 #include "inference/error.hpp"
 #include "tokenizer/tokenizer.hpp"
 
@@ -28,6 +29,8 @@ namespace {
 struct BenchGrammarOptions {
   std::string vocab;
   ConstraintFlags constraint;
+  std::string tools;  // an OpenAI-style tools array: the tool-call grammar is benchmarked
+  std::string format = "hermes";
   std::string sample;
   int reps = 5;
   bool json = false;
@@ -62,15 +65,46 @@ std::vector<int32_t> random_output(const OutputConstraint& c, const tokenizer::T
   return ids;
 }
 
+// The constraint for --tools: the tool-call grammar (tool_choice required) in --format.
+OutputConstraint tools_constraint(const BenchGrammarOptions& o, double& compile_ms) {
+  std::ifstream in(o.tools, std::ios::binary);
+  if (!in) throw Error(ErrorCode::not_found, "--tools: cannot read '" + o.tools + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  // ordered_json: properties are generated in the order the schema lists them.
+  const auto list = nlohmann::ordered_json::parse(text.str(), nullptr, false);
+  if (!list.is_array()) throw Error(ErrorCode::invalid_argument, "--tools: expected a JSON array");
+  std::vector<grammar::ToolSpec> specs;
+  for (const auto& t : list) {
+    const auto& f = t.contains("function") ? t["function"] : t;
+    specs.push_back({f.value("name", ""), f.value("description", ""),
+                     f.contains("parameters") ? f["parameters"].dump() : ""});
+  }
+  grammar::ToolCallFormat format = grammar::ToolCallFormat::generic;
+  for (auto candidate : {grammar::ToolCallFormat::llama3, grammar::ToolCallFormat::hermes,
+                         grammar::ToolCallFormat::mistral, grammar::ToolCallFormat::generic})
+    if (grammar::to_string(candidate) == o.format) format = candidate;
+  const double t = thread_seconds();
+  OutputConstraint c{
+      OutputConstraint::Kind::gbnf,
+      grammar::tool_call_gbnf(format, specs, {grammar::ToolChoice::Mode::required, ""})};
+  (void)grammar::compile_constraint(c);
+  compile_ms = (thread_seconds() - t) * 1e3;
+  return c;
+}
+
 void run(const BenchGrammarOptions& o) {
-  const OutputConstraint c = o.constraint.constraint();
+  double tools_compile_ms = 0;
+  const OutputConstraint c =
+      o.tools.empty() ? o.constraint.constraint() : tools_constraint(o, tools_compile_ms);
   if (c.kind == OutputConstraint::Kind::none)
     throw ExitRequest{kUsage, "give --json-schema, --grammar, --regex or --any-json"};
   auto tok = tokenizer::Tokenizer::load(o.vocab);
 
   double t = thread_seconds();
   (void)grammar::compile_constraint(c);
-  const double compile_ms = (thread_seconds() - t) * 1e3;
+  // For --tools, compilation includes building the GBNF from the tools' schemas.
+  const double compile_ms = o.tools.empty() ? (thread_seconds() - t) * 1e3 : tools_compile_ms;
   t = thread_seconds();
   auto first = generation::make_token_constraint(c, *tok);  // builds the shared trie
   const double first_ms = (thread_seconds() - t) * 1e3;
@@ -145,6 +179,10 @@ void setup(CLI::App& root) {
   cmd->add_option("vocab", o->vocab, "GGUF file (vocab-only is enough) or tokenizer.json")
       ->required();
   add_constraint_flags(cmd, o->constraint);
+  cmd->add_option("--tools", o->tools,
+                  "OpenAI-style tools array (JSON file): benchmark the tool-call grammar");
+  cmd->add_option("--format", o->format, "Tool-call syntax: llama3, hermes, mistral, generic")
+      ->capture_default_str();
   cmd->add_option("--sample", o->sample,
                   "Output to replay (tokenized by the model's tokenizer); default: a random walk");
   cmd->add_option("-r,--reps", o->reps, "Repetitions, each with a fresh constraint")

@@ -553,7 +553,8 @@ std::string SchemaCompiler::compile_array(const Json& schema, const std::string&
   const std::string sep = ws + " \",\" " + ws + " ";
   // after[i]: the rest of the array once i items are written.
   const int fixed = std::max(min, static_cast<int>(prefix.size()));
-  const int last = max >= 0 ? max : fixed;  // from here on: the open loop, or the end
+  // From `last` items on: the open loop (unbounded), or the end (bounded).
+  const int last = max >= 0 ? max : std::max(fixed, 1);
   std::vector<std::string> after(static_cast<size_t>(last) + 1);
   after[static_cast<size_t>(last)] =
       max >= 0 ? "\"\"" : add_rule(hint + "-more", "(" + sep + items + ")*");

@@ -71,6 +71,17 @@ TEST(JsonSchema, EnumConstAnyOfTypeArrays) {
   for (const char* bad : {"\"b\"", "{\"k\":[1]}", "[]"}) EXPECT_FALSE(m.matches(bad)) << bad;
 }
 
+// Regression: an array without minItems/maxItems/prefixItems compiled to "[ ]" only.
+TEST(JsonSchema, UnboundedArrays) {
+  auto m = schema_matcher(R"({"type":"array","items":{"type":"integer"}})");
+  EXPECT_TRUE(m.matches("[]"));
+  EXPECT_TRUE(m.matches("[1]"));
+  EXPECT_TRUE(m.matches("[1, 2,3]"));
+  EXPECT_FALSE(m.matches("[1,]"));
+  auto any = schema_matcher(R"({"type":"array"})");
+  EXPECT_TRUE(any.matches(R"([1, "a", {"b": null}])"));
+}
+
 TEST(JsonSchema, EnumAndConstNextToType) {
   auto m = schema_matcher(R"({"type":"string","enum":["a",1,"b",null]})");
   EXPECT_TRUE(m.matches("\"a\""));
