@@ -30,9 +30,10 @@ struct Output {
   Status status;
 };
 
-Output generate(TextModel& model, const OutputConstraint& c, float temperature, uint64_t seed) {
+Output generate(TextModel& model, const OutputConstraint& c, float temperature, uint64_t seed,
+                int max_tokens = 300) {
   GenerateConfig config;
-  config.max_tokens = 300;
+  config.max_tokens = max_tokens;
   config.temperature = temperature;
   config.seed = seed;
   config.constraint = c;
@@ -74,7 +75,8 @@ TEST(ConstrainedGeneration, GbnfOutputsParse) {
   for (const char* name : {"arithmetic.gbnf", "chess.gbnf", "list.gbnf"}) {
     const std::string source = test::read_file(test::source_dir() / "grammars" / name);
     for (float temperature : {0.0f, 1.0f}) {
-      const Output out = generate(*gpt2, {OutputConstraint::Kind::gbnf, source}, temperature, 7);
+      const Output out =
+          generate(*gpt2, {OutputConstraint::Kind::gbnf, source}, temperature, 7, 80);
       SCOPED_TRACE(std::string(name) + ": " + out.text);
       ASSERT_TRUE(out.status.ok()) << out.status.message;
       Matcher m(std::make_shared<const Grammar>(parse_gbnf(source)));

@@ -196,7 +196,7 @@ TEST(JsonSchemaProperty, RandomWalksAlwaysValidate) {
   int completed = 0;
   for (const auto& schema : testing::test_schemas()) {
     const Json root = Json::parse(schema.json);
-    for (uint32_t seed = 0; seed < 6; ++seed) {
+    for (uint32_t seed = 0; seed < 4; ++seed) {
       auto c = generation::make_token_constraint({OutputConstraint::Kind::json_schema, schema.json},
                                                  tok);
       auto [text, ended] = random_walk(*c, tok, seed * 7919 + 1, 200);
@@ -211,7 +211,7 @@ TEST(JsonSchemaProperty, RandomWalksAlwaysValidate) {
       EXPECT_EQ(testing::validate(value, root, root), "");
     }
   }
-  EXPECT_GT(completed, 100);
+  EXPECT_GT(completed, 60);
 }
 
 TEST(JsonSchemaProperty, AnyJsonWalksParse) {

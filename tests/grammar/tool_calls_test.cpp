@@ -257,7 +257,7 @@ TEST(ToolCalls, RandomWalksYieldValidCalls) {
                  ToolCallFormat::generic}) {
     const std::string gbnf = tool_call_gbnf(f, {{"get_weather", "", kWeatherParams}},
                                             {ToolChoice::Mode::required, ""}, false);
-    for (uint32_t seed = 0; seed < 3; ++seed) {
+    for (uint32_t seed = 0; seed < 2; ++seed) {
       auto c = generation::make_token_constraint({OutputConstraint::Kind::gbnf, gbnf}, *tok);
       std::mt19937 rng(seed);
       std::vector<float> logits(static_cast<size_t>(tok->n_vocab()));
@@ -295,7 +295,7 @@ TEST(ToolCalls, RandomWalksYieldValidCalls) {
       EXPECT_EQ(testing::validate(args, weather, weather), "");
     }
   }
-  EXPECT_GE(completed, 6);
+  EXPECT_GE(completed, 4);
 }
 
 }  // namespace
