@@ -28,7 +28,7 @@ target_compile_features(inference INTERFACE cxx_std_20)
 # dependencies to the consumer's link line).
 set(INFERENCE_INSTALLED_LIBRARIES inference inference_native inference_core inference_arch
     inference_formats inference_tokenizer inference_chat inference_kernels_cpu inference_engine
-    inference_generation)
+    inference_generation inference_grammar)
 install(TARGETS ${INFERENCE_INSTALLED_LIBRARIES} EXPORT inferenceTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -31,6 +31,7 @@ struct RunOptions {
   bool json = false;
   LoadFlags load;
   GenerateConfig gen;
+  ConstraintFlags constraint;
 };
 
 std::vector<int32_t> parse_ids(const std::string& text) {
@@ -64,7 +65,9 @@ nlohmann::json metrics_json(const GenerateMetrics& m) {
           {"active_memory_bytes", m.active_memory_bytes}};
 }
 
-void run(const RunOptions& o) {
+void run(const RunOptions& options) {
+  RunOptions o = options;
+  o.gen.constraint = o.constraint.constraint();
   if (o.chat && !o.tokens.empty())
     throw ExitRequest{kUsage, "--chat and --tokens cannot be combined"};
   std::string prompt = o.prompt;
@@ -135,6 +138,7 @@ void setup_run(CLI::App& root) {
   cmd->add_flag("--json", o->json, "Print one JSON object: ids, text, status and metrics");
   add_load_flags(cmd, o->load);
   add_sampling_flags(cmd, o->gen);
+  add_constraint_flags(cmd, o->constraint);
   cmd->callback([o] { run(*o); });
 }
 

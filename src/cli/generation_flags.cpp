@@ -2,8 +2,11 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
+#include "cli/command.hpp"
 #include "inference/error.hpp"
 
 namespace inference::cli {
@@ -61,6 +64,33 @@ void add_sampling_flags(CLI::App* cmd, GenerateConfig& g) {
   cmd->add_option("--seed", g.seed, "Sampling seed");
   cmd->add_option("--stop", g.stop, "Stop string (repeatable; never printed)");
   cmd->add_flag("--ignore-eos", g.ignore_eos, "Keep generating past end-of-sequence tokens");
+}
+
+void add_constraint_flags(CLI::App* cmd, ConstraintFlags& flags) {
+  cmd->add_option("--grammar", flags.grammar_file, "Constrain the output to a GBNF grammar file");
+  cmd->add_option("--json-schema", flags.schema_file,
+                  "Constrain the output to JSON valid against a JSON Schema file");
+  cmd->add_option("--regex", flags.regex, "Constrain the output to match a regular expression");
+  cmd->add_flag("--any-json", flags.any_json, "Constrain the output to one JSON value");
+}
+
+OutputConstraint ConstraintFlags::constraint() const {
+  const int given = !grammar_file.empty() + !schema_file.empty() + !regex.empty() + any_json;
+  if (given > 1)
+    throw ExitRequest{kUsage, "--grammar, --json-schema, --regex and --any-json are exclusive"};
+  auto read = [](const std::string& path, const char* flag) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorCode::not_found, std::string(flag) + ": cannot read '" + path + "'");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  if (!grammar_file.empty()) return {OutputConstraint::Kind::gbnf, read(grammar_file, "--grammar")};
+  if (!schema_file.empty())
+    return {OutputConstraint::Kind::json_schema, read(schema_file, "--json-schema")};
+  if (!regex.empty()) return {OutputConstraint::Kind::regex, regex};
+  if (any_json) return {OutputConstraint::Kind::json, ""};
+  return {};
 }
 
 InterruptCanceller::InterruptCanceller()

@@ -40,6 +40,20 @@ void add_load_flags(CLI::App* cmd, LoadFlags& flags);
 /// --repeat-last-n, --presence-penalty, --frequency-penalty, --seed, --stop, --ignore-eos.
 void add_sampling_flags(CLI::App* cmd, GenerateConfig& config);
 
+/// Output constraints: --grammar FILE.gbnf, --json-schema FILE.json, --regex PATTERN,
+/// --any-json (at most one). (`infer run --json` already means "print one JSON object".)
+struct ConstraintFlags {
+  std::string grammar_file;
+  std::string schema_file;
+  std::string regex;
+  bool any_json = false;
+  /// The constraint the flags ask for (files read now); throws ExitRequest for conflicting
+  /// flags and Error(not_found) for an unreadable file.
+  OutputConstraint constraint() const;
+};
+
+void add_constraint_flags(CLI::App* cmd, ConstraintFlags& flags);
+
 /// Turns SIGINT into cancellation of the generation in progress. A signal handler may not take
 /// locks, so the handler only sets a flag and a watcher thread cancels the armed Context.
 /// Cancellation is checked inside the engine, so it also stops a long prompt evaluation.
