@@ -24,7 +24,8 @@ namespace inference::native {
 class NativeModel final : public TextModel,
                           public TokenizerModel,
                           public AttentionInspector,
-                          public TokenPromptModel {
+                          public TokenPromptModel,
+                          public LogprobModel {
  public:
   explicit NativeModel(std::unique_ptr<engine::Engine> engine);
   ~NativeModel() override;
@@ -59,6 +60,10 @@ class NativeModel final : public TextModel,
 
   // AttentionInspector
   AttentionSnapshot inspect_attention(const Context& ctx, std::string_view prompt) override;
+
+  // LogprobModel (native_logprob.cpp)
+  std::vector<ContinuationScore> score_continuations(
+      const Context& ctx, std::span<const ScoreRequest> requests) override;
 
  private:
   // Starts a stream on the best free slot; call with the mutex held. Throws Error.
