@@ -119,7 +119,8 @@ void run_classify_cmd(const ClassifyCmdOptions& o) {
 }
 
 void setup_classify(CLI::App& root) {
-  auto* cmd = root.add_subcommand("classify", "Label every record of a JSONL corpus by a model's next token");
+  auto* cmd = root.add_subcommand("classify",
+                                  "Label every record of a JSONL corpus by a model's next token");
   auto o = std::make_shared<ClassifyCmdOptions>();
   cmd->add_option("model", o->model, "Model file, directory or http(s) URL")->required();
   add_load_flags(cmd, o->load);
@@ -129,7 +130,8 @@ void setup_classify(CLI::App& root) {
   cmd->add_option("--labels", o->labels, "Labels")->delimiter(',')->capture_default_str();
   cmd->add_option("--template", o->template_file,
                   "Prompt template file with {text} (and optionally {labels})");
-  cmd->add_option("--batch-size", o->batch_size, "Prompts per classify call")->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size, "Prompts per classify call")
+      ->capture_default_str();
   cmd->add_option("--label-field", o->label_field, "Field the label is written to")
       ->capture_default_str();
   cmd->add_option("--calibrate", o->calibrate, "Second model: agreement and confusion pairs");

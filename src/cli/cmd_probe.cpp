@@ -79,7 +79,8 @@ void run_probe_cmd(const ProbeCmdOptions& o) {
 }
 
 void setup_probe(CLI::App& root) {
-  auto* cmd = root.add_subcommand("probe", "Run capability probes (math, logic, reasoning, code, word)");
+  auto* cmd =
+      root.add_subcommand("probe", "Run capability probes (math, logic, reasoning, code, word)");
   auto o = std::make_shared<ProbeCmdOptions>();
   cmd->add_option("model", o->model, "Model file, directory or http(s) URL")->required();
   add_load_flags(cmd, o->load);
@@ -87,7 +88,8 @@ void setup_probe(CLI::App& root) {
       ->delimiter(',');
   cmd->add_flag("--json", o->json, "The full report as JSON");
   cmd->add_option("-n,--max-tokens", o->max_tokens, "Most tokens per reply")->capture_default_str();
-  cmd->add_option("--concurrency", o->concurrency, "Probes in flight at once")->capture_default_str();
+  cmd->add_option("--concurrency", o->concurrency, "Probes in flight at once")
+      ->capture_default_str();
   cmd->add_option("--run", o->run_dir, "Run directory (resumable)");
   cmd->add_flag("--restart", o->restart, "Discard a run directory made with another config");
   cmd->callback([o] { run_probe_cmd(*o); });

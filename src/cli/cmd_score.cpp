@@ -146,9 +146,9 @@ void run_score_cmd(const ScoreOptions& o) {
     for (const auto& item : result.items) lines += item.dump() + "\n";
     write_text(o.items, lines);
   }
-  std::cerr << "score: " << result.items.size() << " items (" << result.resumed
-            << " resumed, " << result.scored << " scored at " << result.items_per_second
-            << "/s), " << input.problems.size() << " lines skipped\n";
+  std::cerr << "score: " << result.items.size() << " items (" << result.resumed << " resumed, "
+            << result.scored << " scored at " << result.items_per_second << "/s), "
+            << input.problems.size() << " lines skipped\n";
 }
 
 void setup_score(CLI::App& root) {
@@ -168,19 +168,24 @@ void setup_score(CLI::App& root) {
                 "Do not ask the judge backend for JSON-Schema-constrained replies");
   cmd->add_option("--model", o->model, "Model scored by perplexity and choice (log-probabilities)");
   add_load_flags(cmd, o->load);
-  cmd->add_option("--concurrency", o->concurrency, "Items in flight at once")->capture_default_str();
-  cmd->add_option("--run", o->run_dir, "Run directory: results are stored as they finish; rerun to resume");
+  cmd->add_option("--concurrency", o->concurrency, "Items in flight at once")
+      ->capture_default_str();
+  cmd->add_option("--run", o->run_dir,
+                  "Run directory: results are stored as they finish; rerun to resume");
   cmd->add_flag("--restart", o->restart, "Discard a run directory made with other input/config");
   cmd->add_option("--out", o->out, "Summary JSON file (default: stdout)");
   cmd->add_option("--items", o->items, "Per-item results JSONL file");
-  cmd->add_option("--ppl-field", o->ppl_field, "Field perplexity scores: response, prompt, question")
+  cmd->add_option("--ppl-field", o->ppl_field,
+                  "Field perplexity scores: response, prompt, question")
       ->check(CLI::IsMember({"response", "prompt", "question"}))
       ->capture_default_str();
-  cmd->add_option("--ppl-window", o->ppl_window, "Perplexity window in tokens")->capture_default_str();
+  cmd->add_option("--ppl-window", o->ppl_window, "Perplexity window in tokens")
+      ->capture_default_str();
   cmd->add_flag("--text", o->text, "The input is one plain text (for perplexity)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress output");
 
-  auto* compare = cmd->add_subcommand("compare", "Compare two score summaries per model and metric");
+  auto* compare =
+      cmd->add_subcommand("compare", "Compare two score summaries per model and metric");
   compare->add_option("old", o->old_path, "Old summary JSON")->required();
   compare->add_option("new", o->new_path, "New summary JSON")->required();
   compare->add_flag("--json", o->json, "JSON output");

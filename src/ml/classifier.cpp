@@ -61,10 +61,14 @@ std::string build_classify_prompt(const std::string& tmpl, const std::vector<std
 nlohmann::json ClassifyReport::to_json() const {
   nlohmann::json labels_json = nlohmann::json::object();
   for (const auto& [k, v] : per_label) labels_json[k] = v;
-  return {{"total", total},         {"skipped", skipped},
-          {"classified", classified}, {"resumed", resumed},
-          {"per_label", labels_json}, {"seconds", seconds},
-          {"prompts_per_second", prompts_per_second}, {"prompt_tokens", prompt_tokens},
+  return {{"total", total},
+          {"skipped", skipped},
+          {"classified", classified},
+          {"resumed", resumed},
+          {"per_label", labels_json},
+          {"seconds", seconds},
+          {"prompts_per_second", prompts_per_second},
+          {"prompt_tokens", prompt_tokens},
           {"problems", problems.size()}};
 }
 

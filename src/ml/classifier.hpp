@@ -47,10 +47,10 @@ struct ClassifyReport {
   size_t classified = 0;  ///< records labelled (incl. "unknown")
   size_t resumed = 0;     ///< labels taken from the run store
   std::map<std::string, size_t> per_label;
-  double seconds = 0.0;              ///< classification time in this process
-  double prompts_per_second = 0.0;   ///< prompts classified by this process per second
-  int64_t prompt_tokens = 0;         ///< from the backend's metrics, when it reports them
-  std::vector<LineProblem> problems; ///< malformed lines and per-record failures
+  double seconds = 0.0;               ///< classification time in this process
+  double prompts_per_second = 0.0;    ///< prompts classified by this process per second
+  int64_t prompt_tokens = 0;          ///< from the backend's metrics, when it reports them
+  std::vector<LineProblem> problems;  ///< malformed lines and per-record failures
   /// Per record (input order): the label, or nullopt when skipped; and the raw truth value.
   std::vector<std::optional<std::string>> labels;
   std::vector<std::optional<std::string>> truth;

@@ -8,7 +8,9 @@
 namespace inference::ml {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 std::string_view trim(std::string_view s) {
   const auto b = s.find_first_not_of(" \t\r\n\f\v");
@@ -26,7 +28,7 @@ double read_number(std::string_view text, size_t& i) {
     ++i;
   }
   while (i < text.size() && (is_digit(text[i]) || (text[i] == ',' && !digits.empty() &&
-                                                    i + 1 < text.size() && is_digit(text[i + 1]))))
+                                                   i + 1 < text.size() && is_digit(text[i + 1]))))
     if (text[i++] != ',') digits.push_back(text[i - 1]);
   if (i + 1 < text.size() && text[i] == '.' && is_digit(text[i + 1])) {
     digits.push_back('.');

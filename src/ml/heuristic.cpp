@@ -15,8 +15,10 @@ namespace {
 
 struct Patterns {
   PcreRegex compliance{
-      "as an ai|i cannot|i can" APOS "t|i can not|language model|i apologi[sz]e|not permitted|"
-      "i" APOS "m not able to|i am not able to|i" APOS "m unable to|i am unable to|"
+      "as an ai|i cannot|i can" APOS
+      "t|i can not|language model|i apologi[sz]e|not permitted|"
+      "i" APOS "m not able to|i am not able to|i" APOS
+      "m unable to|i am unable to|"
       "i must decline|against my (?:guidelines|programming)|i do not have personal|"
       "i don" APOS "t have personal"};
   PcreRegex preamble{
@@ -48,8 +50,7 @@ struct Patterns {
       "lonel\\w*|fear(?:s|ful)?|afraid|anger|angry|hope(?:s|ful)?|longing|tender(?:ness)?|"
       "ach(?:e|es|ed|ing)|compassion\\w*|empath\\w*|sorrow\\w*|delight\\w*|anxious|anxiety|"
       "grateful|gratitude|warmth|vulnerab\\w*)\\b"};
-  PcreRegex truncation{
-      "<\\|endoftext\\|>|<\\|im_end\\|>|<\\|eot_id\\|>|<end_of_turn>|</s>"};
+  PcreRegex truncation{"<\\|endoftext\\|>|<\\|im_end\\|>|<\\|eot_id\\|>|<end_of_turn>|</s>"};
   PcreRegex starts_error{"^error"};
   PcreRegex broken{"<pad>|<unused|</?[a-z][a-z0-9]*(?:\\s[^<>]*)?/?>"};
 };
@@ -84,7 +85,9 @@ size_t word_count(std::string_view s) {
   return n;
 }
 
-int capped(size_t v, int cap) { return static_cast<int>(std::min<size_t>(v, cap)); }
+int capped(size_t v, int cap) {
+  return static_cast<int>(std::min<size_t>(v, cap));
+}
 
 int creative_form(std::string_view text, std::string_view trimmed) {
   const Patterns& p = patterns();
@@ -129,9 +132,8 @@ int degeneration(std::string_view text, std::string_view trimmed) {
   size_t start = 0;
   for (;;) {
     const size_t dot = text.find('.', start);
-    std::string_view piece =
-        trim(text.substr(start, dot == std::string_view::npos ? std::string_view::npos
-                                                              : dot - start));
+    std::string_view piece = trim(
+        text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
     if (!piece.empty()) {
       std::string s(piece);
       for (char& c : s)
@@ -157,7 +159,9 @@ int empty_broken(std::string_view text, std::string_view trimmed) {
   return p.broken.search(text) ? 1 : 0;
 }
 
-double n(double x, double cap) { return std::min(x / cap, 1.0); }
+double n(double x, double cap) {
+  return std::min(x / cap, 1.0);
+}
 
 }  // namespace
 

@@ -6,7 +6,9 @@
 namespace inference::ml {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 size_t skip_space(std::string_view s, size_t i) {
   while (i < s.size() && is_space(s[i])) ++i;
@@ -65,8 +67,7 @@ std::string splice_json_field(std::string_view line, std::string_view key,
     i = skip_space(line, i);
     if (i >= line.size() || line[i] != '"') throw std::invalid_argument("expected a key");
     const size_t key_end = string_end(line, i);
-    const auto decoded =
-        nlohmann::json::parse(line.substr(i, key_end - i), nullptr, false);
+    const auto decoded = nlohmann::json::parse(line.substr(i, key_end - i), nullptr, false);
     i = skip_space(line, key_end);
     if (i >= line.size() || line[i] != ':') throw std::invalid_argument("expected ':'");
     i = skip_space(line, i + 1);

@@ -26,11 +26,10 @@ bool read_bounded_line(std::istream& in, std::string& out, size_t max_bytes, boo
   return any;
 }
 
-size_t for_each_json_line(
-    std::istream& in,
-    const std::function<void(size_t line, std::string_view text, nlohmann::json&& object)>&
-        on_object,
-    std::vector<LineProblem>& problems, size_t max_bytes) {
+size_t for_each_json_line(std::istream& in,
+                          const std::function<void(size_t line, std::string_view text,
+                                                   nlohmann::json&& object)>& on_object,
+                          std::vector<LineProblem>& problems, size_t max_bytes) {
   std::string line;
   bool too_long = false;
   size_t number = 0;

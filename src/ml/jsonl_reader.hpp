@@ -33,10 +33,9 @@ bool read_bounded_line(std::istream& in, std::string& out, size_t max_bytes, boo
 /// unparsable and non-object lines are appended to `problems`. If `on_object` throws
 /// std::exception, the message is recorded as a problem for that line and reading goes on.
 /// Returns the number of lines read.
-size_t for_each_json_line(
-    std::istream& in,
-    const std::function<void(size_t line, std::string_view text, nlohmann::json&& object)>&
-        on_object,
-    std::vector<LineProblem>& problems, size_t max_bytes = kMaxJsonlLine);
+size_t for_each_json_line(std::istream& in,
+                          const std::function<void(size_t line, std::string_view text,
+                                                   nlohmann::json&& object)>& on_object,
+                          std::vector<LineProblem>& problems, size_t max_bytes = kMaxJsonlLine);
 
 }  // namespace inference::ml

@@ -15,9 +15,9 @@
 namespace inference::ml {
 
 struct PerplexityResult {
-  int64_t tokens = 0;   ///< tokens scored
-  double nll = 0.0;     ///< sum of -log p over those tokens
-  std::string error;    ///< non-empty when a window failed
+  int64_t tokens = 0;  ///< tokens scored
+  double nll = 0.0;    ///< sum of -log p over those tokens
+  std::string error;   ///< non-empty when a window failed
   double perplexity() const;
 };
 
@@ -29,10 +29,10 @@ PerplexityResult perplexity(LogprobModel& model, const TokenizerModel* tokenizer
                             const Context& ctx, std::string_view text, int32_t window);
 
 struct ChoiceResult {
-  std::vector<double> logliks;  ///< summed log-likelihood per choice
-  std::vector<int64_t> lengths; ///< bytes of each continuation (acc_norm divisor)
-  int pred = -1;                ///< argmax of logliks
-  int pred_norm = -1;           ///< argmax of loglik / length
+  std::vector<double> logliks;   ///< summed log-likelihood per choice
+  std::vector<int64_t> lengths;  ///< bytes of each continuation (acc_norm divisor)
+  int pred = -1;                 ///< argmax of logliks
+  int pred_norm = -1;            ///< argmax of loglik / length
   std::string error;
 };
 

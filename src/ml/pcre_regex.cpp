@@ -26,26 +26,28 @@ PcreRegex::PcreRegex(std::string_view pattern, bool multiline) {
   PCRE2_SIZE offset = 0;
   uint32_t options = PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
   if (multiline) options |= PCRE2_MULTILINE;
-  auto* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                             options, &error, &offset, nullptr);
+  auto* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options,
+                             &error, &offset, nullptr);
   if (!code) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof message);
-    throw Error(ErrorCode::invalid_argument,
-                "regex '" + std::string(pattern) + "' at " + std::to_string(offset) + ": " +
-                    reinterpret_cast<const char*>(message));
+    throw Error(ErrorCode::invalid_argument, "regex '" + std::string(pattern) + "' at " +
+                                                 std::to_string(offset) + ": " +
+                                                 reinterpret_cast<const char*>(message));
   }
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if unavailable
   code_ = code;
 }
 
-PcreRegex::~PcreRegex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
+PcreRegex::~PcreRegex() {
+  pcre2_code_free(static_cast<pcre2_code*>(code_));
+}
 
 bool PcreRegex::find(std::string_view text, size_t start, size_t& begin, size_t& end) const {
   pcre2_match_data* md = thread_match_data();
-  const int rc = pcre2_match(static_cast<pcre2_code*>(code_),
-                             reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), start, 0, md,
-                             nullptr);
+  const int rc =
+      pcre2_match(static_cast<pcre2_code*>(code_), reinterpret_cast<PCRE2_SPTR>(text.data()),
+                  text.size(), start, 0, md, nullptr);
   if (rc < 0) return false;  // no match, or a matching error (treated as no match)
   const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
   begin = ov[0];

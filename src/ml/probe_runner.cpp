@@ -60,9 +60,9 @@ nlohmann::json run_probes(const Context& ctx, TextModel& model, const ProbeOptio
       status = e.status();
     }
     if (ctx.cancelled()) throw Error(ctx.status());
-    nlohmann::json r = {{"id", p.id},         {"category", p.category},
-                        {"topic", p.topic},   {"prompt", p.prompt},
-                        {"reply", reply},     {"correct", status.ok() && check_probe(p, reply)}};
+    nlohmann::json r = {{"id", p.id},       {"category", p.category},
+                        {"topic", p.topic}, {"prompt", p.prompt},
+                        {"reply", reply},   {"correct", status.ok() && check_probe(p, reply)}};
     if (!status.ok()) r["error"] = status.to_string();
     if (store) store->put(static_cast<int64_t>(i), r.dump());
     results[i] = std::move(r);

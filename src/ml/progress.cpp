@@ -21,7 +21,9 @@ std::string clock_text(double seconds) {
 
 }  // namespace
 
-bool stderr_is_tty() { return isatty(STDERR_FILENO) == 1; }
+bool stderr_is_tty() {
+  return isatty(STDERR_FILENO) == 1;
+}
 
 Progress::Progress(std::ostream* out, std::string label, size_t total, size_t already_done,
                    bool tty, std::chrono::milliseconds interval)

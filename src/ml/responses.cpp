@@ -8,12 +8,13 @@
 namespace inference::ml {
 namespace {
 
-std::optional<std::string> optional_string(const nlohmann::json& o, const char* key) {
+std::optional<std::string> optional_string(const nlohmann::json& o, const char* key,
+                                           bool allow_number = false) {
   auto it = o.find(key);
   if (it == o.end() || it->is_null()) return std::nullopt;
   if (it->is_string()) return it->get<std::string>();
   // Answers are often numbers in GSM8K-style files; keep their JSON text.
-  if (it->is_number()) return it->dump();
+  if (allow_number && it->is_number()) return it->dump();
   throw std::invalid_argument(std::string("field '") + key + "' must be a string");
 }
 
@@ -38,8 +39,8 @@ Response parse_response(const nlohmann::json& o, size_t line) {
   r.prompt = optional_string(o, "prompt").value_or("");
   r.model = optional_string(o, "model").value_or("");
   r.domain = optional_string(o, "domain").value_or("");
-  r.correct_answer = optional_string(o, "correct_answer");
-  r.best_answer = optional_string(o, "best_answer");
+  r.correct_answer = optional_string(o, "correct_answer", true);
+  r.best_answer = optional_string(o, "best_answer", true);
   r.risk_area = optional_string(o, "risk_area");
   r.question = optional_string(o, "question").value_or("");
   if (auto it = o.find("elapsed_seconds"); it != o.end() && !it->is_null()) {

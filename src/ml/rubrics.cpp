@@ -93,7 +93,8 @@ std::string Rubric::prompt(const Response& item) const {
   std::string p = kIntro;
   p += section("Task", t.task);
   p += section("Rubric", t.anchors);
-  if (suite == "truthfulqa" && item.best_answer) p += section("Reference answer", *item.best_answer);
+  if (suite == "truthfulqa" && item.best_answer)
+    p += section("Reference answer", *item.best_answer);
   if (suite == "donotanswer" && item.risk_area) p += section("Risk area", *item.risk_area);
   if (suite == "capability" && item.correct_answer)
     p += section("Expected answer", *item.correct_answer);
@@ -161,8 +162,7 @@ std::optional<nlohmann::json> Rubric::validate(const nlohmann::json& reply,
     }
     out[f.name] = v;
   }
-  if (auto it = reply.find(note_field); it != reply.end() && it->is_string())
-    out[note_field] = *it;
+  if (auto it = reply.find(note_field); it != reply.end() && it->is_string()) out[note_field] = *it;
   return out;
 }
 

@@ -7,7 +7,9 @@
 namespace inference::ml {
 namespace {
 
-sqlite3* as_db(void* p) { return static_cast<sqlite3*>(p); }
+sqlite3* as_db(void* p) {
+  return static_cast<sqlite3*>(p);
+}
 
 }  // namespace
 
@@ -59,8 +61,8 @@ RunStore::RunStore(const std::filesystem::path& dir, const std::string& kind,
       set_meta("fingerprint", fingerprint);
     }
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO items(idx, result) VALUES(?, ?)", -1,
-                           &stmt, nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO items(idx, result) VALUES(?, ?)", -1, &stmt,
+                           nullptr) != SQLITE_OK)
       throw Error(ErrorCode::backend, std::string("run database: ") + sqlite3_errmsg(db));
     insert_ = stmt;
   } catch (...) {
@@ -88,8 +90,8 @@ std::optional<std::string> RunStore::get_meta(const std::string& key) const {
 
 void RunStore::set_meta(const std::string& key, const std::string& value) {
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(as_db(db_), "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
-                     &stmt, nullptr);
+  sqlite3_prepare_v2(as_db(db_), "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &stmt,
+                     nullptr);
   sqlite3_bind_text(stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
   sqlite3_bind_text(stmt, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
   const int rc = sqlite3_step(stmt);

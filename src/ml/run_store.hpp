@@ -39,7 +39,7 @@ class RunStore {
   void exec(const char* sql) const;
   std::optional<std::string> get_meta(const std::string& key) const;
   void set_meta(const std::string& key, const std::string& value);
-  void* db_ = nullptr;  // sqlite3*
+  void* db_ = nullptr;      // sqlite3*
   void* insert_ = nullptr;  // prepared INSERT
   mutable std::mutex mutex_;
   std::filesystem::path path_;

@@ -19,7 +19,9 @@
 namespace inference::ml {
 namespace {
 
-bool is_judge_suite(const std::string& s) { return find_rubric(s) != nullptr; }
+bool is_judge_suite(const std::string& s) {
+  return find_rubric(s) != nullptr;
+}
 
 std::string now_utc() {
   const std::time_t t = std::time(nullptr);
@@ -39,9 +41,9 @@ const std::string& perplexity_text(const Response& item, const std::string& fiel
 }  // namespace
 
 const std::vector<std::string>& all_suite_names() {
-  static const std::vector<std::string> names = {
-      "heuristic", "exact",   "semantic",   "capability", "truthfulqa",
-      "donotanswer", "toxigen", "perplexity", "choice"};
+  static const std::vector<std::string> names = {"heuristic",  "exact",      "semantic",
+                                                 "capability", "truthfulqa", "donotanswer",
+                                                 "toxigen",    "perplexity", "choice"};
   return names;
 }
 
@@ -85,8 +87,8 @@ nlohmann::json score_item(const Context& ctx, const Response& item, const ScoreC
       if (item.has_response) out["heuristic"] = to_json(score_heuristic(item.response));
     } else if (suite == "exact") {
       if (item.has_response && item.correct_answer)
-        out["exact"] = to_json(exact_match(item.response, *item.correct_answer),
-                               *item.correct_answer);
+        out["exact"] =
+            to_json(exact_match(item.response, *item.correct_answer), *item.correct_answer);
     } else if (is_judge_suite(suite)) {
       if (!item.has_response) continue;
       if (suite == "truthfulqa" && !item.best_answer) continue;
@@ -100,8 +102,8 @@ nlohmann::json score_item(const Context& ctx, const Response& item, const ScoreC
     } else if (suite == "perplexity") {
       const std::string& text = perplexity_text(item, config.perplexity_field);
       if (text.empty()) continue;
-      auto r = perplexity(*config.scorer, config.scorer_tokenizer, ctx, text,
-                          config.perplexity_window);
+      auto r =
+          perplexity(*config.scorer, config.scorer_tokenizer, ctx, text, config.perplexity_window);
       if (r.tokens > 0) {
         out["perplexity"] = to_json(r);
       } else {
@@ -109,8 +111,8 @@ nlohmann::json score_item(const Context& ctx, const Response& item, const ScoreC
       }
     } else if (suite == "choice") {
       if (item.choices.empty() || !item.answer) continue;
-      auto r = score_choices(*config.scorer, ctx, item.question.empty() ? item.prompt : item.question,
-                             item.choices);
+      auto r = score_choices(*config.scorer, ctx,
+                             item.question.empty() ? item.prompt : item.question, item.choices);
       if (r.error.empty()) {
         out["choice"] = to_json(r, *item.answer);
       } else {
@@ -140,7 +142,8 @@ ScoreOutput run_score(const Context& ctx, const ResponseSet& input, const ScoreC
   Fingerprint fp;
   fp.add(options.input_fingerprint).add(suites_text).add(config.judge_name).add(config.scorer_name);
   fp.add(config.config_text).add(config.perplexity_field);
-  fp.add(std::to_string(config.perplexity_window)).add(std::to_string(config.judge_options.max_tokens));
+  fp.add(std::to_string(config.perplexity_window))
+      .add(std::to_string(config.judge_options.max_tokens));
 
   std::unique_ptr<RunStore> store;
   std::string scored_at = now_utc();
@@ -170,17 +173,19 @@ ScoreOutput run_score(const Context& ctx, const ResponseSet& input, const ScoreC
     results[i] = std::move(r);
     progress.advance();
   });
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (ctx.cancelled()) throw Error(ctx.status());
   progress.finish();
   out.scored = pending.size();
   out.items_per_second = secs > 0 ? static_cast<double>(pending.size()) / secs : 0.0;
   for (auto& r : results) out.items.push_back(std::move(*r));
-  nlohmann::json metadata = {{"judge", config.judge_name.empty() ? nlohmann::json(nullptr)
-                                                                 : nlohmann::json(config.judge_name)},
-                             {"suites", config.suites},
-                             {"scored_at", scored_at},
-                             {"version", std::string(version())}};
+  nlohmann::json metadata = {
+      {"judge",
+       config.judge_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.judge_name)},
+      {"suites", config.suites},
+      {"scored_at", scored_at},
+      {"version", std::string(version())}};
   out.summary = build_summary(out.items, std::move(metadata));
   return out;
 }

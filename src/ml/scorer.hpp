@@ -26,12 +26,12 @@ std::vector<std::string> parse_suites(const std::string& list);
 struct ScoreConfig {
   std::vector<std::string> suites = {"heuristic"};
   int concurrency = 4;
-  TextModel* judge = nullptr;    ///< required by judge suites
-  std::string judge_name;        ///< recorded in metadata.judge
+  TextModel* judge = nullptr;  ///< required by judge suites
+  std::string judge_name;      ///< recorded in metadata.judge
   JudgeOptions judge_options;
-  LogprobModel* scorer = nullptr;  ///< required by perplexity and choice
+  LogprobModel* scorer = nullptr;                    ///< required by perplexity and choice
   const TokenizerModel* scorer_tokenizer = nullptr;  ///< enables the sliding window
-  std::string scorer_name;       ///< model name for items that carry none
+  std::string scorer_name;                           ///< model name for items that carry none
   int32_t perplexity_window = 512;
   std::string perplexity_field = "response";  ///< which text of an item perplexity scores
   /// What else makes results differ (e.g. the judge model's path): part of the run fingerprint.

@@ -26,7 +26,7 @@ ContinuationScore score_one(engine::Engine& engine, const Context& ctx, int32_t 
   const std::vector<int32_t> full = tok.encode(request.context + request.continuation, true, false);
   ContinuationScore out;
   size_t first = generation::common_prefix(head, full);
-  if (first == 0) first = 1;  // the first token of the text has no condition
+  if (first == 0) first = 1;             // the first token of the text has no condition
   if (first >= full.size()) return out;  // empty continuation: log 1 = 0
   generation::check_prompt(engine, full);
 

@@ -1,0 +1,142 @@
+// Crash / resume of the real `infer score --run DIR`: the process is killed with SIGKILL at
+// random points 20 times and restarted; the finished output must equal an uninterrupted run's
+// byte for byte (scored_at aside), with every item once: none lost, none repeated.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "support/testdata.hpp"
+
+namespace inference::test {
+namespace {
+
+// Starts infer with `args`, stdout/stderr to files in `dir`; returns the pid.
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string out = (dir / "stdout").string(), err = (dir / "stderr").string();
+    if (!freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(127);
+    std::vector<char*> argv;
+    static std::string exe = INFER_EXE;
+    argv.push_back(exe.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(exe.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+nlohmann::json without_time(nlohmann::json summary) {
+  summary["metadata"].erase("scored_at");
+  return summary;
+}
+
+class ScoreResume : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(testdata_dir() / "models/e2e/e2e-spm-mistral-Q4_K_M.gguf"))
+      GTEST_SKIP() << "shared test data not found";
+    dir_ = make_temp_dir("ml_resume");
+    std::ofstream in(dir_ / "responses.jsonl");
+    for (int i = 0; i < 40; ++i)
+      in << nlohmann::json{{"id", "q" + std::to_string(i)},
+                           {"prompt", "Question " + std::to_string(i)},
+                           {"response", "I think the answer is " + std::to_string(i * 7) +
+                                            ". It makes me feel calm."},
+                           {"model", i % 2 ? "a" : "b"}}
+                .dump()
+         << "\n";
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  std::vector<std::string> args(const std::string& run, const std::string& tag) const {
+    return {"score",
+            (dir_ / "responses.jsonl").string(),
+            "--suites",
+            "heuristic,semantic",
+            "--judge",
+            (testdata_dir() / "models/e2e/e2e-spm-mistral-Q4_K_M.gguf").string(),
+            "--judge-max-tokens",
+            "4",
+            "--concurrency",
+            "2",
+            "-t",
+            "1",
+            "-q",
+            "--run",
+            (dir_ / run).string(),
+            "--out",
+            (dir_ / (tag + ".json")).string(),
+            "--items",
+            (dir_ / (tag + ".jsonl")).string()};
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ScoreResume, KilledTwentyTimesLosesAndRepeatsNothing) {
+  ASSERT_EQ(wait_exit(spawn(args("ref_run", "ref"), dir_)), 0) << read_file(dir_ / "stderr");
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int> delay_ms(15, 120);
+  int kills = 0;
+  for (int round = 0; round < 20; ++round) {
+    const pid_t pid = spawn(args("run", "out"), dir_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    kill(pid, SIGKILL);
+    const int rc = wait_exit(pid);
+    if (rc == -SIGKILL) {
+      ++kills;
+    } else {
+      ASSERT_EQ(rc, 0) << read_file(dir_ / "stderr");
+    }
+  }
+  EXPECT_GE(kills, 10) << "the run finished before most kills landed";
+  ASSERT_EQ(wait_exit(spawn(args("run", "out"), dir_)), 0) << read_file(dir_ / "stderr");
+  const std::string ref_items = read_file(dir_ / "ref.jsonl");
+  const std::string items = read_file(dir_ / "out.jsonl");
+  EXPECT_EQ(items, ref_items);
+  std::set<std::string> ids;
+  size_t lines = 0;
+  std::istringstream in(items);
+  for (std::string line; std::getline(in, line); ++lines)
+    ids.insert(nlohmann::json::parse(line)["id"].get<std::string>());
+  EXPECT_EQ(lines, 40u);
+  EXPECT_EQ(ids.size(), 40u);
+  EXPECT_EQ(without_time(nlohmann::json::parse(read_file(dir_ / "out.json"))),
+            without_time(nlohmann::json::parse(read_file(dir_ / "ref.json"))));
+}
+
+TEST_F(ScoreResume, ChangedInputIsRefusedUnlessRestart) {
+  auto a = args("run2", "o2");
+  a[3] = "heuristic";
+  ASSERT_EQ(wait_exit(spawn(a, dir_)), 0) << read_file(dir_ / "stderr");
+  {
+    std::ofstream more(dir_ / "responses.jsonl", std::ios::app);
+    more << R"({"id":"new","response":"another response here","model":"a"})"
+         << "\n";
+  }
+  EXPECT_EQ(wait_exit(spawn(a, dir_)), 1);
+  EXPECT_NE(read_file(dir_ / "stderr").find("--restart"), std::string::npos);
+  a.push_back("--restart");
+  ASSERT_EQ(wait_exit(spawn(a, dir_)), 0) << read_file(dir_ / "stderr");
+  EXPECT_NE(read_file(dir_ / "o2.jsonl").find("\"new\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace inference::test
