@@ -140,3 +140,103 @@ TEST_F(ScoreResume, ChangedInputIsRefusedUnlessRestart) {
 
 }  // namespace
 }  // namespace inference::test
+
+namespace inference::test {
+namespace {
+
+// `infer classify --run DIR` killed at random points and resumed: the output has every record
+// once, in input order, equal to an uninterrupted run's; Ctrl-C exits 130 and keeps the work.
+class ClassifyResume : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model_ = testdata_dir() / "models/e2e/e2e-spm-mistral-Q4_K_M.gguf";
+    if (!std::filesystem::exists(model_)) GTEST_SKIP() << "shared test data not found";
+    dir_ = make_temp_dir("ml_classify_resume");
+    std::ofstream in(dir_ / "corpus.jsonl");
+    for (int i = 0; i < 300; ++i) {
+      if (i == 10) in << "{\"id\": \"no text\"}\n";
+      in << "{\"id\": " << i << ", \"prompt\": \"Record " << i
+         << " is about code, poems and ethics.\",  \"keep\": [1.50, \"x\"]}\n";
+    }
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  std::vector<std::string> args(const std::string& run, const std::string& out) const {
+    return {"classify",     model_.string(),
+            "--in",         (dir_ / "corpus.jsonl").string(),
+            "--out",        (dir_ / out).string(),
+            "-t",           "1",
+            "--batch-size", "4",
+            "--run",        (dir_ / run).string()};
+  }
+  std::filesystem::path model_, dir_;
+};
+
+TEST_F(ClassifyResume, KilledAndResumedGivesTheSameOutput) {
+  ASSERT_EQ(wait_exit(spawn(args("ref_run", "ref.jsonl"), dir_)), 0) << read_file(dir_ / "stderr");
+  std::mt19937 rng(99);
+  std::uniform_int_distribution<int> delay_ms(10, 80);
+  bool completed = false;
+  for (int round = 0; round < 8; ++round) {
+    const pid_t pid = spawn(args("run", "out.jsonl"), dir_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    kill(pid, SIGKILL);
+    const int rc = wait_exit(pid);
+    ASSERT_TRUE(rc == -SIGKILL || rc == 0) << read_file(dir_ / "stderr");
+    // A killed run never leaves a partial output in place of the real one.
+    if (rc == 0) completed = true;
+    if (!completed) {
+      EXPECT_FALSE(std::filesystem::exists(dir_ / "out.jsonl"));
+    }
+  }
+  ASSERT_EQ(wait_exit(spawn(args("run", "out.jsonl"), dir_)), 0) << read_file(dir_ / "stderr");
+  const std::string out = read_file(dir_ / "out.jsonl");
+  EXPECT_EQ(out, read_file(dir_ / "ref.jsonl"));
+  size_t lines = 0, labelled = 0;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line); ++lines)
+    labelled += line.find("\"domain_1b\":") != std::string::npos;
+  EXPECT_EQ(lines, 301u);
+  EXPECT_EQ(labelled, 300u);
+  EXPECT_NE(out.find(",  \"keep\": [1.50, \"x\"],\"domain_1b\":"), std::string::npos);
+}
+
+TEST_F(ClassifyResume, InterruptExits130AndKeepsWork) {
+  const pid_t pid = spawn(args("int_run", "int.jsonl"), dir_);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  kill(pid, SIGINT);
+  const int rc = wait_exit(pid);
+  if (rc == 0) GTEST_SKIP() << "the run finished before the interrupt";
+  EXPECT_EQ(rc, 130) << read_file(dir_ / "stderr");
+  EXPECT_NE(read_file(dir_ / "stderr").find("rerun to continue"), std::string::npos);
+  ASSERT_EQ(wait_exit(spawn(args("int_run", "int.jsonl"), dir_)), 0);
+  EXPECT_NE(read_file(dir_ / "stderr").find(" resumed"), std::string::npos);
+}
+
+TEST(ProbeCli, JsonReportAndResume) {
+  const auto model = testdata_dir() / "models/e2e/e2e-spm-mistral-Q4_K_M.gguf";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "shared test data not found";
+  const auto dir = make_temp_dir("ml_probe_cli");
+  const std::vector<std::string> a = {
+      "probe", model.string(),        "-t", "1", "-n", "4", "--categories", "code,word", "--json",
+      "--run", (dir / "run").string()};
+  ASSERT_EQ(wait_exit(spawn(a, dir)), 0) << read_file(dir / "stderr");
+  const auto first = nlohmann::json::parse(read_file(dir / "stdout"));
+  EXPECT_EQ(first["total"], 5);
+  EXPECT_EQ(first["by_category"].size(), 2u);
+  for (const auto& p : first["probes"]) {
+    EXPECT_TRUE(p.contains("reply"));
+    EXPECT_TRUE(p["correct"].is_boolean());
+  }
+  ASSERT_EQ(wait_exit(spawn(a, dir)), 0);  // everything resumed from the run
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir / "stdout")), first);
+  auto bad = a;
+  bad[7] = "cooking";
+  EXPECT_EQ(wait_exit(spawn(bad, dir)), 1);
+  EXPECT_NE(read_file(dir / "stderr").find("cooking"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace inference::test
