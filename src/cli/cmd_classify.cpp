@@ -26,6 +26,7 @@ struct ClassifyCmdOptions {
   std::string template_file;
   int batch_size = 8;
   std::string label_field = "domain_1b";
+  std::string logprobs_field;
   std::string calibrate;
   std::string truth_field = "domain";
   size_t sample = 0;
@@ -47,6 +48,7 @@ void run_classify_cmd(const ClassifyCmdOptions& o) {
   co.labels = o.labels;
   co.field = o.field;
   co.label_field = o.label_field;
+  co.logprobs_field = o.logprobs_field;
   co.batch_size = o.batch_size;
   co.sample = o.sample;
   co.run_dir = o.run_dir;
@@ -134,6 +136,8 @@ void setup_classify(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--label-field", o->label_field, "Field the label is written to")
       ->capture_default_str();
+  cmd->add_option("--logprobs-field", o->logprobs_field,
+                  "Also write the labels' log-probabilities (from the top 20) to this field");
   cmd->add_option("--calibrate", o->calibrate, "Second model: agreement and confusion pairs");
   cmd->add_option("--truth-field", o->truth_field, "Ground-truth label field for --calibrate")
       ->capture_default_str();

@@ -182,9 +182,12 @@ ClassifyReport classify_corpus(const Context& ctx, TextModel& model, std::istrea
     }
     if (out) {
       if (label) {
-        *out << splice_json_field(records[i].line, options.label_field,
-                                  nlohmann::json(*label).dump())
-             << '\n';
+        std::string line =
+            splice_json_field(records[i].line, options.label_field, nlohmann::json(*label).dump());
+        if (!options.logprobs_field.empty())
+          line = splice_json_field(line, options.logprobs_field,
+                                   results[i]->value("logprobs", nlohmann::json::object()).dump());
+        *out << line << '\n';
       } else {
         *out << records[i].line << '\n';
       }

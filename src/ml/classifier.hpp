@@ -23,6 +23,8 @@ struct ClassifyOptions {
   std::vector<std::string> labels = {"technical", "creative", "ethical", "casual"};
   std::string field = "prompt";           ///< the text to classify
   std::string label_field = "domain_1b";  ///< where the label is written
+  /// When set, also write {label: logprob} (the best top-20 alternative naming each label).
+  std::string logprobs_field;
   std::string prompt_template;            ///< "" = the default; {labels} and {text} are filled
   int batch_size = 8;
   size_t max_text_bytes = 4000;  ///< longer texts are cut (at a UTF-8 boundary)

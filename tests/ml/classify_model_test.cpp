@@ -30,10 +30,12 @@ std::string corpus() {
   return c;
 }
 
-ClassifyReport run(TextModel& model, int batch, std::string& out_text) {
+ClassifyReport run(TextModel& model, int batch, std::string& out_text,
+                   const std::string& logprobs_field = "") {
   std::stringstream in(corpus()), out;
   ClassifyOptions o;
   o.batch_size = batch;
+  o.logprobs_field = logprobs_field;
   auto r = classify_corpus(Context::background(), model, in, &out, o, "domain");
   out_text = out.str();
   return r;
@@ -78,6 +80,18 @@ TEST(ClassifyModel, BatchedEqualsOneByOneAndKeepsBytes) {
   size_t sum = 0;
   for (const auto& [k, v] : batched.per_label) sum += v;
   EXPECT_EQ(sum, 8u);
+
+  // --logprobs-field adds an object of label log-probabilities (labels from the top 20 only).
+  std::string with_lp;
+  run(*model, 4, with_lp, "lp");
+  std::stringstream lines(with_lp);
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (!j.contains("prompt")) continue;
+    ASSERT_TRUE(j.contains("lp")) << line;
+    ASSERT_TRUE(j["lp"].is_object());
+    for (const auto& [label, lp] : j["lp"].items()) EXPECT_LE(lp.get<double>(), 0.0);
+  }
 }
 
 }  // namespace
