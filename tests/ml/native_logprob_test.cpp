@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.hpp"
@@ -23,7 +24,11 @@ std::filesystem::path model_path(const std::string& dir, const std::string& file
 // log-softmax), the way `infer logits --all` evaluates a prompt.
 std::vector<double> reference_logprobs(const std::filesystem::path& path,
                                        const std::vector<int32_t>& ids) {
-  auto engine = engine::Engine::load(path, {.context_length = 256, .kv_cache_type = "f32"});
+  // One engine per model file for the whole test binary: loading is the slow part.
+  static std::map<std::string, std::unique_ptr<engine::Engine>> engines;
+  auto& engine = engines[path.string()];
+  if (!engine) engine = engine::Engine::load(path, {.context_length = 256, .kv_cache_type = "f32"});
+  engine->truncate_sequence(0, 0);
   std::vector<engine::BatchEntry> batch;
   for (size_t i = 0; i < ids.size(); ++i)
     batch.push_back({ids[i], static_cast<int32_t>(i), 0, true});
