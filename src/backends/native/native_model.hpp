@@ -26,7 +26,8 @@ class NativeModel final : public TextModel,
                           public TokenizerModel,
                           public AttentionInspector,
                           public TokenPromptModel,
-                          public ServingStats {
+                          public ServingStats,
+                          public LogprobModel {
  public:
   explicit NativeModel(std::unique_ptr<engine::Engine> engine,
                        generation::SchedulerOptions options = {});
@@ -65,6 +66,10 @@ class NativeModel final : public TextModel,
 
   // ServingStats
   ServingState serving_state() const override { return scheduler_->serving_state(); }
+
+  // LogprobModel (native_logprob.cpp)
+  std::vector<ContinuationScore> score_continuations(
+      const Context& ctx, std::span<const ScoreRequest> requests) override;
 
  private:
   const tokenizer::Tokenizer& open_tokenizer() const;
