@@ -413,6 +413,8 @@ function init() {
   bindSetting(ui.apiKey, 'apiKey', String);
   renderAll();
 
+  // Settings apply on change; Enter in a settings field must not reload the page.
+  $('settings-form').addEventListener('submit', (ev) => ev.preventDefault());
   ui.form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const text = ui.prompt.value.trim();

@@ -23,8 +23,8 @@ struct BenchServeOptions {
 
 void run_bench_serve(const BenchServeOptions& o) {
   loadgen::ServeLoadConfig config = o.load;
-  config.endpoint = o.endpoint == "completions" ? loadgen::Endpoint::completions
-                                                : loadgen::Endpoint::chat;
+  config.endpoint =
+      o.endpoint == "completions" ? loadgen::Endpoint::completions : loadgen::Endpoint::chat;
   config.ignore_eos = !o.no_ignore_eos;
   if (!o.api_key_env.empty()) {
     // The key comes from the environment so it never shows in `ps` or shell history.
@@ -52,9 +52,10 @@ void run_bench_serve(const BenchServeOptions& o) {
 }
 
 void setup_bench_serve(CLI::App& root) {
-  auto* cmd = root.add_subcommand(
-      "bench-serve", "Load-test an OpenAI-compatible server (requests/s, TTFT, inter-token "
-                     "latency, aggregate tok/s)");
+  auto* cmd =
+      root.add_subcommand("bench-serve",
+                          "Load-test an OpenAI-compatible server (requests/s, TTFT, inter-token "
+                          "latency, aggregate tok/s)");
   auto o = std::make_shared<BenchServeOptions>();
   cmd->add_option("url", o->load.url, "Server address, e.g. http://127.0.0.1:8080")->required();
   cmd->add_option("-c,--concurrency", o->load.concurrency, "Clients streaming at once")

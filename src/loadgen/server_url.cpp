@@ -17,7 +17,7 @@ ServerUrl parse_server_url(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
   if (url.substr(0, kScheme.size()) != kScheme) {
     bad(url, url.find("://") != std::string_view::npos ? "only http:// is supported"
-                                                          : "expected http://HOST[:PORT]");
+                                                       : "expected http://HOST[:PORT]");
   }
   std::string_view rest = url.substr(kScheme.size());
   if (rest.find_first_of("?#") != std::string_view::npos) bad(url, "no query or fragment allowed");
@@ -49,7 +49,8 @@ ServerUrl parse_server_url(std::string_view url) {
   if (out.host.empty()) bad(url, "empty host");
   if (!port_text.empty()) {
     int port = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc{} || end != port_text.data() + port_text.size() || port < 1 || port > 65535)
       bad(url, "port '" + std::string(port_text) + "' is not a number in 1..65535");
     out.port = port;

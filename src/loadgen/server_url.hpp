@@ -7,7 +7,7 @@
 namespace inference::loadgen {
 
 struct ServerUrl {
-  std::string host;    ///< "127.0.0.1", "localhost", "[::1]" kept without brackets: "::1"
+  std::string host;  ///< "127.0.0.1", "localhost", "[::1]" kept without brackets: "::1"
   int port = 80;
   std::string prefix;  ///< path before /v1/... ("" or "/api"); never ends in '/'
 };

@@ -1,7 +1,6 @@
 // Starts the real `infer serve` on a free loopback port for one test file and always stops it.
 // The binary and model come from ctest (INFER_BIN, INFER_TEST_MODEL); see CMakeLists.txt.
 import {spawn} from 'node:child_process';
-import {after} from 'node:test';
 
 export const INFER_BIN = process.env.INFER_BIN;
 export const MODEL = process.env.INFER_TEST_MODEL;
@@ -13,10 +12,11 @@ process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
 
 /**
  * Starts `infer serve MODEL --port 0 ...args` and resolves once it prints
- * "listening on http://127.0.0.1:PORT" on stderr. Registers an `after` hook that stops it, so
- * call it at the top level of a test file or inside a describe().
+ * "listening on http://127.0.0.1:PORT" on stderr. The caller stops it in a top-level
+ * `after(() => server?.stop())` (an `after` registered inside a `before` hook would run as soon
+ * as that hook ends); the process 'exit' handler above is the backstop.
  */
-export async function startServer(args = [], {model = MODEL, stopAfter = true} = {}) {
+export async function startServer(args = [], {model = MODEL} = {}) {
   if (!INFER_BIN || !model) throw new Error('INFER_BIN and INFER_TEST_MODEL must be set (ctest sets them)');
   const proc = spawn(INFER_BIN, ['serve', model, '--host', '127.0.0.1', '--port', '0', ...args],
                      {stdio: ['ignore', 'ignore', 'pipe']});
@@ -55,7 +55,6 @@ export async function startServer(args = [], {model = MODEL, stopAfter = true} =
       return result;
     },
   };
-  if (stopAfter) after(() => server.stop());
   return server;
 }
 
