@@ -6,7 +6,7 @@ import {join} from 'node:path';
 import {after, before, test} from 'node:test';
 import {chromium} from 'playwright-core';
 
-import {startServer, waitSlotsIdle} from './lib/serve.js';
+import {metric, startServer, waitSlotsIdle} from './lib/serve.js';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // No network but loopback, no background services, a fresh profile each run.
@@ -85,7 +85,11 @@ test('Enter sends, the reply streams in, Shift+Enter is a newline', async () => 
 });
 
 test('Stop cancels a reply mid-stream and frees the server slot', async () => {
-  await setSetting('#max-tokens', 4000);
+  // A long reply (most of the slot's context), so the server would still be generating for
+  // nobody if Stop did not really cancel: the generated-token count shows it.
+  const maxTokens = (await waitSlotsIdle(server))[0].n_ctx - 160;
+  const tokensBefore = await metric(server, 'infer_generated_tokens_total');
+  await setSetting('#max-tokens', maxTokens);
   await page.fill('#prompt', 'Tell me a very long story.');
   await page.press('#prompt', 'Enter');
   await page.waitForSelector('#stop:not([hidden])');
@@ -97,6 +101,8 @@ test('Stop cancels a reply mid-stream and frees the server slot', async () => {
   await page.waitForSelector('#send:not([hidden])');
   assert.equal(await page.locator('.msg.assistant').last().locator('.note').textContent(), '(stopped)');
   await waitSlotsIdle(server);
+  const generated = (await metric(server, 'infer_generated_tokens_total')) - tokensBefore;
+  assert.ok(generated >= 1 && generated < maxTokens, `generated ${generated} of ${maxTokens}`);
 });
 
 test('reload keeps the conversation (localStorage)', async () => {
@@ -105,7 +111,8 @@ test('reload keeps the conversation (localStorage)', async () => {
   await page.reload();
   await page.waitForSelector('#conn[data-state="ok"]');
   assert.deepEqual(await page.locator('#messages .msg').allTextContents(), shown);
-  assert.equal(await page.inputValue('#max-tokens'), '4000');
+  assert.match(await page.inputValue('#max-tokens'), /^[1-9]\d*$/);
+  assert.notEqual(await page.inputValue('#max-tokens'), '512');  // the setting, not the default
 });
 
 test('model output is never HTML; markdown and <think> render as elements', async () => {

@@ -90,7 +90,7 @@ describe('OpenAI error classes', () => {
   });
 
   test('oversized body: 413', async () => {
-    const huge = 'a'.repeat(64 << 20);
+    const huge = 'a'.repeat(9 << 20);  // over the default 8 MiB limit
     const res = await fetch(server.url + '/v1/chat/completions', {
       method: 'POST', headers: {'Content-Type': 'application/json', Authorization: `Bearer ${KEY}`},
       body: JSON.stringify({model: modelId, messages: [{role: 'user', content: huge}], max_tokens: 1}),
