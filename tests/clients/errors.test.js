@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 import OpenAI from 'openai';
 
-import {startServer} from './lib/serve.js';
+import {metric, startServer, waitSlotsIdle} from './lib/serve.js';
 
 const KEY = 'test-key-123';
 let server;
@@ -70,6 +70,7 @@ describe('OpenAI error classes', () => {
                            assert.ok(e instanceof OpenAI.BadRequestError, e.constructor.name);
                            assert.equal(e.code, 'context_length_exceeded');
                            assert.match(e.message, /10000000/);
+                           assert.match(e.message, /\b512\b/);  // the model's context
                            return true;
                          });
   });
@@ -89,13 +90,41 @@ describe('OpenAI error classes', () => {
     assert.equal(typeof body.error.type, 'string');
   });
 
-  test('oversized body: 413', async () => {
+  test('oversized body: 413 as the SDK\'s APIError', async () => {
     const huge = 'a'.repeat(9 << 20);  // over the default 8 MiB limit
-    const res = await fetch(server.url + '/v1/chat/completions', {
-      method: 'POST', headers: {'Content-Type': 'application/json', Authorization: `Bearer ${KEY}`},
-      body: JSON.stringify({model: modelId, messages: [{role: 'user', content: huge}], max_tokens: 1}),
+    await rejectsWith(openai.chat.completions.create({model: modelId, messages: [{role: 'user', content: huge}],
+                                                      max_tokens: 1}),
+                      OpenAI.APIError, 413, ['limit']);
+  });
+});
+
+describe('admission control', () => {
+  let small;
+  before(async () => { small = await startServer(['-np', '1', '--max-queue', '1']); });
+  after(() => small?.stop());
+
+  test('queue full: RateLimitError (429) with Retry-After', async () => {
+    const client = new OpenAI({baseURL: small.url + '/v1', apiKey: 'unused', maxRetries: 0});
+    const long = {model: modelId, messages: user, temperature: 0, max_tokens: 400, stream: true};
+    // One request holds the only slot (it has streamed a token), one waits in the queue...
+    const holder = await client.chat.completions.create(long);
+    const it = holder[Symbol.asyncIterator]();
+    await it.next();
+    const queued = client.chat.completions.create({...long, stream: false, max_tokens: 4}).catch((e) => e);
+    for (let i = 0; (await metric(small, 'infer_queue_depth')) !== 1; i++) {
+      assert.ok(i < 200, 'the second request never showed in infer_queue_depth');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // ...so a third is refused, not queued without bound.
+    await assert.rejects(client.chat.completions.create({...long, stream: false, max_tokens: 4}).asResponse(), (e) => {
+      assert.ok(e instanceof OpenAI.RateLimitError, `${e.constructor.name}: ${e.message}`);
+      assert.equal(e.status, 429);
+      assert.match(e.headers.get('retry-after') ?? '', /^\d+$/);
+      return true;
     });
-    assert.equal(res.status, 413);
+    holder.controller.abort();
+    await queued;
+    await waitSlotsIdle(small);
   });
 });
 
