@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/soak_serve.sh — soak test of `infer serve` (issue 11): 1,000 streamed requests at
 # concurrency 16 against a loopback server, a third of the clients hanging up at random points
-# (before the first token or mid-stream). Passes when the server never crashes, every request that
+# (before the first token or mid-stream), in four runs of `infer bench-serve` (100, then three
+# parts of the rest) with the server's resident memory read after each. Passes when the server never crashes, every request that
 # was not abandoned completes, all slots are idle at the end (no leaked slot), resident memory
 # grows by at most 5% from request 100 to request 1,000, and SIGTERM then exits 0.
 # Not a ctest test (minutes, not seconds). Run it on an ASan build too:
@@ -68,20 +69,32 @@ phase() {
     --seed "$seed" --timeout 120 --json || true
 }
 
-report1=$(phase 100 1)
+# Request 100 is the baseline; the rest runs in three parts so the log shows the trend of resident
+# memory (warm-up that levels off, or growth that goes on), not just its two ends.
+reports=("$(phase 100 1)")
 kill -0 "$server_pid" 2>/dev/null || fail "server died during the first 100 requests"
 rss_100=$(rss_kb)
-report2=$(phase $(( requests - 100 )) 2)
-kill -0 "$server_pid" 2>/dev/null || fail "server died during the run"
+echo "soak_serve: RSS after request 100: $rss_100 kB"
+rest=$(( requests - 100 ))
+done_so_far=100
+for part in 1 2 3; do
+  n=$(( part < 3 ? rest / 3 : rest - 2 * (rest / 3) ))
+  reports+=("$(phase "$n" $(( part + 1 )))")
+  kill -0 "$server_pid" 2>/dev/null || fail "server died during the run"
+  done_so_far=$(( done_so_far + n ))
+  echo "soak_serve: RSS after request $done_so_far: $(rss_kb) kB"
+done
 rss_end=$(rss_kb)
 
-for r in "$report1" "$report2"; do
+completed=0
+disconnected=0
+for r in "${reports[@]}"; do
   [ -n "$r" ] || fail "bench-serve gave no report (time limit?)"
   errors=$(json_field "$r" errors)
   [ "$errors" = 0 ] || fail "$errors requests failed: $(sed -E 's/.*"first_error":"([^"]*)".*/\1/' <<<"$r")"
+  completed=$(( completed + $(json_field "$r" completed) ))
+  disconnected=$(( disconnected + $(json_field "$r" disconnected) ))
 done
-completed=$(( $(json_field "$report1" completed) + $(json_field "$report2" completed) ))
-disconnected=$(( $(json_field "$report1" disconnected) + $(json_field "$report2" disconnected) ))
 
 # Every slot idle once the last client is gone (a freed slot shows within a decode step; the
 # 10 s bound only keeps a leak from hanging the script).
@@ -97,7 +110,7 @@ in_flight=$(curl -sf --max-time 5 "$url/metrics" | awk '$1 == "infer_requests_in
 
 growth=$(awk -v a="$rss_100" -v b="$rss_end" 'BEGIN { printf "%.2f", (b - a) * 100 / a }')
 echo "soak_serve: $completed completed, $disconnected disconnected on purpose, 0 errors"
-echo "soak_serve: RSS after request 100: $rss_100 kB, after request $requests: $rss_end kB ($growth%)"
+echo "soak_serve: RSS from request 100 to request $requests: $rss_100 -> $rss_end kB ($growth%)"
 awk -v g="$growth" 'BEGIN { exit !(g <= 5.0) }' || fail "resident memory grew by $growth% (> 5%)"
 
 kill -TERM "$server_pid"

@@ -235,7 +235,11 @@ class LoadRun {
     }
     if (!s.error.empty()) return s;
     if (!sent) {
-      s.error = "transport: " + httplib::to_string(err);
+      // Where it broke tells a server that drops connections from one that cuts streams.
+      s.error = "transport: " + httplib::to_string(err) +
+                (status == 0 ? " (no response)"
+                             : " (HTTP " + std::to_string(status) + ", after " +
+                                   std::to_string(s.chunks) + " text chunks)");
       return s;
     }
     if (status != 200) {
