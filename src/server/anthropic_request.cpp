@@ -71,6 +71,7 @@ MessagesRequest parse_messages_request(const json& body, const ParseLimits& limi
   s.config.temperature =
       static_cast<float>(get_number(body, "temperature", 0.0, 1.0).value_or(1.0));
   s.config.top_p = static_cast<float>(get_number(body, "top_p", 0.0, 1.0).value_or(1.0));
+  if (s.config.top_p <= 0.0f) s.config.top_p = 1e-6f;  // 0 = the most likely token only
   s.config.top_k = static_cast<int32_t>(get_integer(body, "top_k", 0, 1 << 24).value_or(0));
   if (const json* stops = find_field(body, "stop_sequences")) {
     expect_array(*stops, "stop_sequences");

@@ -17,7 +17,8 @@ GenerationJob::GenerationJob(ServerState& state, std::vector<ChoicePlan> choices
     : state_(state),
       choices_(std::move(choices)),
       arrival_(arrival),
-      ctx_(state.root.with_cancel()) {
+      ctx_(state.root.with_cancel()),
+      started_(choices_.size()) {
   ticket_ = state_.pool->enqueue(static_cast<int32_t>(choices_.size()));
   if (!ticket_) {
     state_.metrics.rejected_queue_full();
@@ -35,6 +36,7 @@ GenerationJob::~GenerationJob() {
 void GenerationJob::stop() {
   ctx_.cancel();
   workers_.clear();  // joins: each stream ends at its next cancellation check
+  for (auto& stream : started_) stream.reset();  // started early, never pulled
   if (counted_in_flight_) --state_.metrics.in_flight;
   counted_in_flight_ = false;
   ticket_->release();  // before the last bytes go out: a client that saw the end sees the slot free
@@ -52,6 +54,23 @@ TokenStream GenerationJob::start_choice(const ChoicePlan& plan) {
   }
 }
 
+void GenerationJob::start_early() {
+  if (!ticket_->wait(std::chrono::milliseconds(0))) return;
+  const size_t n = std::min(choices_.size(), ticket_->slots().size());
+  for (size_t i = 0; i < n; ++i) {
+    if (!choices_[i].start) continue;
+    TokenStream stream = start_choice(choices_[i]);
+    if (stream.done() && !stream.err().ok()) {
+      const Status& s = stream.err();
+      throw ApiError(s.code == ErrorCode::invalid_argument || s.code == ErrorCode::unsupported ? 400
+                     : s.code == ErrorCode::unavailable                                        ? 503
+                                                        : 500,
+                     s.message.empty() ? std::string(to_string(s.code)) : s.message);
+    }
+    started_[i] = std::move(stream);
+  }
+}
+
 void GenerationJob::work(int32_t slot) {
   for (size_t index = next_choice_++; index < choices_.size(); index = next_choice_++) {
     const ChoicePlan& plan = choices_[index];
@@ -64,7 +83,8 @@ void GenerationJob::work(int32_t slot) {
       push(std::move(end));
       continue;
     }
-    TokenStream stream = start_choice(plan);
+    TokenStream stream = started_[index] ? std::move(*started_[index]) : start_choice(plan);
+    started_[index].reset();
     int64_t prompt_tokens = stream.metrics().prompt_tokens;
     if (prompt_tokens <= 0) prompt_tokens = plan.prompt_tokens;
     state_.pool->update(slot, prompt_tokens, 0, plan.max_tokens);

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -62,6 +63,12 @@ class GenerationJob {
   GenerationJob(const GenerationJob&) = delete;
   GenerationJob& operator=(const GenerationJob&) = delete;
 
+  /// When the slots are free at once, starts the choices that fit here, on the handler's
+  /// thread (cheap: no token is computed before the first pull), so that a generation the
+  /// backend refuses outright (a config or grammar it rejects) is still answered with a 4xx
+  /// status. Throws ApiError for such a refusal. Queued requests start in run() instead.
+  void start_early();
+
   /// Waits for the slots and runs every choice to its end, calling `deliver` on this thread
   /// for each event (per choice in order; choices interleave). Returns false, with everything
   /// cancelled, when `client_alive` says the client left, `deliver` returns false, or the
@@ -82,6 +89,7 @@ class GenerationJob {
   Clock::time_point arrival_;
   Context ctx_;
   std::shared_ptr<SlotTicket> ticket_;
+  std::vector<std::optional<TokenStream>> started_;  // by choice index, from start_early()
   std::atomic<size_t> next_choice_{0};
   std::vector<std::jthread> workers_;
   std::mutex mutex_;

@@ -59,6 +59,7 @@ HttpHandler guarded(ApiStyle style, HttpHandler handler) {
 
 void serve_job(httplib::Response& res, std::shared_ptr<GenerationJob> job,
                std::shared_ptr<JobWriter> writer, const std::string& content_type) {
+  job->start_early();  // a refusal by the backend is still a 4xx, before any byte is sent
   res.status = 200;
   if (content_type == "text/event-stream") {
     res.set_header("Cache-Control", "no-cache");

@@ -117,8 +117,8 @@ std::optional<int64_t> get_integer(const json& object, std::string_view key, int
   if (v->is_number_unsigned()) {
     const uint64_t u = v->get<uint64_t>();
     if (u > static_cast<uint64_t>(max))
-      throw bad_field(path, "'" + path + "' must be at most " + std::to_string(max) + ", got " +
-                                std::to_string(u));
+      throw bad_field(path, "'" + path + "' must be between " + std::to_string(min) + " and " +
+                                std::to_string(max) + ", got " + std::to_string(u));
     value = static_cast<int64_t>(u);
   } else if (v->is_number_integer()) {
     value = v->get<int64_t>();

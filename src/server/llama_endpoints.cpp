@@ -135,9 +135,10 @@ void handle_metrics(ServerState& state, const Req&, Res& res) {
   live.slots_total = state.pool->size();
   live.slots_busy = state.pool->busy();
   live.kv_tokens_in_use = state.pool->tokens_in_use();
-  live.kv_tokens_capacity = state.info.context_length * state.pool->size();
-  if (state.ready.load() && state.model)
+  if (state.ready.load()) {  // the model's facts are set before `ready`, never after
+    live.kv_tokens_capacity = state.info.context_length * state.pool->size();
     live.model_memory_bytes = state.model->metrics().active_memory_bytes;
+  }
   res.status = 200;
   res.set_content(state.metrics.render(live), "text/plain; version=0.0.4");
 }

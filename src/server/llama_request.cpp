@@ -25,6 +25,7 @@ LlamaCompletionRequest parse_llama_completion_request(const json& body, const Pa
   g.temperature = static_cast<float>(get_number(body, "temperature", 0.0, 100.0).value_or(0.8));
   g.top_k = static_cast<int32_t>(get_integer(body, "top_k", 0, 1 << 24).value_or(40));
   g.top_p = static_cast<float>(get_number(body, "top_p", 0.0, 1.0).value_or(0.95));
+  if (g.top_p <= 0.0f) g.top_p = 1e-6f;  // 0 = the most likely token only
   g.min_p = static_cast<float>(get_number(body, "min_p", 0.0, 1.0).value_or(0.05));
   g.repeat_penalty =
       static_cast<float>(get_number(body, "repeat_penalty", 0.0, 10.0).value_or(1.0));

@@ -18,6 +18,8 @@ SamplingRequest parse_openai_sampling(const json& body, const ParseLimits& limit
   g.temperature =
       static_cast<float>(get_number(body, "temperature", 0.0, 2.0).value_or(default_temperature));
   g.top_p = static_cast<float>(get_number(body, "top_p", 0.0, 1.0).value_or(1.0));
+  // OpenAI accepts top_p 0 (keep only the most likely token); the sampler wants a mass > 0.
+  if (g.top_p <= 0.0f) g.top_p = 1e-6f;
   g.top_k = static_cast<int32_t>(get_integer(body, "top_k", 0, 1 << 24).value_or(0));
   g.min_p = static_cast<float>(get_number(body, "min_p", 0.0, 1.0).value_or(0.0));
   g.presence_penalty =

@@ -175,7 +175,7 @@ std::vector<LogitBias> parse_logit_bias(const json& value, const std::string& pa
         used = 0;
       }
       if (used == 0 || used != key.size())
-        throw bad_field(at, "'" + path + "' keys must be token ids, got '" + key + "'");
+        throw bad_field(at, "'" + at + "': the keys of '" + path + "' must be token ids");
       out.push_back({token(id, at), bias(b, at)});
     }
     return out;

@@ -178,6 +178,7 @@ class Server::Impl {
   ServerState state;
   httplib::Server http;
   std::thread listener;
+  std::atomic<bool> listener_done{false};
   std::mutex stop_mutex;
   std::mutex shutdown_mutex;
   bool shut_down = false;
@@ -209,13 +210,16 @@ int Server::bind() {
 }
 
 void Server::start() {
+  if (port_ <= 0) throw Error(ErrorCode::invalid_argument, "Server::start() before bind()");
   impl_->listener = std::thread([this] {
     if (!impl_->http.listen_after_bind())
       log(LogLevel::error, "server: the listener stopped unexpectedly");
+    impl_->listener_done = true;
   });
   // listen_after_bind() marks the server running on its thread: wait for it, so a caller that
   // shuts down right away does not race the listener's start.
-  while (!impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!impl_->http.is_running() && !impl_->listener_done.load())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void Server::set_model(std::shared_ptr<TextModel> model) {
