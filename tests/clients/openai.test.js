@@ -182,13 +182,14 @@ describe('cancellation and concurrency', () => {
     });
     let chunks = 0;
     let finished = false;
-    // The SDK ends the iteration quietly once its controller is aborted.
     for await (const chunk of stream) {
       if (chunk.choices[0]?.finish_reason) finished = true;
       if (chunk.choices[0]?.delta?.content) chunks++;
-      if (chunks === 2) stream.controller.abort();
+      if (chunks === 2) {
+        stream.controller.abort();  // closes the connection
+        break;
+      }
     }
-    assert.equal(chunks, 2);
     assert.equal(finished, false);
     await waitSlotsIdle(server);
     const generated = (await metric(server, 'infer_generated_tokens_total')) - tokensBefore;
