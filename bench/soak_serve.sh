@@ -88,39 +88,54 @@ for part in 1 2 3; do
 done
 rss_end=$(rss_kb)
 
+# From here on every check runs and each failure is listed, so one run tells everything.
+problems=()
+check() { echo "soak_serve: FAIL: $*" >&2; problems+=("$*"); }
+
 completed=0
 disconnected=0
+errors_total=0
 for r in "${reports[@]}"; do
-  [ -n "$r" ] || fail "bench-serve gave no report (time limit?)"
+  [ -n "$r" ] || { check "bench-serve gave no report (time limit?)"; continue; }
   errors=$(json_field "$r" errors)
-  [ "$errors" = 0 ] || fail "$errors requests failed: $(sed -E 's/.*"first_error":"([^"]*)".*/\1/' <<<"$r")"
+  [ "$errors" = 0 ] ||
+    check "$errors requests failed: $(sed -E 's/.*"first_error":"([^"]*)".*/\1/' <<<"$r")"
+  errors_total=$(( errors_total + errors ))
   completed=$(( completed + $(json_field "$r" completed) ))
   disconnected=$(( disconnected + $(json_field "$r" disconnected) ))
 done
+echo "soak_serve: $completed completed, $disconnected disconnected on purpose, $errors_total failed"
 
 # Every slot idle once the last client is gone (a freed slot shows within a decode step; the
 # 10 s bound only keeps a leak from hanging the script).
 slots=
 for _ in $(seq 1 100); do
-  slots=$(curl -sf --max-time 5 "$url/slots") || fail "GET /slots failed"
+  slots=$(curl -sf --max-time 5 "$url/slots") || { check "GET /slots failed"; break; }
   grep -q '"is_processing":true' <<<"$slots" || break
   sleep 0.1
 done
-grep -q '"is_processing":true' <<<"$slots" && fail "slots still busy after the run: $slots"
+if grep -q '"is_processing":true' <<<"$slots"; then check "slots still busy after the run: $slots"
+else echo "soak_serve: all slots idle"; fi
 in_flight=$(curl -sf --max-time 5 "$url/metrics" | awk '$1 == "infer_requests_in_flight" {print $2}')
-[ "${in_flight:-0}" = 0 ] || fail "metrics report $in_flight requests in flight after the run"
+[ "${in_flight:-0}" = 0 ] || check "metrics report $in_flight requests in flight after the run"
 
 growth=$(awk -v a="$rss_100" -v b="$rss_end" 'BEGIN { printf "%.2f", (b - a) * 100 / a }')
-echo "soak_serve: $completed completed, $disconnected disconnected on purpose, 0 errors"
 after_warmup=$(awk -v a="$rss_part1" -v b="$rss_end" 'BEGIN { printf "%.2f", (b - a) * 100 / a }')
 echo "soak_serve: RSS from request 100 to request $requests: $rss_100 -> $rss_end kB ($growth%;" \
      "$after_warmup% over the last two thirds)"
-awk -v g="$growth" 'BEGIN { exit !(g <= 5.0) }' || fail "resident memory grew by $growth% (> 5%)"
+awk -v g="$growth" 'BEGIN { exit !(g <= 5.0) }' || check "resident memory grew by $growth% (> 5%)"
 
 kill -TERM "$server_pid"
 status=0
 wait "$server_pid" || status=$?
 server_pid=
-[ "$status" = 0 ] || fail "server exited with status $status on SIGTERM"
-if grep -q "ERROR: AddressSanitizer\|runtime error:" "$work/server.log"; then fail "sanitizer report in the server log"; fi
+if [ "$status" = 0 ]; then echo "soak_serve: exit 0 on SIGTERM"
+else check "server exited with status $status on SIGTERM"; fi
+if grep -q "ERROR: AddressSanitizer\|runtime error:" "$work/server.log"; then
+  check "sanitizer report in the server log"
+fi
+if [ ${#problems[@]} -gt 0 ]; then
+  echo "soak_serve: FAIL (${#problems[@]} problems, $(( $(date +%s) - start )) s)" >&2
+  exit 1
+fi
 echo "soak_serve: PASS ($(( $(date +%s) - start )) s)"
