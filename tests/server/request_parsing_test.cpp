@@ -94,6 +94,10 @@ TEST(RequestParsing, OpenAiDefaultsAndNullsMeanNotGiven) {
   EXPECT_FALSE(r.sampling.max_tokens.has_value());
   EXPECT_FALSE(r.sampling.seed.has_value());
   EXPECT_EQ(r.n, 1);
+  // top_p 0 (OpenAI: only the most likely token) becomes a mass the sampler accepts.
+  auto p = parse_chat_request(chat({{"top_p", 0}}), limits());
+  EXPECT_GT(p.sampling.config.top_p, 0.0f);
+  EXPECT_LT(p.sampling.config.top_p, 1e-3f);
 }
 
 TEST(RequestParsing, MessagesContentPartsRolesAndToolTurns) {

@@ -93,6 +93,76 @@ std::map<int, std::string> stream_texts(const std::vector<test::SseEvent>& event
   return texts;
 }
 
+// A model with no optional capabilities (no tokenizer, no token prompts) that streams a
+// fixed reply and refuses any output constraint at once, as a backend refuses a bad grammar.
+class ScriptedModel final : public TextModel {
+ public:
+  class Source final : public TokenSource {
+   public:
+    bool next(Token& out) override {
+      if (i_ >= 3) return false;
+      out = {.id = i_, .text = std::string(1, static_cast<char>('x' + i_))};
+      ++i_;
+      return true;
+    }
+    Status status() const override { return {}; }
+
+   private:
+    int32_t i_ = 0;
+  };
+  TokenStream generate(const Context&, std::string_view, const GenerateConfig& c) override {
+    if (c.constraint.kind != OutputConstraint::Kind::none)
+      return TokenStream(Status{ErrorCode::invalid_argument, "grammar: rule 'root' is undefined"});
+    return TokenStream(std::make_unique<Source>());
+  }
+  TokenStream chat(const Context& ctx, std::span<const Message>, const GenerateConfig& c) override {
+    return generate(ctx, "", c);
+  }
+  std::vector<ClassifyResult> classify(const Context&, std::span<const std::string>,
+                                       const GenerateConfig&) override {
+    return {};
+  }
+  std::vector<BatchResult> batch_generate(const Context&, std::span<const std::string>,
+                                          const GenerateConfig&) override {
+    return {};
+  }
+  std::string model_type() const override { return "scripted"; }
+  ModelInfo info() const override {
+    return {.architecture = "scripted", .name = "scripted", .backend = "test"};
+  }
+  GenerateMetrics metrics() const override { return {}; }
+  Status err() const override { return {}; }
+  void close() override {}
+};
+
+TEST(ServerHttp, ServesABackendWithoutCapabilitiesAndMapsItsRefusalsTo400) {
+  ServerOptions o;
+  o.port = 0;
+  Server server(o);
+  const int port = server.bind();
+  server.start();
+  server.set_model(std::make_shared<ScriptedModel>());
+  const json plain =
+      post(port, "/v1/completions", json{{"prompt", "anything"}, {"max_tokens", 5}}).json_body();
+  EXPECT_EQ(plain["choices"][0]["text"], "xyz");
+  const json chat = post(port, "/v1/chat/completions",
+                         json{{"messages", {{{"role", "user"}, {"content", "hi"}}}}})
+                        .json_body();
+  EXPECT_EQ(chat["choices"][0]["message"]["content"], "xyz");
+  EXPECT_EQ(chat["choices"][0]["finish_reason"], "stop");
+  // Refused by the backend when the stream starts: still a 400, before any byte of a 200.
+  const HttpReply refused =
+      post(port, "/v1/completions",
+           json{{"prompt", "x"}, {"grammar", "root ::= nothing"}, {"stream", true}});
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.json_body()["error"]["message"].get<std::string>().find("grammar"),
+            std::string::npos);
+  EXPECT_EQ(post(port, "/tokenize", json{{"content", "x"}}).status, 501);
+  EXPECT_EQ(post(port, "/v1/completions", json{{"prompt", {1, 2}}}).status,
+            400);  // no token prompts
+  server.shutdown();
+}
+
 TEST(ServerHttp, HealthIs503WhileLoadingThen200) {
   REQUIRE_MODELS();
   ServerOptions o;
