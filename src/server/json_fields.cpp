@@ -50,6 +50,9 @@ json parse_json_body(std::string_view body, int max_depth) {
   } catch (const json::parse_error& e) {
     throw ApiError(400, "the request body is not valid JSON (byte " + std::to_string(e.byte) +
                             "): " + e.what());
+  } catch (const json::exception& e) {
+    // e.g. out_of_range 406: a number too large for a double ("1e999").
+    throw ApiError(400, std::string("the request body is not valid JSON: ") + e.what());
   }
   if (!value.is_object())
     throw ApiError(400, "the request body must be a JSON object, got " + type_name(value));

@@ -42,6 +42,9 @@ TEST(RequestParsing, MalformedJsonNamesThePosition) {
   EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
   EXPECT_EQ(rejection([] { parse_json_body("[1,2]"); }).status(), 400);
   EXPECT_EQ(rejection([] { parse_json_body(""); }).status(), 400);
+  // Regression (found by fuzz_server_requests): a number overflowing a double is nlohmann's
+  // out_of_range, not a parse_error; it must still be a 400.
+  EXPECT_EQ(rejection([] { parse_json_body(R"({"max_tokens": 1e999})"); }).status(), 400);
 }
 
 TEST(RequestParsing, DeepNestingIsRefusedBeforeParsing) {
