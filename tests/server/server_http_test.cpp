@@ -291,6 +291,15 @@ TEST(ServerHttp, ChatCompletionWholeAndStreamed) {
   EXPECT_EQ(last["choices"][0]["finish_reason"], choice["finish_reason"]);
   EXPECT_EQ(events.back().data, "[DONE]");
   EXPECT_EQ(stream_texts(events, true)[0], expected);
+
+  // A conversation the template refuses is a 400 naming the messages, before generation.
+  const HttpReply refused = post(
+      s.port, "/v1/chat/completions",
+      json{{"messages",
+            {{{"role", "system"}, {"content", "x"}}, {{"role", "system"}, {"content", "y"}}}}});
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(refused.json_body()["error"]["param"], "messages");
+  EXPECT_NE(refused.body.find("chat template"), std::string::npos) << refused.body;
 }
 
 TEST(ServerHttp, SeveralChoicesStreamConcurrentlyWithTheirIndices) {
