@@ -45,6 +45,11 @@ TEST(RequestParsing, MalformedJsonNamesThePosition) {
   // Regression (found by fuzz_server_requests): a number overflowing a double is nlohmann's
   // out_of_range, not a parse_error; it must still be a 400.
   EXPECT_EQ(rejection([] { parse_json_body(R"({"max_tokens": 1e999})"); }).status(), 400);
+  // An integral float at the edge of int64 is out of range, not a wrapped seed.
+  EXPECT_EQ(rejection([] {
+              parse_chat_request(chat({{"seed", 9.223372036854775808e18}}), limits());
+            }).param(),
+            "seed");
 }
 
 TEST(RequestParsing, DeepNestingIsRefusedBeforeParsing) {
