@@ -130,6 +130,14 @@ TEST(ServerHttp, ModelsListAndLookup) {
   EXPECT_EQ(m["context_length"], 512);
   EXPECT_GT(m["parameters"].get<int64_t>(), 0);
   EXPECT_EQ(get(s.port, "/v1/models/tiny").json_body()["id"], "tiny");
+  // Browsers on other origins: CORS headers and the preflight.
+  EXPECT_EQ(get(s.port, "/v1/models").headers.find("Access-Control-Allow-Origin")->second, "*");
+  httplib::Client client("127.0.0.1", s.port);
+  auto preflight = client.Options("/v1/chat/completions");
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_NE(preflight->get_header_value("Access-Control-Allow-Headers").find("Authorization"),
+            std::string::npos);
   const HttpReply missing = get(s.port, "/v1/models/other");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.json_body()["error"]["code"], "model_not_found");
