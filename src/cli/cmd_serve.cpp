@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -90,9 +91,25 @@ void serve(ServeOptions& o) {
   std::cerr << "listening on " << srv.url() << std::endl;
 
   while (g_signal.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::cerr << "infer serve: " << (g_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT")
-            << ": finishing requests in flight (up to " << o.drain_seconds << " s)" << std::endl;
-  const bool drained = srv.shutdown();
+  const int first = g_signal.exchange(0);
+  std::cerr << "infer serve: " << (first == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ": finishing requests in flight (up to " << o.drain_seconds
+            << " s; signal again to stop at once)" << std::endl;
+  std::atomic<bool> stopped{false};
+  bool drained = false;
+  std::thread stopper([&] {
+    drained = srv.shutdown();
+    stopped = true;
+  });
+  while (!stopped.load()) {
+    if (g_signal.load() != 0) {
+      // A second Ctrl-C: the user does not want to wait for the drain.
+      std::cerr << "infer serve: stopping now" << std::endl;
+      std::_Exit(kInterrupted);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stopper.join();
   std::cerr << "infer serve: "
             << (drained ? "stopped" : "stopped (requests still running were cancelled)")
             << std::endl;

@@ -50,6 +50,9 @@ json parse_json_body(std::string_view body, int max_depth) {
   } catch (const json::parse_error& e) {
     throw ApiError(400, "the request body is not valid JSON (byte " + std::to_string(e.byte) +
                             "): " + e.what());
+  } catch (const json::exception& e) {
+    // e.g. out_of_range 406: a number too large for a double ("1e999").
+    throw ApiError(400, std::string("the request body is not valid JSON: ") + e.what());
   }
   if (!value.is_object())
     throw ApiError(400, "the request body must be a JSON object, got " + type_name(value));
@@ -125,7 +128,8 @@ std::optional<int64_t> get_integer(const json& object, std::string_view key, int
   } else if (v->is_number_float()) {
     const double d = v->get<double>();
     if (!std::isfinite(d) || d != std::floor(d)) wrong_type(path, "an integer", *v);
-    if (d < static_cast<double>(min) || d > static_cast<double>(max))
+    // Checked before the conversion: casting a double outside int64's range is undefined.
+    if (!(std::fabs(d) < 9.0e18) || d < static_cast<double>(min) || d > static_cast<double>(max))
       throw bad_field(path, "'" + path + "' must be between " + std::to_string(min) + " and " +
                                 std::to_string(max) + ", got " + v->dump());
     value = static_cast<int64_t>(d);

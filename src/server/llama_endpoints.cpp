@@ -73,8 +73,9 @@ void handle_apply_template(ServerState& state, const Req& req, Res& res) {
   try {
     prompt = tok.apply_chat_template(messages, true);
   } catch (const Error& e) {
-    throw ApiError(400, std::string("the model's chat template rejected the messages: ") + e.what(),
-                   "messages");
+    throw ApiError(
+        400, std::string("cannot format the messages with the model's chat template: ") + e.what(),
+        "messages");
   }
   send_json(res, 200, {{"prompt", prompt}});
 }

@@ -10,8 +10,9 @@ int64_t count_chat_tokens(const ServerState& state, std::span<const Message> mes
   try {
     rendered = state.tokenizer->apply_chat_template(messages, /*add_generation_prompt=*/true);
   } catch (const Error& e) {
-    throw ApiError(400, std::string("the model's chat template rejected the messages: ") + e.what(),
-                   "messages");
+    throw ApiError(
+        400, std::string("cannot format the messages with the model's chat template: ") + e.what(),
+        "messages");
   }
   // Templates usually write BOS themselves; the tokenizer then must not add another
   // (native/chat_prompt.cpp does the same).

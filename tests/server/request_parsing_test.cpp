@@ -42,6 +42,14 @@ TEST(RequestParsing, MalformedJsonNamesThePosition) {
   EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
   EXPECT_EQ(rejection([] { parse_json_body("[1,2]"); }).status(), 400);
   EXPECT_EQ(rejection([] { parse_json_body(""); }).status(), 400);
+  // Regression (found by fuzz_server_requests): a number overflowing a double is nlohmann's
+  // out_of_range, not a parse_error; it must still be a 400.
+  EXPECT_EQ(rejection([] { parse_json_body(R"({"max_tokens": 1e999})"); }).status(), 400);
+  // An integral float at the edge of int64 is out of range, not a wrapped seed.
+  EXPECT_EQ(rejection([] {
+              parse_chat_request(chat({{"seed", 9.223372036854775808e18}}), limits());
+            }).param(),
+            "seed");
 }
 
 TEST(RequestParsing, DeepNestingIsRefusedBeforeParsing) {
@@ -94,6 +102,10 @@ TEST(RequestParsing, OpenAiDefaultsAndNullsMeanNotGiven) {
   EXPECT_FALSE(r.sampling.max_tokens.has_value());
   EXPECT_FALSE(r.sampling.seed.has_value());
   EXPECT_EQ(r.n, 1);
+  // top_p 0 (OpenAI: only the most likely token) becomes a mass the sampler accepts.
+  auto p = parse_chat_request(chat({{"top_p", 0}}), limits());
+  EXPECT_GT(p.sampling.config.top_p, 0.0f);
+  EXPECT_LT(p.sampling.config.top_p, 1e-3f);
 }
 
 TEST(RequestParsing, MessagesContentPartsRolesAndToolTurns) {
