@@ -159,19 +159,27 @@ function splitThink(text) {
 
 function fillBubble(el, msg, streaming) {
   const body = el.querySelector('.body');
-  const wasOpen = el.querySelector('details.think')?.open;
+  const previous = el.querySelector('details.think');
   body.replaceChildren();
   if (msg.role === 'assistant') {
     const {think, answer, thinking} = splitThink(msg.content);
     if (think || thinking) {
       const details = document.createElement('details');
       details.className = 'think';
-      details.open = wasOpen ?? (streaming && thinking);
+      // Open by itself while the model thinks, closed again when the answer starts; once the
+      // reader has toggled it, the reader's choice stays.
+      if (previous && !previous.dataset.auto) {
+        details.open = previous.open;
+      } else {
+        details.open = Boolean(streaming && thinking);
+        details.dataset.auto = '1';
+      }
       const summary = document.createElement('summary');
       summary.textContent = thinking && streaming ? 'Thinking…' : 'Reasoning';
       const inner = document.createElement('div');
       inner.className = 'think-body';
       inner.append(renderMarkdown(think));
+      summary.addEventListener('click', () => delete details.dataset.auto);
       details.append(summary, inner);
       body.append(details);
     }
