@@ -131,7 +131,7 @@ wait "$server_pid" || status=$?
 server_pid=
 if [ "$status" = 0 ]; then echo "soak_serve: exit 0 on SIGTERM"
 else check "server exited with status $status on SIGTERM"; fi
-if grep -q "ERROR: AddressSanitizer\|runtime error:" "$work/server.log"; then
+if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$work/server.log"; then
   check "sanitizer report in the server log"
 fi
 if [ ${#problems[@]} -gt 0 ]; then
