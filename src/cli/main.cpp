@@ -1,6 +1,7 @@
 // infer — command-line front end of the inference library.
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 
 #include "cli/command.hpp"
 #include "inference/error.hpp"
@@ -51,6 +52,11 @@ int main(int argc, char** argv) {
       });
     }
   });
+
+  // llama-server's `-np N` (infer serve): CLI11 allows only one letter after a single dash.
+  static char kParallel[] = "--parallel";
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "-np") argv[i] = kParallel;
 
   try {
     app.parse(argc, argv);

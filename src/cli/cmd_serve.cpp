@@ -1,0 +1,160 @@
+// infer serve MODEL — the OpenAI/Anthropic/llama-server compatible HTTP server (src/server)
+// over one model. Also takes llama-server's common flags (-m, --host, --port, -c, -np, -t,
+// --api-key), so it can stand in for it. Prints "listening on URL" on stderr once the model is
+// loaded; SIGINT/SIGTERM drain in-flight requests (bounded wait), then exit 0.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "cli/command.hpp"
+#include "inference/backend.hpp"
+#include "inference/error.hpp"
+#include "server/server.hpp"
+#include "web/web_assets.hpp"
+
+namespace inference::cli {
+namespace {
+
+std::atomic<int> g_signal{0};
+
+void on_signal(int sig) {
+  g_signal.store(sig);
+}
+
+struct ServeOptions {
+  std::string model;
+  std::string model_flag;
+  server::ServerOptions server;
+  std::string backend;
+  int32_t ctx = 0;
+  int32_t threads = 0;
+  std::string kv_type;
+  double drain_seconds = 10.0;
+  double max_body_mib = 8.0;
+};
+
+void warn_if_exposed(const server::ServerOptions& o) {
+  if (server::is_loopback_host(o.host) || !o.api_key.empty()) return;
+  std::cerr << "\n"
+            << "  WARNING: infer serve is listening on " << o.host << " WITHOUT an API key.\n"
+            << "  Anyone who can reach this address can use the model. Pass --api-key KEY, or\n"
+            << "  bind to 127.0.0.1 (the default) to serve this machine only.\n\n";
+}
+
+void serve(ServeOptions& o) {
+  if (!o.model.empty() && !o.model_flag.empty() && o.model != o.model_flag)
+    throw ExitRequest{kUsage, "give the model once: either MODEL or -m MODEL"};
+  const std::string path = o.model.empty() ? o.model_flag : o.model;
+  if (path.empty()) throw ExitRequest{kUsage, "serve: a model is required (MODEL or -m MODEL)"};
+  if (o.drain_seconds < 0) throw ExitRequest{kUsage, "--drain-timeout must be >= 0"};
+  if (o.max_body_mib <= 0) throw ExitRequest{kUsage, "--max-body must be > 0"};
+  o.server.model_path = path;
+  o.server.drain_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(o.drain_seconds * 1000.0));
+  o.server.max_body_bytes = static_cast<size_t>(o.max_body_mib * 1024.0 * 1024.0);
+  if (o.server.model_id.empty())
+    o.server.model_id = std::filesystem::path(path).filename().string();
+  o.server.index_html = std::string(web::chat_page());  // the chat page at GET / (web/)
+
+  g_signal = 0;
+  auto previous_int = std::signal(SIGINT, on_signal);
+  auto previous_term = std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
+
+  server::Server srv(o.server);
+  srv.bind();
+  srv.start();
+  warn_if_exposed(o.server);
+  std::cerr << "loading " << path << " (" << o.server.parallel << " slots) ..." << std::endl;
+  std::shared_ptr<TextModel> model;
+  try {
+    model = load_model(path, {.backend = o.backend,
+                              .context_length = o.ctx,
+                              .parallel_slots = o.server.parallel,
+                              .threads = o.threads,
+                              .kv_cache_type = o.kv_type});
+  } catch (...) {
+    srv.shutdown();
+    std::signal(SIGINT, previous_int);
+    std::signal(SIGTERM, previous_term);
+    throw;
+  }
+  const ModelInfo info = model->info();
+  srv.set_model(model);
+  std::cerr << "model " << o.server.model_id << ": " << info.architecture << ", "
+            << info.quantization << ", context " << info.context_length << ", backend "
+            << info.backend << "\n";
+  std::cerr << "listening on " << srv.url() << std::endl;
+
+  while (g_signal.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const int first = g_signal.exchange(0);
+  std::cerr << "infer serve: " << (first == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ": finishing requests in flight (up to " << o.drain_seconds
+            << " s; signal again to stop at once)" << std::endl;
+  std::atomic<bool> stopped{false};
+  bool drained = false;
+  std::thread stopper([&] {
+    drained = srv.shutdown();
+    stopped = true;
+  });
+  while (!stopped.load()) {
+    if (g_signal.load() != 0) {
+      // A second Ctrl-C: the user does not want to wait for the drain.
+      std::cerr << "infer serve: stopping now" << std::endl;
+      std::_Exit(kInterrupted);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stopper.join();
+  std::cerr << "infer serve: "
+            << (drained ? "stopped" : "stopped (requests still running were cancelled)")
+            << std::endl;
+  model->close();
+  std::signal(SIGINT, previous_int);
+  std::signal(SIGTERM, previous_term);
+}
+
+void setup_serve(CLI::App& root) {
+  auto* cmd = root.add_subcommand(
+      "serve", "Serve a model over HTTP: OpenAI, Anthropic and llama-server compatible APIs");
+  auto o = std::make_shared<ServeOptions>();
+  cmd->add_option("model", o->model, "GGUF file or Safetensors model directory");
+  cmd->add_option("-m,--model", o->model_flag, "The model (llama-server style)");
+  cmd->add_option("--host", o->server.host, "Address to listen on (loopback by default)")
+      ->capture_default_str();
+  cmd->add_option("--port", o->server.port, "Port (0 = any free port, printed)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--parallel", o->server.parallel, "Concurrent generations (slots); also -np N")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("-c,--ctx", o->ctx, "Context length per slot (0 = model default, capped)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--backend", o->backend, "Backend name (default: the best available)");
+  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 (default), f32");
+  cmd->add_option("--api-key", o->server.api_key,
+                  "Require 'Authorization: Bearer KEY' (or x-api-key) on every endpoint but "
+                  "/health");
+  cmd->add_option("--alias", o->server.model_id, "Model name in the API (default: file name)");
+  cmd->add_option("--max-queue", o->server.max_queue,
+                  "Requests that may wait for a slot (then 429)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  cmd->add_option("--max-body", o->max_body_mib, "Largest request body in MiB (then 413)")
+      ->capture_default_str();
+  cmd->add_option("--drain-timeout", o->drain_seconds,
+                  "Seconds in-flight requests may finish after SIGINT/SIGTERM")
+      ->capture_default_str();
+  cmd->callback([o] { serve(*o); });
+}
+
+const CommandRegistration kRegister{25, setup_serve};
+
+}  // namespace
+}  // namespace inference::cli
