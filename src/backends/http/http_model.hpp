@@ -5,9 +5,11 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "backends/remote/chunk_update.hpp"
 #include "backends/remote/endpoint_pool.hpp"
 #include "inference/text_model.hpp"
 
