@@ -7,22 +7,26 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "inference/context.hpp"
 #include "inference/types.hpp"
 
 namespace inference::cli {
 
-/// How to load the model: --backend, -c/--ctx, -t/--threads, --kv-type.
+/// How to load the model: --backend, -c/--ctx, -t/--threads, --kv-type, and for the remote
+/// backends --url (repeatable: a pool), --remote-model, --api-key-env, --backend-opt KEY=VALUE.
 struct LoadFlags {
   std::string backend;
   int32_t ctx = 0;
   int32_t threads = 0;
   std::string kv_type;
-  LoadConfig config() const {
-    return {
-        .backend = backend, .context_length = ctx, .threads = threads, .kv_cache_type = kv_type};
-  }
+  std::vector<std::string> urls;
+  std::string remote_model;
+  std::string api_key_env;
+  std::vector<std::string> backend_options;  // "KEY=VALUE"
+  /// Throws ExitRequest (usage) for a --backend-opt without '='.
+  LoadConfig config() const;
 };
 
 void add_load_flags(CLI::App* cmd, LoadFlags& flags);

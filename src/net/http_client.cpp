@@ -2,8 +2,8 @@
 
 #include <sys/socket.h>
 
-#include <atomic>
 #include <httplib.h>
+#include <atomic>
 #include <mutex>
 
 namespace inference::net {
@@ -53,7 +53,7 @@ HttpResult send_http(const Context& ctx, const BaseUrl& base, const HttpRequest&
   // Read timeouts and resets both surface as Error::Read; the time since the last bytes tells
   // which one it was.
   auto last_activity = std::chrono::steady_clock::now();
-  client.set_socket_options([&stopping](httplib::socket_t sock) {
+  client.set_socket_options([&stopping](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof(yes));
     if (stopping.load()) ::shutdown(sock, SHUT_RDWR);

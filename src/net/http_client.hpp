@@ -42,10 +42,10 @@ enum class TransportError {
 
 struct HttpResult {
   TransportError error = TransportError::none;
-  std::string error_text;  ///< what the transport said (no header values)
-  int status = 0;          ///< HTTP status, 0 if none was received
+  std::string error_text;                      ///< what the transport said (no header values)
+  int status = 0;                              ///< HTTP status, 0 if none was received
   std::map<std::string, std::string> headers;  ///< lowercase names
-  std::string error_body;  ///< the body of a non-2xx response (first 64 KiB)
+  std::string error_body;                      ///< the body of a non-2xx response (first 64 KiB)
 };
 
 /// Called with each chunk of a 2xx response body; return false to stop reading.

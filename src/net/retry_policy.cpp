@@ -29,8 +29,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
   if (std::isdigit(static_cast<unsigned char>(value.front()))) {
     int64_t seconds = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec != std::errc() || end != value.data() + value.size() || seconds < 0)
-      return std::nullopt;
+    if (ec != std::errc() || end != value.data() + value.size() || seconds < 0) return std::nullopt;
     return std::chrono::milliseconds(std::min<int64_t>(seconds, 86400) * 1000);
   }
   // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".

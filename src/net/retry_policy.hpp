@@ -24,7 +24,7 @@ struct RetryPolicy {
 /// Parses a Retry-After header: delta-seconds or an HTTP-date (RFC 9110). nullopt when
 /// malformed. A date in the past gives 0.
 std::optional<std::chrono::milliseconds> parse_retry_after(
-    std::string_view value, std::chrono::system_clock::time_point now =
-                                std::chrono::system_clock::now());
+    std::string_view value,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 }  // namespace inference::net

@@ -55,8 +55,7 @@ BaseUrl parse_base_url(std::string_view url) {
   } else {
     int port = 0;
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
-        port > 65535)
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 || port > 65535)
       bad(url, "the port must be a number in 1..65535");
     out.port = port;
   }

@@ -21,8 +21,10 @@ HttpModelOptions http_options(const std::string& first_url, const LoadConfig& co
     throw Error(ErrorCode::invalid_argument,
                 "the http backend needs a server URL (the model argument or endpoints)");
   if (auto it = config.options.find("api"); it != config.options.end()) {
-    if (it->second == "openai") o.api = Api::openai;
-    else if (it->second == "anthropic") o.api = Api::anthropic;
+    if (it->second == "openai")
+      o.api = Api::openai;
+    else if (it->second == "anthropic")
+      o.api = Api::anthropic;
     else
       throw Error(ErrorCode::invalid_argument,
                   "option api='" + it->second + "': expected openai or anthropic");

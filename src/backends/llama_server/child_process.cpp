@@ -128,6 +128,7 @@ ChildProcess::ChildProcess(const std::string& executable, const std::vector<std:
         break;  // EOF: the process (and anything it passed the pipe to) is gone
       }
     }
+    output_closed_ = true;
   });
 }
 
@@ -172,14 +173,23 @@ bool ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
   }
 }
 
+std::string ChildProcess::output_tail(size_t n) {
+  if (!running()) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (!output_closed_.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return output_.tail(n);
+}
+
 std::string ChildProcess::describe_exit() {
   std::lock_guard lock(mutex_);
   if (!reap_locked(false)) return "is running";
   int s = *wait_status_;
   if (WIFEXITED(s)) return "exited with status " + std::to_string(WEXITSTATUS(s));
   if (WIFSIGNALED(s))
-    return "was killed by signal " + std::to_string(WTERMSIG(s)) + " (" +
-           ::strsignal(WTERMSIG(s)) + ")";
+    return "was killed by signal " + std::to_string(WTERMSIG(s)) + " (" + ::strsignal(WTERMSIG(s)) +
+           ")";
   return "stopped (wait status " + std::to_string(s) + ")";
 }
 

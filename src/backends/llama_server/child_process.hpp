@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -36,8 +37,9 @@ class ChildProcess {
   std::string describe_exit();
   /// SIGTERM, up to `grace` for it to exit, then SIGKILL; reaps. Idempotent.
   void stop(std::chrono::milliseconds grace);
-  /// The last `n` lines the process printed.
-  std::string output_tail(size_t n = 12) const { return output_.tail(n); }
+  /// The last `n` lines the process printed. Once it has exited, waits (briefly) until its
+  /// final output has been read, so the lines that say why it died are there.
+  std::string output_tail(size_t n = 12);
 
  private:
   bool reap_locked(bool block);
@@ -47,6 +49,7 @@ class ChildProcess {
   std::mutex mutex_;
   std::optional<int> wait_status_;  // set once reaped; the pid is never signalled after that
   OutputRing output_;
+  std::atomic<bool> output_closed_{false};  // the reader saw EOF
   std::thread reader_;
 };
 

@@ -23,12 +23,13 @@ std::vector<std::string> server_args(const std::filesystem::path& path, const Lo
   if (c.gpu_layers >= 0) args.insert(args.end(), {"-ngl", std::to_string(c.gpu_layers)});
   if (!c.adapter_path.empty()) args.insert(args.end(), {"--lora", c.adapter_path});
   for (const auto& a : c.adapters) {
-    if (a.scale == 1.0f) args.insert(args.end(), {"--lora", a.path});
-    else args.insert(args.end(), {"--lora-scaled", a.path, std::to_string(a.scale)});
+    if (a.scale == 1.0f)
+      args.insert(args.end(), {"--lora", a.path});
+    else
+      args.insert(args.end(), {"--lora-scaled", a.path, std::to_string(a.scale)});
   }
   if (!c.kv_cache_type.empty())
-    args.insert(args.end(), {"--cache-type-k", c.kv_cache_type, "--cache-type-v",
-                             c.kv_cache_type});
+    args.insert(args.end(), {"--cache-type-k", c.kv_cache_type, "--cache-type-v", c.kv_cache_type});
   if (auto it = c.options.find("extra_args"); it != c.options.end()) {
     std::istringstream words(it->second);
     for (std::string w; words >> w;) args.push_back(w);

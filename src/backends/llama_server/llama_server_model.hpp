@@ -44,8 +44,7 @@ class LlamaServerModel final : public TextModel {
     Status status;
   };
   TokenStream start(const Context& ctx, const std::string& path, const std::string& body,
-                    const GenerateConfig& config, remote::ChunkDecoder decode,
-                    bool ids_known);
+                    const GenerateConfig& config, remote::ChunkDecoder decode, bool ids_known);
   void check_open() const;
 
   std::shared_ptr<ServerSupervisor> supervisor_;

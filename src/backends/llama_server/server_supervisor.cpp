@@ -46,15 +46,15 @@ void ServerSupervisor::start_locked(const Context& ctx) {
   auto delay = std::chrono::milliseconds(20);
   for (;;) {
     if (!child->running()) {
-      std::string message = "llama-server (" + options_.executable + ") " +
-                            child->describe_exit() + " during startup";
+      std::string message = "llama-server (" + options_.executable + ") " + child->describe_exit() +
+                            " during startup";
       throw Error(ErrorCode::backend, with_output(message, child->output_tail()));
     }
     net::HttpRequest health;
     health.method = "GET";
     health.path = "/health";
-    auto r = net::send_http(ctx, url, health, {std::chrono::milliseconds(1000),
-                                               std::chrono::milliseconds(2000)},
+    auto r = net::send_http(ctx, url, health,
+                            {std::chrono::milliseconds(1000), std::chrono::milliseconds(2000)},
                             [](std::string_view) { return true; });
     if (r.error == net::TransportError::none && r.status == 200) break;
     if (ctx.cancelled()) {
@@ -64,9 +64,10 @@ void ServerSupervisor::start_locked(const Context& ctx) {
     if (std::chrono::steady_clock::now() >= deadline) {
       child->stop(options_.grace);
       throw Error(ErrorCode::backend,
-                  with_output("llama-server (" + options_.executable + ") did not become healthy "
-                              "within " + std::to_string(options_.startup_timeout.count()) +
-                              " ms",
+                  with_output("llama-server (" + options_.executable +
+                                  ") did not become healthy "
+                                  "within " +
+                                  std::to_string(options_.startup_timeout.count()) + " ms",
                               child->output_tail()));
     }
     ctx.sleep_for(delay);
@@ -88,8 +89,8 @@ remote::EndpointLease ServerSupervisor::acquire(const Context& ctx) {
   for (int32_t attempt = 1; attempt <= options_.start_attempts; ++attempt) {
     try {
       if (!previous.empty())
-        log(LogLevel::warning, "llama_server: " + previous + "; restarting (attempt " +
-                                   std::to_string(attempt) + ")");
+        log(LogLevel::warning,
+            "llama_server: " + previous + "; restarting (attempt " + std::to_string(attempt) + ")");
       start_locked(ctx);
       return {static_cast<size_t>(generation_), url_};
     } catch (const Error& e) {

@@ -28,7 +28,7 @@ void ServerUsage::read_from(const nlohmann::json& chunk) {
     const auto& u = *it;
     if (auto v = int_field(u, "prompt_tokens")) prompt_tokens = v;
     if (auto v = int_field(u, "completion_tokens")) generated_tokens = v;
-    if (auto v = int_field(u, "input_tokens")) prompt_tokens = v;    // Anthropic
+    if (auto v = int_field(u, "input_tokens")) prompt_tokens = v;      // Anthropic
     if (auto v = int_field(u, "output_tokens")) generated_tokens = v;  // Anthropic
     if (auto d = u.find("prompt_tokens_details"); d != u.end())
       if (auto v = int_field(*d, "cached_tokens")) cached_tokens = v;

@@ -88,14 +88,12 @@ void EndpointPool::check_health() {
     probe.path = options_.health_path;
     probe.headers = headers_;
     net::HttpTimeouts t{timeouts.connect, std::min(timeouts.read, std::chrono::milliseconds(5000))};
-    auto r = net::send_http(life_, urls_[i], probe, t,
-                            [](std::string_view) { return true; });
+    auto r = net::send_http(life_, urls_[i], probe, t, [](std::string_view) { return true; });
     bool ok = r.error == net::TransportError::none && r.status >= 200 && r.status < 300;
     std::lock_guard lock(mutex_);
     EndpointState& s = state_[i];
     if (ok) {
-      if (!s.healthy)
-        log(LogLevel::info, "http backend: " + s.url + " is back in service");
+      if (!s.healthy) log(LogLevel::info, "http backend: " + s.url + " is back in service");
       s.healthy = true;
       s.consecutive_failures = 0;
     } else if (!s.healthy) {

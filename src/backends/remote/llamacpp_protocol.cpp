@@ -67,8 +67,10 @@ TokenLogprob alternative(const json& j) {
   TokenLogprob alt;
   alt.id = j.value("id", -1);
   alt.text = j.contains("token") ? j.value("token", "") : j.value("tok_str", "");
-  if (j.contains("logprob")) alt.logprob = j["logprob"].get<float>();
-  else if (j.contains("prob")) alt.logprob = std::log(std::max(j["prob"].get<float>(), 1e-30f));
+  if (j.contains("logprob"))
+    alt.logprob = j["logprob"].get<float>();
+  else if (j.contains("prob"))
+    alt.logprob = std::log(std::max(j["prob"].get<float>(), 1e-30f));
   return alt;
 }
 
@@ -121,9 +123,12 @@ void decode_event(const net::SseEvent& event, ChunkUpdate& update) {
   if (chunk.value("stop", false)) {
     update.done = true;
     std::string type = chunk.value("stop_type", "");
-    if (type == "limit") update.finish = FinishReason::length;
-    else if (type == "word") update.finish = FinishReason::stop;
-    else update.finish = FinishReason::eos;
+    if (type == "limit")
+      update.finish = FinishReason::length;
+    else if (type == "word")
+      update.finish = FinishReason::stop;
+    else
+      update.finish = FinishReason::eos;
   }
 }
 

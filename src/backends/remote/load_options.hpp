@@ -13,8 +13,8 @@ namespace inference::remote {
 
 /// options[name] as an integer in [min, max], or `fallback` when absent. Throws
 /// Error(invalid_argument) naming the option and its allowed range.
-int64_t int_option(const LoadConfig& config, const std::string& name, int64_t fallback,
-                   int64_t min, int64_t max);
+int64_t int_option(const LoadConfig& config, const std::string& name, int64_t fallback, int64_t min,
+                   int64_t max);
 
 /// Timeouts and retries from options timeout_ms, connect_timeout_ms, retries (attempts in
 /// all), retry_base_ms, retry_max_ms.

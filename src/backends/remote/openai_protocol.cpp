@@ -40,7 +40,7 @@ void add_sampling(json& body, const GenerateConfig& c, bool chat) {
     case OutputConstraint::Kind::none:
       break;
     case OutputConstraint::Kind::gbnf:
-      body["grammar"] = c.constraint.source;  // llama.cpp
+      body["grammar"] = c.constraint.source;         // llama.cpp
       body["guided_grammar"] = c.constraint.source;  // vLLM
       break;
     case OutputConstraint::Kind::json_schema: {
@@ -189,12 +189,10 @@ void decode_event(const net::SseEvent& event, ChunkUpdate& update) {
     std::string text;
     if (delta.contains("content") && delta["content"].is_string())
       text = delta["content"].get<std::string>();
-    append_text_tokens(text, chat_logprob_pieces(choice.value("logprobs", json())),
-                       update.tokens);
+    append_text_tokens(text, chat_logprob_pieces(choice.value("logprobs", json())), update.tokens);
   } else if (choice.contains("text") && choice["text"].is_string()) {
     append_text_tokens(choice["text"].get<std::string>(),
-                       completion_logprob_pieces(choice.value("logprobs", json())),
-                       update.tokens);
+                       completion_logprob_pieces(choice.value("logprobs", json())), update.tokens);
   }
   update.finish = finish_reason(choice);
 }
@@ -202,8 +200,8 @@ void decode_event(const net::SseEvent& event, ChunkUpdate& update) {
 Token first_completion_token(const json& response) {
   if (!response.contains("choices") || !response["choices"].is_array() ||
       response["choices"].empty())
-    throw Error(ErrorCode::backend, "the server's completion has no choices: " +
-                                        response.dump().substr(0, 200));
+    throw Error(ErrorCode::backend,
+                "the server's completion has no choices: " + response.dump().substr(0, 200));
   const json& choice = response["choices"][0];
   std::vector<Token> tokens;
   append_text_tokens(choice.value("text", std::string()),

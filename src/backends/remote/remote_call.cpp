@@ -87,18 +87,17 @@ Status perform_call(const Context& ctx, EndpointSource& source, const net::HttpR
       std::string why = describe_transport(r, lease.url);
       source.release(lease, why);
       bool committed = hooks.committed && hooks.committed();
-      last = source.explain(lease, {ErrorCode::backend, committed
-                                                           ? why + " after output had streamed"
-                                                           : why});
+      last = source.explain(
+          lease, {ErrorCode::backend, committed ? why + " after output had streamed" : why});
       retry = !committed;
     } else if (r.status >= 200 && r.status < 300) {
       source.release(lease, std::nullopt);
       return {};
     } else {
       bool server_fault = r.status >= 500;
-      source.release(lease, server_fault ? std::optional<std::string>("HTTP " +
-                                                                      std::to_string(r.status))
-                                         : std::nullopt);
+      source.release(lease, server_fault
+                                ? std::optional<std::string>("HTTP " + std::to_string(r.status))
+                                : std::nullopt);
       last = http_status_error(r, lease.url);
       retry = retryable_status(r.status);
       if (auto it = r.headers.find("retry-after"); it != r.headers.end())
@@ -111,8 +110,8 @@ Status perform_call(const Context& ctx, EndpointSource& source, const net::HttpR
       return last;
     }
     auto delay = source.retry.delay(attempt, retry_after);
-    log(LogLevel::warning, "remote: " + last.message + "; retrying in " +
-                               std::to_string(delay.count()) + " ms");
+    log(LogLevel::warning,
+        "remote: " + last.message + "; retrying in " + std::to_string(delay.count()) + " ms");
     if (!ctx.sleep_for(delay)) return ctx.status();
   }
 }

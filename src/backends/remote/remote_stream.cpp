@@ -79,8 +79,10 @@ class RemoteTokenSource final : public TokenSource {
   GenerateMetrics metrics() const override {
     std::lock_guard lock(mutex_);
     GenerateMetrics m = metrics_locked();
-    if (!consumer_done_) m.finish_reason = FinishReason::none;
-    else if (!consumer_status_.ok()) m.finish_reason = reason_for(consumer_status_);
+    if (!consumer_done_)
+      m.finish_reason = FinishReason::none;
+    else if (!consumer_status_.ok())
+      m.finish_reason = reason_for(consumer_status_);
     return m;
   }
 
@@ -135,9 +137,15 @@ class RemoteTokenSource final : public TokenSource {
       std::lock_guard lock(mutex_);
       usage_.merge(update.usage);
     }
+    if (limit_reached_) {
+      // max_tokens is met: a well-behaved server ends now and its last events carry the usage
+      // figures, so keep reading them, but stop if it goes on generating regardless.
+      if (!update.tokens.empty() && ++events_past_limit_ > 4) return false;
+      update.tokens.clear();
+    }
     for (Token& t : update.tokens) {
-      if (t.id >= 0 && std::find(request_.stop_tokens.begin(), request_.stop_tokens.end(),
-                                 t.id) != request_.stop_tokens.end()) {
+      if (t.id >= 0 && std::find(request_.stop_tokens.begin(), request_.stop_tokens.end(), t.id) !=
+                           request_.stop_tokens.end()) {
         set_finish(FinishReason::stop_token);
         return false;
       }
@@ -145,14 +153,15 @@ class RemoteTokenSource final : public TokenSource {
       if (!push(std::move(t))) return false;
       if (request_.max_tokens > 0 && emitted_ >= request_.max_tokens) {
         set_finish(FinishReason::length);
-        return false;
+        limit_reached_ = true;
+        break;
       }
     }
     if (!update.error.ok()) {
       error_ = update.error;
       return false;
     }
-    if (update.finish != FinishReason::none) set_finish(update.finish);
+    if (update.finish != FinishReason::none && !limit_reached_) set_finish(update.finish);
     if (update.done) {
       terminal_seen_ = true;
       return false;
@@ -236,6 +245,8 @@ class RemoteTokenSource final : public TokenSource {
   Utf8Joiner joiner_;  // producer thread only
   Status error_;       // producer thread only
   bool terminal_seen_ = false;
+  bool limit_reached_ = false;  // max_tokens emitted: later tokens are dropped
+  int events_past_limit_ = 0;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
