@@ -212,6 +212,25 @@ TEST_P(Conformance, BatchGenerateReportsPerItemErrors) {
   EXPECT_FALSE(results[2].text.empty());
 }
 
+TEST_P(Conformance, TokenizerAndTokenPromptsMatchNativeWhereOffered) {
+  auto m = model();
+  auto* tok = dynamic_cast<TokenizerModel*>(m.get());
+  auto* direct = dynamic_cast<TokenPromptModel*>(m.get());
+  if (!tok || !direct) GTEST_SKIP() << GetParam().name << " offers no tokenizer (documented)";
+  auto n = native();
+  auto* ntok = dynamic_cast<TokenizerModel*>(n.get());
+  auto ids = tok->encode(kPrompt);
+  EXPECT_EQ(ids, ntok->encode(kPrompt));
+  EXPECT_EQ(tok->decode(ids), ntok->decode(ids));
+  std::vector<Message> messages = {{.role = "user", .content = "Hi"}};
+  EXPECT_EQ(tok->apply_chat_template(messages), ntok->apply_chat_template(messages));
+  auto got = drain(direct->generate_tokens(Context::background(), ids, {.max_tokens = 4}));
+  auto want = drain(dynamic_cast<TokenPromptModel*>(n.get())->generate_tokens(
+      Context::background(), ids, {.max_tokens = 4}));
+  ASSERT_TRUE(got.status.ok()) << got.status.message;
+  EXPECT_EQ(got.text, want.text);
+}
+
 TEST_P(Conformance, CloseTwiceIsSafeAndLaterCallsFail) {
   auto m = leg_model(GetParam(), model_path(), 0, /*fresh=*/true);
   m->close();

@@ -142,6 +142,70 @@ std::vector<BatchResult> LlamaServerModel::batch_generate(const Context& ctx,
   return results;
 }
 
+TokenStream LlamaServerModel::generate_tokens(const Context& ctx, std::span<const int32_t> prompt,
+                                              const GenerateConfig& config) {
+  try {
+    check_open();
+    json body = remote::llamacpp::completion_request("", config, /*stream=*/true);
+    body["prompt"] = std::vector<int32_t>(prompt.begin(), prompt.end());
+    return start(ctx, "/completion", body.dump(), config, remote::llamacpp::decode_event,
+                 /*ids_known=*/true);
+  } catch (const Error& e) {
+    return TokenStream(e.status());
+  }
+}
+
+namespace {
+
+json post_json(remote::EndpointSource& source, const std::string& path, const json& body) {
+  net::HttpRequest req;
+  req.path = path;
+  req.body = body.dump();
+  return remote::call_json(Context::background(), source, req);
+}
+
+}  // namespace
+
+std::vector<int32_t> LlamaServerModel::encode(std::string_view text, bool add_special,
+                                              bool parse_special) const {
+  check_open();
+  json r = post_json(*supervisor_, "/tokenize",
+                     {{"content", std::string(text)},
+                      {"add_special", add_special},
+                      {"parse_special", parse_special}});
+  std::vector<int32_t> ids;
+  for (const auto& t : r.at("tokens"))
+    ids.push_back(t.is_object() ? t.at("id").get<int32_t>() : t.get<int32_t>());
+  return ids;
+}
+
+std::string LlamaServerModel::decode(std::span<const int32_t> ids) const {
+  check_open();
+  json r = post_json(*supervisor_, "/detokenize",
+                     {{"tokens", std::vector<int32_t>(ids.begin(), ids.end())}});
+  return r.at("content").get<std::string>();
+}
+
+std::string LlamaServerModel::token_text(int32_t id) const {
+  if (info_.vocab_size > 0 && (id < 0 || id >= info_.vocab_size))
+    throw Error(ErrorCode::invalid_argument, "token id " + std::to_string(id) +
+                                                 " is outside the vocabulary [0, " +
+                                                 std::to_string(info_.vocab_size) + ")");
+  int32_t one[] = {id};
+  return decode(one);
+}
+
+std::string LlamaServerModel::apply_chat_template(std::span<const Message> messages,
+                                                  bool add_generation_prompt) const {
+  check_open();
+  if (!add_generation_prompt)
+    throw Error(ErrorCode::unsupported,
+                "llama-server's /apply-template always adds the generation prompt");
+  json list = json::array();
+  for (const auto& m : messages) list.push_back({{"role", m.role}, {"content", m.content}});
+  return post_json(*supervisor_, "/apply-template", {{"messages", list}}).at("prompt");
+}
+
 GenerateMetrics LlamaServerModel::metrics() const {
   std::lock_guard lock(recorder_->mutex);
   return recorder_->metrics;

@@ -9,11 +9,14 @@
 
 #include "backends/llama_server/server_supervisor.hpp"
 #include "backends/remote/chunk_update.hpp"
+#include "inference/capabilities.hpp"
 #include "inference/text_model.hpp"
 
 namespace inference::llama_server {
 
-class LlamaServerModel final : public TextModel {
+/// Also a TokenizerModel (llama-server's /tokenize, /detokenize, /apply-template) and a
+/// TokenPromptModel (/completion takes a prompt of token ids).
+class LlamaServerModel final : public TextModel, public TokenizerModel, public TokenPromptModel {
  public:
   /// Starts the server and waits until it is healthy. Throws Error.
   LlamaServerModel(std::shared_ptr<ServerSupervisor> supervisor, ModelInfo info,
@@ -33,6 +36,19 @@ class LlamaServerModel final : public TextModel {
   GenerateMetrics metrics() const override;
   Status err() const override;
   void close() override;
+
+  // TokenPromptModel
+  TokenStream generate_tokens(const Context& ctx, std::span<const int32_t> prompt,
+                              const GenerateConfig& config = {}) override;
+
+  // TokenizerModel (each call is a request to the server)
+  std::vector<int32_t> encode(std::string_view text, bool add_special = true,
+                              bool parse_special = false) const override;
+  std::string decode(std::span<const int32_t> ids) const override;
+  std::string token_text(int32_t id) const override;
+  int64_t vocab_size() const override { return info_.vocab_size; }
+  std::string apply_chat_template(std::span<const Message> messages,
+                                  bool add_generation_prompt = true) const override;
 
   /// The server's pid (-1 when none runs): fault tests kill it.
   pid_t server_pid() { return supervisor_->pid(); }
