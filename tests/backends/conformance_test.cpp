@@ -10,6 +10,7 @@
 
 #include "backends/conformance_legs.hpp"
 #include "inference/backend.hpp"
+#include "inference/capabilities.hpp"
 #include "support/testdata.hpp"
 
 namespace inference::test {
