@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "backends/remote/remote_call.hpp"
-#include "backends/remote/utf8_joiner.hpp"
 
 namespace inference::remote {
 namespace {
@@ -149,7 +148,6 @@ class RemoteTokenSource final : public TokenSource {
         set_finish(FinishReason::stop_token);
         return false;
       }
-      t.text = joiner_.push(t.text);
       if (!push(std::move(t))) return false;
       if (request_.max_tokens > 0 && emitted_ >= request_.max_tokens) {
         set_finish(FinishReason::length);
@@ -219,11 +217,6 @@ class RemoteTokenSource final : public TokenSource {
     if (status.ok() && !terminal_seen_ && finish_ == FinishReason::none && !abandoned)
       status = {ErrorCode::backend,
                 "the server closed the stream before it finished (no final event)"};
-    if (std::string rest = joiner_.flush(); !rest.empty() && status.ok()) {
-      Token t;
-      t.text = std::move(rest);
-      push(std::move(t));
-    }
     GenerateMetrics final_metrics;
     {
       std::lock_guard lock(mutex_);
@@ -242,8 +235,7 @@ class RemoteTokenSource final : public TokenSource {
   std::shared_ptr<EndpointSource> source_;
   StreamRequest request_;
   Clock::time_point start_;
-  Utf8Joiner joiner_;  // producer thread only
-  Status error_;       // producer thread only
+  Status error_;  // producer thread only
   bool terminal_seen_ = false;
   bool limit_reached_ = false;  // max_tokens emitted: later tokens are dropped
   int events_past_limit_ = 0;

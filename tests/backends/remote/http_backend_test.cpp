@@ -73,6 +73,41 @@ TEST(HttpBackend, StreamsACompletionWithUsageMetrics) {
   EXPECT_EQ(model->info().backend, "http");
 }
 
+TEST(HttpBackend, CrLfLineEndsAndKeepAliveComments) {
+  ScriptedServer server([](httplib::Server& s, ScriptedServer& self) {
+    s.Post("/v1/completions", [&self](const httplib::Request& req, httplib::Response& res) {
+      self.record(req);
+      // CRLF line ends and a keep-alive comment, as proxies and some servers send them.
+      ScriptedServer::stream(res, {": keep-alive\r\n\r\n", completion_chunk("caf"),
+                                   completion_chunk("\xC3\xA9!", "stop"), "data: [DONE]\r\n\r\n"});
+    });
+  });
+  auto model = load_model(server.url(), fast_config());
+  std::vector<std::string> pieces;
+  auto stream = model->generate(Context::background(), "Hi");
+  for (const Token& t : stream) pieces.push_back(t.text);
+  ASSERT_TRUE(stream.err().ok()) << stream.err().message;
+  EXPECT_EQ(pieces, (std::vector<std::string>{"caf", "\xC3\xA9!"}));
+}
+
+TEST(HttpBackendFaults, MalformedEventsEndTheStreamWithAClearError) {
+  ScriptedServer server([](httplib::Server& s, ScriptedServer& self) {
+    s.Post("/v1/completions", [&self](const httplib::Request& req, httplib::Response& res) {
+      self.record(req);
+      // Half a UTF-8 character cannot be passed on: the event is rejected, not split.
+      ScriptedServer::stream(res, {completion_chunk("ok"),
+                                   "data: {\"choices\":[{\"index\":0,\"text\":\"caf\xC3\"}]}\n\n",
+                                   "data: [DONE]\n\n"});
+    });
+  });
+  auto model = load_model(server.url(), fast_config());
+  auto got = collect(model->generate(Context::background(), "Hi"));
+  EXPECT_EQ(got.text, "ok");
+  EXPECT_EQ(got.status.code, ErrorCode::backend);
+  EXPECT_NE(got.status.message.find("malformed event"), std::string::npos) << got.status.message;
+  EXPECT_EQ(server.count("/v1/completions"), 1u);
+}
+
 TEST(HttpBackend, ForwardsEverySamplingField) {
   ScriptedServer server(answer_three_tokens);
   auto model = load_model(server.url(), fast_config());
