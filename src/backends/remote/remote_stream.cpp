@@ -222,12 +222,15 @@ class RemoteTokenSource final : public TokenSource {
       std::lock_guard lock(mutex_);
       if (!status.ok()) finish_ = reason_for(status);
       if (finish_ == FinishReason::none) finish_ = FinishReason::eos;
-      end_status_ = status;
-      ended_ = true;
       final_metrics = metrics_locked();
-      changed_.notify_all();
     }
+    // Recorded before the consumer can see the end, so model.metrics() read right after the
+    // loop is this stream's.
     if (request_.on_finish && !abandoned) request_.on_finish(final_metrics, status);
+    std::lock_guard lock(mutex_);
+    end_status_ = status;
+    ended_ = true;
+    changed_.notify_all();
   }
 
   Context ctx_;
