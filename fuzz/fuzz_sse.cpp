@@ -18,9 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t split = bytes.empty() ? 0 : data[0] % (bytes.size() + 1);
   inference::net::SseParser parser(1 << 16);
   auto on_event = [](const inference::net::SseEvent& event) {
-    for (auto decode : {inference::remote::openai::decode_event,
-                        inference::remote::anthropic::decode_event,
-                        inference::remote::llamacpp::decode_event}) {
+    for (auto decode :
+         {inference::remote::openai::decode_event, inference::remote::anthropic::decode_event,
+          inference::remote::llamacpp::decode_event}) {
       inference::remote::ChunkUpdate update;
       try {
         decode(event, update);
