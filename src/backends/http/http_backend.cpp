@@ -14,7 +14,12 @@ class HttpBackend final : public Backend {
   bool available() const override { return true; }
   std::unique_ptr<TextModel> load_model(const std::filesystem::path& path,
                                         const LoadConfig& config) override {
-    return std::make_unique<HttpModel>(http_options(path.string(), config));
+    // The MODEL is a base URL, or a JSON file that describes a pool.
+    std::string target = path.string();
+    if (target.rfind("http://", 0) != 0 && target.rfind("https://", 0) != 0 &&
+        path.extension() == ".json")
+      return std::make_unique<HttpModel>(http_options("", read_pool_file(target, config)));
+    return std::make_unique<HttpModel>(http_options(target, config));
   }
 };
 

@@ -1,5 +1,7 @@
 #include "backends/http/http_model.hpp"
 
+#include <fstream>
+
 #include "backends/remote/anthropic_protocol.hpp"
 #include "backends/remote/load_options.hpp"
 #include "backends/remote/openai_protocol.hpp"
@@ -11,6 +13,39 @@
 namespace inference::http {
 
 using nlohmann::json;
+
+LoadConfig read_pool_file(const std::string& path, LoadConfig config) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorCode::not_found, "cannot open the pool file " + path);
+  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  auto bad = [&](const std::string& why) {
+    return Error(ErrorCode::invalid_argument, "pool file " + path + ": " + why);
+  };
+  if (!j.is_object()) throw bad("expected a JSON object");
+  auto text = [&](const char* key) -> std::string {
+    if (!j.contains(key)) return {};
+    if (!j[key].is_string()) throw bad(std::string("'") + key + "' must be a string");
+    return j[key].get<std::string>();
+  };
+  if (j.contains("urls")) {
+    if (!j["urls"].is_array()) throw bad("'urls' must be an array of strings");
+    std::vector<std::string> urls;
+    for (const auto& u : j["urls"]) {
+      if (!u.is_string()) throw bad("'urls' must be an array of strings");
+      urls.push_back(u.get<std::string>());
+    }
+    config.endpoints.insert(config.endpoints.begin(), urls.begin(), urls.end());
+  }
+  if (config.remote_model.empty()) config.remote_model = text("model");
+  if (config.api_key_env.empty()) config.api_key_env = text("api_key_env");
+  if (std::string api = text("api"); !api.empty()) config.options.emplace("api", api);
+  if (j.contains("options")) {
+    if (!j["options"].is_object()) throw bad("'options' must be an object");
+    for (const auto& [key, value] : j["options"].items())
+      config.options.emplace(key, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return config;
+}
 
 HttpModelOptions http_options(const std::string& first_url, const LoadConfig& config) {
   HttpModelOptions o;

@@ -28,6 +28,12 @@ struct HttpModelOptions {
   int32_t concurrency = 4;  ///< requests in flight per endpoint for classify/batch_generate
 };
 
+/// A pool described by a small JSON file, merged into `config` (fields the config already sets
+/// win): {"urls": ["http://a/v1", …], "model": "name", "api_key_env": "VAR", "api": "openai",
+/// "options": {"timeout_ms": "60000", …}}. Throws Error(invalid_argument / not_found) naming
+/// the file and the field.
+LoadConfig read_pool_file(const std::string& path, LoadConfig config);
+
 /// Reads LoadConfig (+ options map) into HttpModelOptions; throws Error(invalid_argument)
 /// naming the bad option, or naming the API key variable when it is unset (never its value).
 HttpModelOptions http_options(const std::string& first_url, const LoadConfig& config);

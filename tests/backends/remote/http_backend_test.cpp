@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "backends/http/http_model.hpp"
 #include "backends/llama_server/child_process.hpp"
 #include "backends/remote/scripted_server.hpp"
 #include "inference/backend.hpp"
+#include "support/testdata.hpp"
 
 namespace inference::test {
 namespace {
@@ -524,6 +526,39 @@ TEST(HttpPool, LeastInFlightSpreadsConcurrentRequests) {
   EXPECT_TRUE(collect(std::move(s2)).status.ok());
   EXPECT_EQ(a.count("/v1/completions"), 1u);
   EXPECT_EQ(b.count("/v1/completions"), 1u);
+}
+
+TEST(HttpPool, APoolFileNamesTheEndpointsModelAndOptions) {
+  auto slow = [](httplib::Server& s, ScriptedServer& self) {
+    s.Post("/v1/completions", [&self](const httplib::Request& req, httplib::Response& res) {
+      self.record(req);
+      ScriptedServer::stream(res, {completion_chunk("ok", "stop"), "data: [DONE]\n\n"},
+                             milliseconds(30), -1, &self);
+    });
+  };
+  ScriptedServer a(slow), b(slow);
+  auto file = make_temp_dir("http_pool") / "pool.json";
+  std::ofstream(file) << json({{"urls", {a.url(), b.url()}},
+                               {"model", "judge"},
+                               {"options", {{"health_interval_ms", "0"}, {"retries", 2}}}})
+                             .dump();
+  auto model = load_model(file, {.backend = "http"});
+  EXPECT_EQ(model->info().name, "judge");
+  std::vector<std::string> prompts(6, "Hi");
+  for (const auto& r : model->batch_generate(Context::background(), prompts))
+    EXPECT_TRUE(r.status.ok()) << r.status.message;
+  EXPECT_GT(a.count("/v1/completions"), 0u);  // concurrent requests spread over both
+  EXPECT_GT(b.count("/v1/completions"), 0u);
+  EXPECT_EQ(a.count("/v1/completions") + b.count("/v1/completions"), 6u);
+
+  std::ofstream(file) << R"({"urls": "http://x/v1"})";
+  try {
+    load_model(file, {.backend = "http"});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("'urls' must be an array"), std::string::npos);
+  }
 }
 
 TEST(HttpPool, AllEndpointsOutIsUnavailable) {
