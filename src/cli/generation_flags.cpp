@@ -1,5 +1,7 @@
 #include "cli/generation_flags.hpp"
 
+#include "cli/command.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -20,8 +22,35 @@ void on_interrupt(int) {
 
 }  // namespace
 
+LoadConfig LoadFlags::config() const {
+  LoadConfig c{
+      .backend = backend, .context_length = ctx, .threads = threads, .kv_cache_type = kv_type};
+  c.endpoints = urls;
+  c.remote_model = remote_model;
+  c.api_key_env = api_key_env;
+  for (const auto& kv : backend_options) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw ExitRequest{kUsage, "--backend-opt: expected KEY=VALUE, got '" + kv + "'"};
+    c.options[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& flag : lora) c.adapters.push_back(parse_adapter_flag(flag));
+  c.merge_adapters = lora_merge;
+  return c;
+}
+
 void add_load_flags(CLI::App* cmd, LoadFlags& flags) {
-  cmd->add_option("--backend", flags.backend, "Backend name (default: the best available)");
+  cmd->add_option("--backend", flags.backend,
+                  "Backend name: native, llama_server, http (default: the best available; "
+                  "for http the MODEL is the server's base URL)");
+  cmd->add_option("--url", flags.urls,
+                  "http backend: another server base URL (repeatable: a pool)");
+  cmd->add_option("--remote-model", flags.remote_model,
+                  "http backend: the served model (default: the first the server lists)");
+  cmd->add_option("--api-key-env", flags.api_key_env,
+                  "http backend: the environment variable holding the API key");
+  cmd->add_option("--backend-opt", flags.backend_options,
+                  "Backend option KEY=VALUE (repeatable; see docs/backends.md)");
   cmd->add_option("-c,--ctx", flags.ctx, "Context length (0 = model default, capped)");
   cmd->add_option("-t,--threads", flags.threads, "Threads (0 = one per physical core)");
   cmd->add_option("--kv-type", flags.kv_type, "KV cache type: f16 (default), f32");

@@ -17,7 +17,9 @@ namespace inference::cli {
 /// "PATH" or "PATH:SCALE" (--lora) → an adapter; throws Error(invalid_argument) for a bad scale.
 AdapterConfig parse_adapter_flag(const std::string& flag);
 
-/// How to load the model: --backend, -c/--ctx, -t/--threads, --kv-type, --lora, --lora-merge.
+/// How to load the model: --backend, -c/--ctx, -t/--threads, --kv-type, --lora, --lora-merge,
+/// and for the remote backends --url (repeatable: a pool), --remote-model, --api-key-env,
+/// --backend-opt KEY=VALUE.
 struct LoadFlags {
   std::string backend;
   int32_t ctx = 0;
@@ -25,13 +27,12 @@ struct LoadFlags {
   std::string kv_type;
   std::vector<std::string> lora;
   bool lora_merge = false;
-  LoadConfig config() const {
-    LoadConfig config{
-        .backend = backend, .context_length = ctx, .threads = threads, .kv_cache_type = kv_type};
-    for (const auto& flag : lora) config.adapters.push_back(parse_adapter_flag(flag));
-    config.merge_adapters = lora_merge;
-    return config;
-  }
+  std::vector<std::string> urls;
+  std::string remote_model;
+  std::string api_key_env;
+  std::vector<std::string> backend_options;  // "KEY=VALUE"
+  /// Throws ExitRequest (usage) for a --backend-opt without '=', Error for a bad --lora.
+  LoadConfig config() const;
 };
 
 void add_load_flags(CLI::App* cmd, LoadFlags& flags);

@@ -1,0 +1,116 @@
+#include "backends/conformance_legs.hpp"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+
+#include "backends/llama_server/find_server_binary.hpp"
+#include "backends/llama_server/server_supervisor.hpp"
+#include "inference/backend.hpp"
+#include "support/testdata.hpp"
+
+namespace inference::test {
+namespace {
+
+// Whether this build's `infer` has the serve command (the server lands separately).
+bool infer_has_serve() {
+  static const bool has = [] {
+    std::string cmd = std::string("'") + INFER_BINARY + "' --help 2>&1";
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    if (!pipe) return false;
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof(buf), pipe)) > 0;) out.append(buf, n);
+    ::pclose(pipe);
+    return out.find("\n  serve ") != std::string::npos;
+  }();
+  return has;
+}
+
+// llama-server's command line in front of `infer serve`.
+std::string wrapper_script() {
+  static const std::string path = [] {
+    auto p = make_temp_dir("conformance") / "llama-server";
+    std::ofstream(p) << "#!/bin/sh\nexec '" << INFER_BINARY << "' serve \"$@\"\n";
+    ::chmod(p.c_str(), 0755);
+    return p.string();
+  }();
+  return path;
+}
+
+std::optional<std::string> real_llama_server() {
+  // Our own wrapper does not count: only a binary the environment names.
+  const char* env = std::getenv("INFERENCE_LLAMA_SERVER");
+  if (env && std::string(env) == wrapper_script()) return std::nullopt;
+  return llama_server::find_server_binary("", nullptr);
+}
+
+struct HttpServe {
+  std::shared_ptr<llama_server::ServerSupervisor> server;
+  std::string url;
+};
+
+std::shared_ptr<TextModel> load(const ConformanceLeg& leg, const std::string& model_path,
+                                int32_t context_length, std::vector<HttpServe>& servers) {
+  LoadConfig c;
+  c.threads = 1;
+  c.context_length = context_length;
+  if (leg.name == "native") {
+    c.backend = "native";
+    return load_model(model_path, c);
+  }
+  if (leg.name == "http") {
+    llama_server::SupervisorOptions o;
+    o.executable = INFER_BINARY;
+    o.args = {"serve", model_path, "-t", "1"};
+    if (context_length > 0) o.args.insert(o.args.end(), {"-c", std::to_string(context_length)});
+    o.startup_timeout = std::chrono::seconds(60);
+    HttpServe serve;
+    serve.server = std::make_shared<llama_server::ServerSupervisor>(o);
+    serve.server->start_now(Context::background());
+    serve.url = serve.server->acquire(Context::background()).url.to_string() + "/v1";
+    servers.push_back(serve);
+    c.backend = "http";
+    return load_model(serve.url, c);
+  }
+  c.backend = "llama_server";
+  if (leg.name == "llama_server") {
+    c.executable = wrapper_script();
+    ::setenv("INFERENCE_LLAMA_SERVER", wrapper_script().c_str(), 1);  // the registry's check
+  } else {
+    c.executable = *real_llama_server();
+  }
+  return load_model(model_path, c);
+}
+
+}  // namespace
+
+std::string leg_skip_reason(const ConformanceLeg& leg) {
+  if (leg.name == "native") return {};
+  if (leg.name == "llama_server_real")
+    return real_llama_server() ? ""
+                               : "no real llama-server on PATH or in INFERENCE_LLAMA_SERVER "
+                                 "(llama.cpp is not a Debian package; CI has none)";
+  if (!infer_has_serve())
+    return "this build's infer has no `serve` command yet (the server is merged separately)";
+  return {};
+}
+
+std::shared_ptr<TextModel> leg_model(const ConformanceLeg& leg, const std::string& model_path,
+                                     int32_t context_length, bool fresh) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<TextModel>> cache;
+  static std::vector<HttpServe> servers;
+  std::lock_guard lock(mutex);
+  if (fresh) return load(leg, model_path, context_length, servers);
+  std::string key = leg.name + "|" + model_path + "|" + std::to_string(context_length);
+  auto& slot = cache[key];
+  if (!slot) slot = load(leg, model_path, context_length, servers);
+  return slot;
+}
+
+}  // namespace inference::test
