@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "inference/context.hpp"
@@ -94,4 +96,76 @@ TEST(Context, ManyThreadsPollWhileOneCancels) {
   ctx.cancel();
   for (auto& t : pollers) t.join();
   EXPECT_EQ(saw.load(), 4);
+}
+
+TEST(Context, OnDoneRunsWhenCancelled) {
+  auto ctx = Context::background().with_cancel();
+  std::atomic<int> calls{0};
+  auto registration = ctx.on_done([&] { calls++; });
+  EXPECT_EQ(calls.load(), 0);
+  ctx.cancel();
+  EXPECT_EQ(calls.load(), 1);
+  ctx.cancel();  // runs once only
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(Context, OnDoneRunsWhenAnAncestorIsCancelled) {
+  auto parent = Context::background().with_cancel();
+  auto child = parent.with_timeout(std::chrono::hours(1)).with_cancel();
+  std::atomic<int> calls{0};
+  auto registration = child.on_done([&] { calls++; });
+  parent.cancel();
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(Context, OnDoneRunsAtOnceWhenAlreadyDone) {
+  auto ctx = Context::background().with_cancel();
+  ctx.cancel();
+  int calls = 0;
+  auto registration = ctx.on_done([&] { calls++; });
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(Context, OnDoneRunsAtTheDeadline) {
+  auto ctx = Context::background().with_timeout(30ms);
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool fired = false;
+  auto registration = ctx.on_done([&] {
+    std::lock_guard lock(mutex);
+    fired = true;
+    cv.notify_all();
+  });
+  std::unique_lock lock(mutex);
+  // The callback wakes this wait; the 10 s bound only keeps a broken build from hanging.
+  EXPECT_TRUE(cv.wait_for(lock, 10s, [&] { return fired; }));
+}
+
+TEST(Context, DestroyedRegistrationNeverRuns) {
+  auto ctx = Context::background().with_cancel();
+  std::atomic<int> calls{0};
+  {
+    auto registration = ctx.on_done([&] { calls++; });
+  }
+  ctx.cancel();
+  EXPECT_EQ(calls.load(), 0);
+  auto timed = Context::background().with_timeout(1ms);
+  {
+    auto registration = timed.on_done([&] { calls++; });
+  }
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST(Context, OnDoneFromManyThreads) {
+  auto ctx = Context::background().with_cancel();
+  std::atomic<int> calls{0};
+  std::vector<std::thread> threads;
+  std::vector<CallbackRegistration> registrations(8);
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] { registrations[static_cast<size_t>(i)] = ctx.on_done([&] { calls++; }); });
+  std::thread canceller([&] { ctx.cancel(); });
+  for (auto& t : threads) t.join();
+  canceller.join();
+  EXPECT_EQ(calls.load(), 8);
 }

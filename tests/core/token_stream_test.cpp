@@ -188,3 +188,39 @@ TEST(TokenStream, MovedStreamKeepsProducer) {
   EXPECT_EQ(text, "ab");
   EXPECT_EQ(backend.record()->released.load(), 1);
 }
+
+TEST(TokenStream, FinishReasonSaysWhyItEnded) {
+  RecordingBackend backend("t", true, {"a", "b", "c"});
+  auto model = script_model(backend);
+  {
+    auto stream = model->generate(Context::background(), "x");
+    for (const Token& t : stream) {
+      EXPECT_EQ(stream.finish_reason(), FinishReason::none);  // still running
+      if (t.text == "b") break;
+    }
+    EXPECT_EQ(stream.finish_reason(), FinishReason::cancelled);  // the consumer left early
+    EXPECT_TRUE(stream.err().ok());
+  }
+  {
+    auto ctx = Context::background().with_cancel();
+    auto stream = model->generate(ctx, "x");
+    for (const Token& t : stream) {
+      (void)t;
+      ctx.cancel();
+    }
+    EXPECT_EQ(stream.finish_reason(), FinishReason::cancelled);
+  }
+  {
+    RecordingBackend failing("t", true, {"a", "!error"});
+    auto failing_model = script_model(failing);
+    auto stream = failing_model->generate(Context::background(), "x");
+    for (const Token& t : stream) (void)t;
+    EXPECT_EQ(stream.finish_reason(), FinishReason::error);
+  }
+  {
+    auto stream = model->generate(Context::background().with_timeout(std::chrono::nanoseconds(1)), "x");
+    for (const Token& t : stream) (void)t;
+    EXPECT_EQ(stream.finish_reason(), FinishReason::deadline);
+  }
+  EXPECT_EQ(TokenStream(Status{ErrorCode::backend, "x"}).finish_reason(), FinishReason::error);
+}

@@ -38,13 +38,17 @@ Generator::~Generator() {
   slot_.release_locked();
 }
 
-void Generator::finish(const Status& status) {
+void Generator::finish(const Status& status, FinishReason reason) {
   finished_ = true;
   status_ = status;
+  if (status.code == ErrorCode::cancelled) reason = FinishReason::cancelled;
+  else if (status.code == ErrorCode::deadline_exceeded) reason = FinishReason::deadline;
+  else if (!status.ok()) reason = FinishReason::error;
   metrics_.prefill_tokens_per_second =
       per_second(metrics_.prompt_tokens, metrics_.prefill_duration);
   metrics_.decode_tokens_per_second =
       per_second(metrics_.generated_tokens, metrics_.decode_duration);
+  metrics_.finish_reason = reason;
   shared_->record(metrics_, status_);
   metrics_ = shared_->last_metrics;  // with the memory figures filled in
 }
@@ -67,7 +71,9 @@ bool Generator::next(Token& out) {
       prefill_sequence(engine, ctx_, slot_.seq(), prompt_, logits_);
       metrics_.prefill_duration = Clock::now() - start;
       prefilled_ = true;
-      return step(engine, out);
+      const bool produced = step(engine, out);
+      metrics_.time_to_first_token = Clock::now() - created_;
+      return produced;
     }
     const auto start = Clock::now();
     decode_pending(engine);
@@ -116,7 +122,8 @@ bool Generator::step(engine::Engine& engine, Token& out) {
   if (is_stop_token(engine, id)) {
     std::string rest = stop_.push(utf8_.flush());
     rest += stop_.flush();
-    finish({});
+    const bool eog = !config_.ignore_eos && engine.tokenizer().is_end_of_generation(id);
+    finish({}, eog ? FinishReason::eos : FinishReason::stop_token);
     if (rest.empty()) return false;
     out.id = -1;  // held-back text only; the end token itself is not emitted
     out.text = std::move(rest);
@@ -128,7 +135,7 @@ bool Generator::step(engine::Engine& engine, Token& out) {
   out.text = stop_.push(utf8_.push(engine.tokenizer().token_to_piece(id)));
   fill_logprobs(engine, id, out);
   if (stop_.stopped()) {
-    finish({});
+    finish({}, FinishReason::stop);
     return !out.text.empty();
   }
   const bool max_reached =
@@ -138,7 +145,7 @@ bool Generator::step(engine::Engine& engine, Token& out) {
   if (max_reached || context_full) {
     out.text += stop_.push(utf8_.flush());
     out.text += stop_.flush();
-    finish({});
+    finish({}, FinishReason::length);
     return true;
   }
   pending_ = id;

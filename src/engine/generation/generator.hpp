@@ -39,14 +39,15 @@ class Generator final : public TokenSource {
   bool next(Token& out) override;
   Status status() const override { return status_; }
   /// Counts and durations so far (final once the stream ended).
-  const GenerateMetrics& metrics() const noexcept { return metrics_; }
+  GenerateMetrics metrics() const override { return metrics_; }
 
  private:
   bool step(engine::Engine& engine, Token& out);  // sample from logits_ and emit
   void decode_pending(engine::Engine& engine);
   bool is_stop_token(const engine::Engine& engine, int32_t id) const;
   void fill_logprobs(const engine::Engine& engine, int32_t id, Token& out);
-  void finish(const Status& status);  // call with the mutex held
+  // Call with the mutex held. `reason` is used for an ok status (else derived from it).
+  void finish(const Status& status, FinishReason reason = FinishReason::cancelled);
 
   std::shared_ptr<SharedEngine> shared_;
   SlotLease slot_;
@@ -64,6 +65,7 @@ class Generator final : public TokenSource {
   bool finished_ = false;
   GenerateMetrics metrics_;
   Status status_;
+  std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace inference::generation
