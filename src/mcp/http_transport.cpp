@@ -70,7 +70,8 @@ struct Channel {
 };
 
 struct HttpSession {
-  explicit HttpSession(std::shared_ptr<const ServerDefinition> server) : session(std::move(server)) {}
+  explicit HttpSession(std::shared_ptr<const ServerDefinition> server)
+      : session(std::move(server)) {}
   Session session;
   std::mutex mutex;
   std::vector<std::weak_ptr<Channel>> streams;  // open GET streams
@@ -313,7 +314,9 @@ HttpServer::HttpServer(std::shared_ptr<const ServerDefinition> server, HttpOptio
   http.Delete(path, [impl](const httplib::Request& q, httplib::Response& r) { impl->del(q, r); });
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 void HttpServer::bind() {
   const auto& o = impl_->options;

@@ -29,7 +29,9 @@ bool nesting_within(std::string_view text, int limit) {
   return true;
 }
 
-bool valid_id(const json& id) { return id.is_string() || id.is_number_integer(); }
+bool valid_id(const json& id) {
+  return id.is_string() || id.is_number_integer();
+}
 
 }  // namespace
 
@@ -64,22 +66,22 @@ Incoming classify_message(const json& message) {
     }
     return in;
   }
-  if (id_it != message.end() &&
-      (message.contains("result") || message.contains("error"))) {
+  if (id_it != message.end() && (message.contains("result") || message.contains("error"))) {
     in.kind = Incoming::Kind::response;
     return in;
   }
-  in.error = "a JSON-RPC message needs \"method\" (request or notification) or \"result\"/\"error\"";
+  in.error =
+      "a JSON-RPC message needs \"method\" (request or notification) or \"result\"/\"error\"";
   return in;
 }
 
 Frame parse_frame(std::string_view text) {
   Frame frame;
   if (text.size() > kMaxFrameBytes) {
-    frame.error_response = make_error(nullptr, rpc_error::parse_error,
-                                      "frame of " + std::to_string(text.size()) +
-                                          " bytes is larger than the limit of " +
-                                          std::to_string(kMaxFrameBytes));
+    frame.error_response =
+        make_error(nullptr, rpc_error::parse_error,
+                   "frame of " + std::to_string(text.size()) +
+                       " bytes is larger than the limit of " + std::to_string(kMaxFrameBytes));
     return frame;
   }
   if (!nesting_within(text, kMaxJsonDepth)) {

@@ -22,7 +22,7 @@ std::vector<ModelPool::Known> ModelPool::known_models() const {
     std::error_code ec;
     auto parent = options_.model.parent_path().empty() ? std::filesystem::path(".")
                                                        : options_.model.parent_path();
-    if (std::filesystem::is_directory(parent, ec)) {
+    if (std::filesystem::exists(options_.model, ec) && std::filesystem::is_directory(parent, ec)) {
       try {
         for (auto& m : discover(parent).models) {
           if (std::filesystem::equivalent(m.path, options_.model, ec)) info = m;
@@ -42,19 +42,22 @@ std::vector<ModelPool::Known> ModelPool::known_models() const {
 }
 
 std::filesystem::path ModelPool::resolve(const std::string& model_id, std::string& id) const {
-  if (model_id.empty() || (!options_.model.empty() && model_id == default_model_id(options_.model))) {
+  if (model_id.empty() ||
+      (!options_.model.empty() && model_id == default_model_id(options_.model))) {
     if (options_.model.empty()) {
       throw ToolError(
-          "no model: the server was started without one, so name one with \"model\" (resources/list "
+          "no model: the server was started without one, so name one with \"model\" "
+          "(resources/list "
           "shows the models it can see)");
     }
     id = default_model_id(options_.model);
     return options_.model;
   }
   if (options_.models_dir.empty()) {
-    throw ToolError("unknown model \"" + model_id +
-                    "\": the server has no models directory (--models-dir), only its default model " +
-                    (options_.model.empty() ? "(none)" : default_model_id(options_.model)));
+    throw ToolError(
+        "unknown model \"" + model_id +
+        "\": the server has no models directory (--models-dir), only its default model " +
+        (options_.model.empty() ? "(none)" : default_model_id(options_.model)));
   }
   std::vector<std::string> ids;
   const DiscoveredModel* match = nullptr;
@@ -82,9 +85,10 @@ std::filesystem::path ModelPool::resolve(const std::string& model_id, std::strin
   if (matches == 1) return match->path;
   std::string list;
   for (std::size_t i = 0; i < rels.size() && i < 20; ++i) list += (i ? ", " : "") + rels[i];
-  throw ToolError("unknown model \"" + model_id + "\"" +
-                  (matches > 1 ? " (ambiguous: use the path relative to the models directory)" : "") +
-                  "; known: " + (list.empty() ? "none" : list));
+  throw ToolError(
+      "unknown model \"" + model_id + "\"" +
+      (matches > 1 ? " (ambiguous: use the path relative to the models directory)" : "") +
+      "; known: " + (list.empty() ? "none" : list));
 }
 
 ModelLease ModelPool::get(const std::string& model_id, const std::string& backend_name) {
@@ -108,7 +112,10 @@ ModelLease ModelPool::get(const std::string& model_id, const std::string& backen
   LoadConfig config = options_.load;
   config.backend = backend;
   std::shared_ptr<TextModel> model = load_model(path, config);
-  ModelLease lease{model, id, model->info().backend.empty() ? backend : model->info().backend};
+  // The registry name the call asked for is the backend's name; a default load asks the model.
+  std::string backend_used = backend.empty() ? model->info().backend : backend;
+  if (backend_used.empty()) backend_used = default_backend()->name();
+  ModelLease lease{model, id, backend_used};
   loaded_[key] = lease;
   return lease;
 }

@@ -52,9 +52,10 @@ json ModelResources::list() {
 json ModelResources::read(const std::string& uri) {
   for (const auto& m : models_->known_models()) {
     if (uri_of(m.id) == uri) {
-      return json::array({{{"uri", uri},
-                           {"mimeType", "application/json"},
-                           {"text", describe(m).dump(2, ' ', false, json::error_handler_t::replace)}}});
+      return json::array(
+          {{{"uri", uri},
+            {"mimeType", "application/json"},
+            {"text", describe(m).dump(2, ' ', false, json::error_handler_t::replace)}}});
     }
   }
   throw RpcError{rpc_error::resource_not_found, "resource not found: " + uri};

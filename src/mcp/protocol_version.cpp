@@ -20,9 +20,13 @@ std::string negotiate_protocol_version(std::string_view requested) {
   return supported_protocol_versions().front();
 }
 
-bool allows_batches(std::string_view version) { return version == "2025-03-26"; }
+bool allows_batches(std::string_view version) {
+  return version == "2025-03-26";
+}
 
 // Revision dates compare as strings.
-bool has_structured_content(std::string_view version) { return version >= "2025-06-18"; }
+bool has_structured_content(std::string_view version) {
+  return version >= "2025-06-18";
+}
 
 }  // namespace inference::mcp

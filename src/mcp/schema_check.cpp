@@ -84,12 +84,12 @@ std::string check_object(const json& schema, const json& value, const std::strin
 }
 
 std::string check_array(const json& schema, const json& value, const std::string& path) {
-  if (auto it = schema.find("minItems"); it != schema.end() && it->is_number_unsigned() &&
-                                         value.size() < it->get<std::size_t>()) {
+  if (auto it = schema.find("minItems"); it != schema.end() && it->is_number_integer() &&
+                                         *it >= 0 && value.size() < it->get<std::size_t>()) {
     return path + ": needs at least " + std::to_string(it->get<std::size_t>()) + " items";
   }
-  if (auto it = schema.find("maxItems"); it != schema.end() && it->is_number_unsigned() &&
-                                         value.size() > it->get<std::size_t>()) {
+  if (auto it = schema.find("maxItems"); it != schema.end() && it->is_number_integer() &&
+                                         *it >= 0 && value.size() > it->get<std::size_t>()) {
     return path + ": at most " + std::to_string(it->get<std::size_t>()) + " items allowed";
   }
   if (auto items = schema.find("items"); items != schema.end() && items->is_object()) {
@@ -104,23 +104,23 @@ std::string check_array(const json& schema, const json& value, const std::string
 std::string check_scalar(const json& schema, const json& value, const std::string& path) {
   if (value.is_number()) {
     double d = value.get<double>();
-    if (auto it = schema.find("minimum"); it != schema.end() && it->is_number() &&
-                                          d < it->get<double>()) {
+    if (auto it = schema.find("minimum");
+        it != schema.end() && it->is_number() && d < it->get<double>()) {
       return path + ": must be at least " + it->dump();
     }
-    if (auto it = schema.find("maximum"); it != schema.end() && it->is_number() &&
-                                          d > it->get<double>()) {
+    if (auto it = schema.find("maximum");
+        it != schema.end() && it->is_number() && d > it->get<double>()) {
       return path + ": must be at most " + it->dump();
     }
   }
   if (value.is_string()) {
     auto n = value.get_ref<const std::string&>().size();
-    if (auto it = schema.find("minLength"); it != schema.end() && it->is_number_unsigned() &&
-                                            n < it->get<std::size_t>()) {
+    if (auto it = schema.find("minLength");
+        it != schema.end() && it->is_number_integer() && *it >= 0 && n < it->get<std::size_t>()) {
       return path + ": must be at least " + it->dump() + " characters";
     }
-    if (auto it = schema.find("maxLength"); it != schema.end() && it->is_number_unsigned() &&
-                                            n > it->get<std::size_t>()) {
+    if (auto it = schema.find("maxLength");
+        it != schema.end() && it->is_number_integer() && *it >= 0 && n > it->get<std::size_t>()) {
       return path + ": must be at most " + it->dump() + " characters";
     }
   }

@@ -13,11 +13,21 @@ namespace {
 
 }  // namespace
 
-bool scoring_engine_built_in() { return false; }
+bool scoring_engine_built_in() {
+  return false;
+}
 
-nlohmann::json score_response(ModelPool&, const nlohmann::json&, CallScope&) { absent(); }
-nlohmann::json run_probes(ModelPool&, const nlohmann::json&, CallScope&) { absent(); }
-nlohmann::json classify_texts(ModelPool&, const nlohmann::json&, CallScope&) { absent(); }
-nlohmann::json scoring_runs(const std::filesystem::path&) { return nlohmann::json::array(); }
+nlohmann::json score_response(ModelPool&, const nlohmann::json&, CallScope&) {
+  absent();
+}
+nlohmann::json run_probes(ModelPool&, const nlohmann::json&, CallScope&) {
+  absent();
+}
+nlohmann::json classify_texts(ModelPool&, const nlohmann::json&, CallScope&) {
+  absent();
+}
+nlohmann::json scoring_runs(const std::filesystem::path&) {
+  return nlohmann::json::array();
+}
 
 }  // namespace inference::mcp

@@ -15,8 +15,8 @@ std::string dump_lenient(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-const char* const kLevelNames[] = {"debug",    "info",  "notice", "warning",
-                                   "error",    "critical", "alert", "emergency"};
+const char* const kLevelNames[] = {"debug", "info",     "notice", "warning",
+                                   "error", "critical", "alert",  "emergency"};
 
 }  // namespace
 
@@ -27,7 +27,9 @@ std::optional<McpLogLevel> parse_log_level(const std::string& name) {
   return std::nullopt;
 }
 
-const char* to_string(McpLogLevel level) { return kLevelNames[static_cast<int>(level)]; }
+const char* to_string(McpLogLevel level) {
+  return kLevelNames[static_cast<int>(level)];
+}
 
 // A running tools/call.
 struct Session::Call {
@@ -82,8 +84,7 @@ class Session::Scope : public CallScope {
 
   const Context& context() const override { return context_; }
 
-  void progress(double progress, std::optional<double> total,
-                const std::string& message) override {
+  void progress(double progress, std::optional<double> total, const std::string& message) override {
     if (token_.is_null() || context_.cancelled()) return;
     json params{{"progressToken", token_}, {"progress", progress}};
     if (total) params["total"] = *total;
@@ -182,8 +183,8 @@ std::size_t Session::receive(std::string_view text, const Outbound& out) {
     auto reply = replies ? std::make_shared<Reply>(out, replies) : nullptr;
     for (const auto& m : frame.messages) {
       if (m.kind == Incoming::Kind::request && m.method == "initialize") {
-        reply->send(make_error(m.id, rpc_error::invalid_request,
-                               "initialize must not be part of a batch"));
+        reply->send(
+            make_error(m.id, rpc_error::invalid_request, "initialize must not be part of a batch"));
         continue;
       }
       handle(m, reply, out);
@@ -297,9 +298,8 @@ json Session::list_tools() const {
   std::string version = protocol_version();
   json tools = json::array();
   for (const auto& tool : server_->tools) {
-    json entry{{"name", tool.name},
-               {"description", tool.description},
-               {"inputSchema", tool.input_schema}};
+    json entry{
+        {"name", tool.name}, {"description", tool.description}, {"inputSchema", tool.input_schema}};
     if (has_structured_content(version)) {
       if (!tool.title.empty()) entry["title"] = tool.title;
       if (!tool.output_schema.is_null()) entry["outputSchema"] = tool.output_schema;
@@ -357,18 +357,17 @@ void Session::start_tool_call(const Incoming& request, const std::shared_ptr<Rep
   if (calls_.size() >= server_->max_concurrent_calls) {
     std::size_t running = calls_.size();
     lock.unlock();
-    reply->send(make_result(request.id, tool_error(name + ": too many calls in flight (" +
-                                                    std::to_string(running) +
-                                                    "); retry when one has finished")));
+    reply->send(make_result(
+        request.id, tool_error(name + ": too many calls in flight (" + std::to_string(running) +
+                               "); retry when one has finished")));
     return;
   }
   calls_[call->key] = call;
   threads_.push_back(call);
   // Started under the lock so that wait_idle() never sees the call without its thread.
-  call->thread = std::thread([this, call, tool, arguments = std::move(arguments),
-                              token = std::move(token), reply, out, id = request.id] {
-    run_tool_call(*tool, arguments, id, token, call, reply, out);
-  });
+  call->thread = std::thread(
+      [this, call, tool, arguments = std::move(arguments), token = std::move(token), reply, out,
+       id = request.id] { run_tool_call(*tool, arguments, id, token, call, reply, out); });
 }
 
 void Session::run_tool_call(const Tool& tool, const json& arguments, const json& id,

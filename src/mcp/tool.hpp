@@ -34,7 +34,8 @@ class CallScope {
   virtual const Context& context() const = 0;
   /// Sends notifications/progress when the caller asked for it (a progressToken); else nothing.
   /// `progress` must increase from call to call.
-  virtual void progress(double progress, std::optional<double> total, const std::string& message) = 0;
+  virtual void progress(double progress, std::optional<double> total,
+                        const std::string& message) = 0;
   /// Sends notifications/message at `level` if the client's logging level lets it through.
   virtual void log(McpLogLevel level, const std::string& message) = 0;
 };

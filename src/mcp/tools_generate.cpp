@@ -12,31 +12,53 @@ using json = nlohmann::json;
 // The sampling fields both tools take.
 json option_properties(int32_t max_tokens_limit) {
   return {
-      {"backend", {{"type", "string"}, {"description", "Backend to load the model with (ml_backends lists them); default: the server's"}}},
-      {"model", {{"type", "string"}, {"description", "Model id (resources/list); default: the server's model"}}},
-      {"temperature", {{"type", "number"}, {"minimum", 0}, {"maximum", 2}, {"description", "0 = greedy (default)"}}},
-      {"max_tokens", {{"type", "integer"}, {"minimum", 1}, {"maximum", max_tokens_limit}, {"description", "Most tokens to generate (default 256)"}}},
-      {"stop", {{"type", "array"}, {"items", {{"type", "string"}, {"minLength", 1}}}, {"maxItems", 8}, {"description", "Strings that end the generation (not included)"}}},
-      {"seed", {{"type", "integer"}, {"minimum", 0}, {"description", "Sampling seed (same seed, same output)"}}},
+      {"backend",
+       {{"type", "string"},
+        {"description",
+         "Backend to load the model with (ml_backends lists them); default: the server's"}}},
+      {"model",
+       {{"type", "string"},
+        {"description", "Model id (resources/list); default: the server's model"}}},
+      {"temperature",
+       {{"type", "number"},
+        {"minimum", 0},
+        {"maximum", 2},
+        {"description", "0 = greedy (default)"}}},
+      {"max_tokens",
+       {{"type", "integer"},
+        {"minimum", 1},
+        {"maximum", max_tokens_limit},
+        {"description", "Most tokens to generate (default 256)"}}},
+      {"stop",
+       {{"type", "array"},
+        {"items", {{"type", "string"}, {"minLength", 1}}},
+        {"maxItems", 8},
+        {"description", "Strings that end the generation (not included)"}}},
+      {"seed",
+       {{"type", "integer"},
+        {"minimum", 0},
+        {"description", "Sampling seed (same seed, same output)"}}},
   };
 }
 
 json generation_output_schema() {
-  return {{"type", "object"},
+  return {
+      {"type", "object"},
+      {"properties",
+       {{"response", {{"type", "string"}}},
+        {"backend", {{"type", "string"}}},
+        {"model", {{"type", "string"}}},
+        {"usage",
+         {{"type", "object"},
           {"properties",
-           {{"response", {{"type", "string"}}},
-            {"backend", {{"type", "string"}}},
-            {"model", {{"type", "string"}}},
-            {"usage",
-             {{"type", "object"},
-              {"properties",
-               {{"prompt_tokens", {{"type", "integer"}}},
-                {"completion_tokens", {{"type", "integer"}}}}},
-              {"required", {"prompt_tokens", "completion_tokens"}}}},
-            {"finish_reason",
-             {{"type", "string"},
-              {"enum", {"eos", "stop", "stop_token", "length", "cancelled", "deadline", "error", "none"}}}}}},
-          {"required", {"response", "backend", "model", "usage", "finish_reason"}}};
+           {{"prompt_tokens", {{"type", "integer"}}},
+            {"completion_tokens", {{"type", "integer"}}}}},
+          {"required", {"prompt_tokens", "completion_tokens"}}}},
+        {"finish_reason",
+         {{"type", "string"},
+          {"enum",
+           {"eos", "stop", "stop_token", "length", "cancelled", "deadline", "error", "none"}}}}}},
+      {"required", {"response", "backend", "model", "usage", "finish_reason"}}};
 }
 
 GenerateConfig config_from(const json& args) {
@@ -56,8 +78,9 @@ json run(const ToolDeps& deps, const std::string& tool, const json& args, CallSc
   ModelLease lease = deps.models->get(args.value("model", ""), args.value("backend", ""));
   GenerateConfig config = config_from(args);
   scope.log(McpLogLevel::debug, tool + ": generating with " + lease.id + " on " + lease.backend);
-  TokenStream stream = messages ? lease.model->chat(ctx, *messages, config)
-                                : lease.model->generate(ctx, args.at("prompt").get<std::string>(), config);
+  TokenStream stream =
+      messages ? lease.model->chat(ctx, *messages, config)
+               : lease.model->generate(ctx, args.at("prompt").get<std::string>(), config);
   std::string text;
   int64_t tokens = 0;
   auto last_report = std::chrono::steady_clock::now();
@@ -91,27 +114,32 @@ json run(const ToolDeps& deps, const std::string& tool, const json& args, CallSc
 
 Tool make_generate_tool(const ToolDeps& deps) {
   json properties = option_properties(deps.models->options().max_tokens_limit);
-  properties["prompt"] = {{"type", "string"}, {"description", "The text to continue (with system: the user turn)"}};
-  properties["system"] = {{"type", "string"}, {"description", "System prompt; when given, the prompt is sent as a chat turn with the model's template"}};
-  return {
-      .name = "ml_generate",
-      .title = "Generate text",
-      .description = "Generate text with a local model: continues the prompt, or answers it as a "
-                     "chat turn when a system prompt is given.",
-      .input_schema = {{"type", "object"},
-                       {"properties", properties},
-                       {"required", {"prompt"}},
-                       {"additionalProperties", false}},
-      .output_schema = generation_output_schema(),
-      .read_only = true,
-      .run = [deps](const json& args, CallScope& scope) {
-        if (args.contains("system")) {
-          std::vector<Message> messages = {{.role = "system", .content = args["system"].get<std::string>()},
-                                           {.role = "user", .content = args["prompt"].get<std::string>()}};
-          return run(deps, "ml_generate", args, scope, &messages);
-        }
-        return run(deps, "ml_generate", args, scope, nullptr);
-      }};
+  properties["prompt"] = {{"type", "string"},
+                          {"description", "The text to continue (with system: the user turn)"}};
+  properties["system"] = {
+      {"type", "string"},
+      {"description",
+       "System prompt; when given, the prompt is sent as a chat turn with the model's template"}};
+  return {.name = "ml_generate",
+          .title = "Generate text",
+          .description =
+              "Generate text with a local model: continues the prompt, or answers it as a "
+              "chat turn when a system prompt is given.",
+          .input_schema = {{"type", "object"},
+                           {"properties", properties},
+                           {"required", {"prompt"}},
+                           {"additionalProperties", false}},
+          .output_schema = generation_output_schema(),
+          .read_only = true,
+          .run = [deps](const json& args, CallScope& scope) {
+            if (args.contains("system")) {
+              std::vector<Message> messages = {
+                  {.role = "system", .content = args["system"].get<std::string>()},
+                  {.role = "user", .content = args["prompt"].get<std::string>()}};
+              return run(deps, "ml_generate", args, scope, &messages);
+            }
+            return run(deps, "ml_generate", args, scope, nullptr);
+          }};
 }
 
 Tool make_chat_tool(const ToolDeps& deps) {
@@ -130,7 +158,8 @@ Tool make_chat_tool(const ToolDeps& deps) {
   return {
       .name = "ml_chat",
       .title = "Chat with a model",
-      .description = "Answer a conversation with a local model, formatted with the model's own chat template.",
+      .description =
+          "Answer a conversation with a local model, formatted with the model's own chat template.",
       .input_schema = {{"type", "object"},
                        {"properties", properties},
                        {"required", {"messages"}},
@@ -140,7 +169,8 @@ Tool make_chat_tool(const ToolDeps& deps) {
       .run = [deps](const json& args, CallScope& scope) {
         std::vector<Message> messages;
         for (const auto& m : args["messages"]) {
-          messages.push_back({.role = m["role"].get<std::string>(), .content = m["content"].get<std::string>()});
+          messages.push_back(
+              {.role = m["role"].get<std::string>(), .content = m["content"].get<std::string>()});
         }
         return run(deps, "ml_chat", args, scope, &messages);
       }};
