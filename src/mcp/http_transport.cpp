@@ -305,6 +305,8 @@ HttpServer::HttpServer(std::shared_ptr<const ServerDefinition> server, HttpOptio
   impl_->options = std::move(options);
   auto& http = impl_->http;
   http.set_payload_max_length(kMaxFrameBytes);
+  // An idle keep-alive connection holds a worker, and stop() waits for it: keep that short.
+  http.set_keep_alive_timeout(1);
   // Each open SSE stream holds a worker; leave room for streams, calls and cancellations.
   http.new_task_queue = [] { return new httplib::ThreadPool(64); };
   Impl* impl = impl_.get();
