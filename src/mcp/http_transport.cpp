@@ -73,6 +73,8 @@ struct HttpSession {
   explicit HttpSession(std::shared_ptr<const ServerDefinition> server)
       : session(std::move(server)) {}
   Session session;
+  std::atomic<std::chrono::steady_clock::rep> last_used{
+      std::chrono::steady_clock::now().time_since_epoch().count()};
   std::mutex mutex;
   std::vector<std::weak_ptr<Channel>> streams;  // open GET streams
 };
@@ -147,7 +149,22 @@ struct HttpServer::Impl {
       error(res, 404, "unknown or ended session " + id);
       return nullptr;
     }
+    it->second->last_used = std::chrono::steady_clock::now().time_since_epoch().count();
     return it->second;
+  }
+
+  // Under `mutex`.
+  void evict_idle_session() {
+    auto oldest = sessions.end();
+    for (auto it = sessions.begin(); it != sessions.end(); ++it) {
+      if (it->second->session.calls_in_flight() > 0) continue;
+      if (oldest == sessions.end() || it->second->last_used < oldest->second->last_used) {
+        oldest = it;
+      }
+    }
+    if (oldest == sessions.end()) return;
+    end_session(*oldest->second);
+    sessions.erase(oldest);
   }
 
   // Streams `channel` as SSE until its replies are all sent (POST) or it is closed (GET).
@@ -205,8 +222,12 @@ struct HttpServer::Impl {
     std::string session_id;
     if (initialize) {
       std::lock_guard lock(mutex);
+      // Many clients never DELETE their session: at the limit, the idle session used longest
+      // ago makes room.
+      if (sessions.size() >= options.max_sessions) evict_idle_session();
       if (sessions.size() >= options.max_sessions) {
-        error(res, 503, "too many sessions (" + std::to_string(sessions.size()) + ")");
+        error(res, 503,
+              "too many sessions with calls in flight (" + std::to_string(sessions.size()) + ")");
         return;
       }
       session = std::make_shared<HttpSession>(server);

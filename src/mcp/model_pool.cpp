@@ -33,7 +33,11 @@ std::vector<ModelPool::Known> ModelPool::known_models() const {
     known.push_back({default_model_id(options_.model), info});
   }
   if (!options_.models_dir.empty()) {
+    std::error_code ec;
     for (auto& m : discover(options_.models_dir).models) {
+      if (!options_.model.empty() && std::filesystem::equivalent(m.path, options_.model, ec)) {
+        continue;  // the default model, listed above under its own id
+      }
       auto rel = std::filesystem::relative(m.path, options_.models_dir).generic_string();
       known.push_back({rel, m});
     }

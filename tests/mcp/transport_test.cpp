@@ -201,6 +201,21 @@ TEST_F(HttpTest, BearerTokenIsRequiredWhenSet) {
   EXPECT_FALSE(open_session({{"Authorization", "Bearer s3cret"}}).empty());
 }
 
+TEST_F(HttpTest, IdleSessionsMakeRoomAtTheLimit) {
+  HttpOptions options;
+  options.max_sessions = 2;
+  start(options);
+  std::string first = open_session();
+  std::string second = open_session();
+  EXPECT_EQ(post(request(1, "ping"), {{"Mcp-Session-Id", first}})->status,
+            200);  // first is fresher now
+  std::string third = open_session();
+  ASSERT_FALSE(third.empty());
+  EXPECT_EQ(post(request(2, "ping"), {{"Mcp-Session-Id", second}})->status, 404);
+  EXPECT_EQ(post(request(3, "ping"), {{"Mcp-Session-Id", first}})->status, 200);
+  EXPECT_EQ(post(request(4, "ping"), {{"Mcp-Session-Id", third}})->status, 200);
+}
+
 TEST_F(HttpTest, GetStreamEndsWithTheSession) {
   start();
   std::string id = open_session();
