@@ -124,6 +124,14 @@ ModelLease ModelPool::get(const std::string& model_id, const std::string& backen
   return lease;
 }
 
+std::shared_ptr<TextModel> ModelPool::cached(
+    const std::string& key, const std::function<std::unique_ptr<TextModel>()>& load) {
+  std::lock_guard lock(mutex_);
+  auto& slot = cached_[key];
+  if (!slot) slot = load();
+  return slot;
+}
+
 nlohmann::json ModelPool::loaded() const {
   std::lock_guard lock(mutex_);
   nlohmann::json out = nlohmann::json::array();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,11 @@ class ModelPool {
   /// it if needed. Throws ToolError naming the model or backend when it cannot.
   ModelLease get(const std::string& model_id, const std::string& backend);
 
+  /// A model the server itself chose (e.g. the --judge model), loaded once by `load` and kept
+  /// under `key`. Throws what `load` throws.
+  std::shared_ptr<TextModel> cached(const std::string& key,
+                                    const std::function<std::unique_ptr<TextModel>()>& load);
+
   /// Models under the models directory (and the default model), with their ids.
   struct Known {
     std::string id;
@@ -48,6 +54,7 @@ class ModelPool {
   McpOptions options_;
   mutable std::mutex mutex_;
   std::map<std::string, ModelLease> loaded_;  // by path + "\n" + backend
+  std::map<std::string, std::shared_ptr<TextModel>> cached_;
 };
 
 /// The id of the default model: its file (or directory) name.

@@ -33,7 +33,10 @@ Tool make_score_tool(const ToolDeps& deps) {
        list_or_csv("Suites to run: heuristic (default, local), exact, semantic, capability, "
                    "truthfulqa, donotanswer, toxigen (judge suites need --judge)")},
       {"correct_answer",
-       {{"type", "string"}, {"description", "Expected answer for the exact suite"}}}};
+       {{"type", "string"}, {"description", "Expected answer for the exact suite"}}},
+      {"best_answer",
+       {{"type", "string"}, {"description", "Best answer for the truthfulqa suite"}}},
+      {"risk_area", {{"type", "string"}, {"description", "Risk area for the donotanswer suite"}}}};
   return {
       .name = "ml_score",
       .title = "Score a response",
