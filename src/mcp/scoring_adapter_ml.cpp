@@ -133,6 +133,7 @@ json run_probes(ModelPool& models, const json& args, CallScope& scope) {
   ml::ProbeOptions options;
   if (args.contains("categories")) options.categories = split(joined(args["categories"]));
   options.model_name = lease.id;
+  options.max_tokens = args.value("max_tokens", options.max_tokens);
   json report;
   try {
     report = ml::run_probes(scope.context(), *lease.model, options);

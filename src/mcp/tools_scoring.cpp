@@ -62,6 +62,10 @@ Tool make_probe_tool(const ToolDeps& deps) {
   json properties = kModelChoice;
   properties["categories"] =
       list_or_csv("Probe categories (math, logic, reasoning, code, word); default all");
+  properties["max_tokens"] = {{"type", "integer"},
+                              {"minimum", 1},
+                              {"maximum", deps.models->options().max_tokens_limit},
+                              {"description", "Most tokens per probe reply (default 512)"}};
   json probe = {{"type", "object"},
                 {"properties",
                  {{"id", {{"type", "string"}}},

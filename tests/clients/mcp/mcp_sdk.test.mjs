@@ -140,7 +140,7 @@ function suite(name, connect) {
       const status = structured(await client.callTool({ name: 'ml_status', arguments: {} }));
       const calls = [
         ['ml_score', { prompt: 'What is 2+2?', response: 'It is 4.', suites: 'heuristic' }],
-        ['ml_probe', { categories: ['math'] }],
+        ['ml_probe', { categories: ['math'], max_tokens: 8 }],
         ['ml_classify', { texts: ['How do I fix this segfault?'], labels: ['technical', 'casual'] }],
       ];
       for (const [name, args] of calls) {
