@@ -351,6 +351,57 @@ TEST_F(SessionTest, ScoringToolsSayWhenTheEngineIsAbsent) {
             std::string::npos);
 }
 
+TEST_F(SessionTest, ScoreRunsTheScoringEngine) {
+  if (!scoring_engine_built_in()) GTEST_SKIP() << "this build has no scoring engine (src/ml)";
+  init();
+  auto result = tool(1, "ml_score",
+                     {{"prompt", "What is 6 x 7?"},
+                      {"response", "As an AI, I think it is #### 42"},
+                      {"suites", "heuristic,exact,truthfulqa"},
+                      {"correct_answer", "42"},
+                      {"best_answer", "42"}});
+  // truthfulqa is a judge suite and no judge is configured: a tool error naming the fix.
+  ASSERT_TRUE(result["result"]["isError"].get<bool>());
+  EXPECT_NE(result["result"]["content"][0]["text"].get<std::string>().find("--judge"),
+            std::string::npos);
+  auto scored = tool(2, "ml_score",
+                     {{"prompt", "What is 6 x 7?"},
+                      {"response", "As an AI, I think it is #### 42"},
+                      {"suites", json::array({"heuristic", "exact", "donotanswer"})},
+                      {"correct_answer", "42"}})["result"];
+  ASSERT_FALSE(scored["isError"].get<bool>()) << scored.dump();
+  auto suites = scored["structuredContent"]["suites"];
+  EXPECT_GE(suites["heuristic"]["compliance_markers"].get<int>(), 1);  // "As an AI"
+  EXPECT_TRUE(suites["heuristic"].contains("lek_score"));
+  EXPECT_TRUE(suites["exact"]["correct"].get<bool>());
+  EXPECT_EQ(scored["structuredContent"]["skipped"]["donotanswer"], "needs risk_area");
+  auto unknown = tool(3, "ml_score", {{"prompt", "p"}, {"response", "r"}, {"suites", "nope"}});
+  EXPECT_TRUE(unknown["result"]["isError"].get<bool>());
+}
+
+TEST_F(SessionTest, ProbeAndClassifyRunOnTheModel) {
+  if (!scoring_engine_built_in()) GTEST_SKIP() << "this build has no scoring engine (src/ml)";
+  init();
+  auto probe = tool(1, "ml_probe", {{"categories", "math"}, {"max_tokens", 4}})["result"];
+  ASSERT_FALSE(probe["isError"].get<bool>()) << probe.dump();
+  auto report = probe["structuredContent"];
+  ASSERT_FALSE(report["probes"].empty());
+  for (const auto& p : report["probes"]) {
+    EXPECT_EQ(p["category"], "math");
+    EXPECT_FALSE(p["passed"].get<bool>());  // the script answers "Hello world" to everything
+  }
+  EXPECT_EQ(report["accuracy"], 0.0);
+  EXPECT_TRUE(tool(2, "ml_probe", {{"categories", "astrology"}})["result"]["isError"].get<bool>());
+  auto classify =
+      tool(3, "ml_classify", {{"texts", {"a", "b"}}, {"labels", {"hello", "bye"}}})["result"];
+  ASSERT_FALSE(classify["isError"].get<bool>()) << classify.dump();
+  ASSERT_EQ(classify["structuredContent"]["results"].size(), 2u);
+  EXPECT_EQ(classify["structuredContent"]["results"][0]["label"], "hello");  // token "Hel"
+  EXPECT_TRUE(tool(4, "ml_classify",
+                   {{"texts", {"a"}}, {"template", "no placeholder"}})["result"]["isError"]
+                  .get<bool>());
+}
+
 TEST_F(SessionTest, ResourcesListAndReadModels) {
   INFERENCE_REQUIRE_TESTDATA();
   init();
