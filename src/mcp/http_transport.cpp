@@ -287,8 +287,13 @@ struct HttpServer::Impl {
     if (!session) return;
     auto channel = std::make_shared<Channel>();
     {
+      // One server stream per session: a new GET (a client reconnecting) replaces the old one,
+      // so dead streams cannot pile up and hold every worker.
       std::lock_guard lock(session->mutex);
-      session->streams.push_back(channel);
+      for (auto& weak : session->streams) {
+        if (auto old = weak.lock()) old->close();
+      }
+      session->streams = {channel};
     }
     stream(res, channel, false);
   }

@@ -19,7 +19,7 @@ struct HttpOptions {
   int port = 8765;                           ///< 0 = any free port (see HttpServer::port())
   std::string bearer_token;                  ///< required of clients when not empty
   std::vector<std::string> allowed_origins;  ///< exact Origin values allowed besides loopback
-  std::size_t max_sessions = 64;
+  std::size_t max_sessions = 32;  ///< at the limit the idle session used longest ago goes
   std::string path = "/mcp";
 };
 
