@@ -33,9 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   Session session(server());
   if (*version) {
-    session.receive(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":")" +
-                        std::string(version) + R"("}})",
-                    check);
+    session.receive(
+        R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":")" +
+            std::string(version) + R"("}})",
+        check);
   }
   while (!input.empty()) {
     auto end = input.find('\n');
