@@ -18,42 +18,12 @@ namespace inference::train {
 using engine::Projection;
 
 std::optional<Projection> parse_projection(std::string_view name) {
-  static const std::pair<std::string_view, Projection> kNames[] = {
-      {"q_proj", Projection::q},       {"k_proj", Projection::k},
-      {"v_proj", Projection::v},       {"o_proj", Projection::o},
-      {"gate_proj", Projection::gate}, {"up_proj", Projection::up},
-      {"down_proj", Projection::down}, {"attn_q", Projection::q},
-      {"attn_k", Projection::k},       {"attn_v", Projection::v},
-      {"attn_output", Projection::o},  {"ffn_gate", Projection::gate},
-      {"ffn_up", Projection::up},      {"ffn_down", Projection::down},
-  };
-  for (const auto& [n, p] : kNames) {
-    if (n == name) return p;
-  }
-  return std::nullopt;
+  // Plain names only (a dotted module path is a file's tensor name, not a target).
+  if (name.find('.') != std::string_view::npos) return std::nullopt;
+  return engine::parse_projection_name(name);
 }
 
 namespace {
-
-const kernels::WeightView& view_of(const engine::LayerWeights& l, Projection p) {
-  switch (p) {
-    case Projection::q:
-      return l.wq;
-    case Projection::k:
-      return l.wk;
-    case Projection::v:
-      return l.wv;
-    case Projection::o:
-      return l.wo;
-    case Projection::gate:
-      return l.gate;
-    case Projection::up:
-      return l.up;
-    case Projection::down:
-      return l.down;
-  }
-  return l.wq;
-}
 
 template <typename T>
 void dequantize_rows(const kernels::WeightView& w, int64_t row0, int64_t rows, std::vector<T>& out,
@@ -165,7 +135,7 @@ template <typename T>
 const std::vector<T>& LoraTrainer<T>::dequantized(int32_t il, Projection p) {
   if (cached_layer_ != il || cached_projection_ != static_cast<int>(p)) {
     std::vector<float> tmp;
-    const auto& w = view_of(weights_->layers[sz(il)], p);
+    const auto& w = engine::projection_weight(weights_->layers[sz(il)], p);
     dequantize_rows(w, 0, w.rows, cached_weight_, tmp);
     cached_layer_ = il;
     cached_projection_ = static_cast<int>(p);

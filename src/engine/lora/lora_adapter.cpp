@@ -34,6 +34,24 @@ std::vector<float> oriented(const RawLoraTensor& t, int32_t& rows, int32_t& cols
 
 }  // namespace
 
+std::optional<Projection> parse_projection_name(std::string_view module) noexcept {
+  if (const auto dot = module.rfind('.'); dot != std::string_view::npos)
+    module = module.substr(dot + 1);
+  static constexpr std::pair<std::string_view, Projection> kNames[] = {
+      {"q_proj", Projection::q},       {"k_proj", Projection::k},
+      {"v_proj", Projection::v},       {"o_proj", Projection::o},
+      {"gate_proj", Projection::gate}, {"up_proj", Projection::up},
+      {"down_proj", Projection::down}, {"attn_q", Projection::q},
+      {"attn_k", Projection::k},       {"attn_v", Projection::v},
+      {"attn_output", Projection::o},  {"ffn_gate", Projection::gate},
+      {"ffn_up", Projection::up},      {"ffn_down", Projection::down},
+  };
+  for (const auto& [name, p] : kNames) {
+    if (module == name) return p;
+  }
+  return std::nullopt;
+}
+
 const char* projection_name(Projection p) noexcept {
   switch (p) {
     case Projection::q:

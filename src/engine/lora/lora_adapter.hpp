@@ -22,6 +22,7 @@
 
 #include "engine/hparams.hpp"
 #include "inference/types.hpp"
+#include "kernels/cpu/matmul.hpp"
 
 namespace inference::engine {
 
@@ -75,6 +76,9 @@ LoraAdapter bind_lora_adapter(RawLoraAdapter raw, const HParams& hp, bool base_q
 int32_t projection_out(const HParams& hp, Projection p) noexcept;
 int32_t projection_in(const HParams& hp, Projection p) noexcept;
 const char* projection_name(Projection p) noexcept;
+/// "q_proj" … "down_proj", a dotted module path ending in one ("self_attn.q_proj"), or the GGUF
+/// names attn_q … ffn_down → the projection; nullopt for anything else.
+std::optional<Projection> parse_projection_name(std::string_view module) noexcept;
 
 /// y[t] += scale[t] · B·(A·x[t]) for n rows; x rows of m.in floats (stride x_stride), y rows of
 /// m.out floats (stride y_stride). `tmp` holds m.rank floats. Rows with scale 0 are skipped.
@@ -91,7 +95,11 @@ void permute_qk_rows(std::vector<float>& rows, int32_t n_heads, int32_t head_dim
 namespace inference::engine {
 
 struct ModelWeights;
+struct LayerWeights;
 struct LoraSet;
+
+/// The weight of projection `p` in a layer.
+const kernels::WeightView& projection_weight(const LayerWeights& layer, Projection p) noexcept;
 
 /// Reads and binds every adapter of `configs` for a model with `hp` whose q/k rows are in GGUF
 /// llama order when `base_qk_permuted`; scales start at 1 for each of `n_seq` sequences.

@@ -16,7 +16,9 @@ size_t sz(int64_t n) {
   return static_cast<size_t>(n);
 }
 
-kernels::WeightView& projection_view(LayerWeights& l, Projection p) {
+}  // namespace
+
+const kernels::WeightView& projection_weight(const LayerWeights& l, Projection p) noexcept {
   switch (p) {
     case Projection::q:
       return l.wq;
@@ -35,8 +37,6 @@ kernels::WeightView& projection_view(LayerWeights& l, Projection p) {
   }
   return l.wq;
 }
-
-}  // namespace
 
 LoraSet load_lora_set(std::span<const AdapterConfig> configs, const HParams& hp,
                       bool base_qk_permuted, int32_t n_seq) {
@@ -60,7 +60,8 @@ void merge_lora_set(const LoraSet& set, ModelWeights& weights,
           set.adapters.begin(), set.adapters.end(),
           [&](const auto& a) { return a.layers[il][static_cast<size_t>(p)].has_value(); });
       if (!touched) continue;
-      kernels::WeightView& view = projection_view(weights.layers[il], static_cast<Projection>(p));
+      auto& view = const_cast<kernels::WeightView&>(
+          projection_weight(weights.layers[il], static_cast<Projection>(p)));
       std::vector<float> merged;
       try {
         merged.resize(sz(view.rows * view.cols));

@@ -32,25 +32,6 @@ namespace fs = std::filesystem;
   throw Error(ErrorCode::invalid_model, what);
 }
 
-// "q_proj" / "self_attn.q_proj" / "attn_q" → the projection; nullopt for anything else.
-std::optional<Projection> projection_of(std::string_view module) {
-  if (const auto dot = module.rfind('.'); dot != std::string_view::npos)
-    module = module.substr(dot + 1);
-  static const std::pair<std::string_view, Projection> kNames[] = {
-      {"q_proj", Projection::q},       {"k_proj", Projection::k},
-      {"v_proj", Projection::v},       {"o_proj", Projection::o},
-      {"gate_proj", Projection::gate}, {"up_proj", Projection::up},
-      {"down_proj", Projection::down}, {"attn_q", Projection::q},
-      {"attn_k", Projection::k},       {"attn_v", Projection::v},
-      {"attn_output", Projection::o},  {"ffn_gate", Projection::gate},
-      {"ffn_up", Projection::up},      {"ffn_down", Projection::down},
-  };
-  for (const auto& [name, p] : kNames) {
-    if (module == name) return p;
-  }
-  return std::nullopt;
-}
-
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorCode::not_found, "cannot open " + path.string());
@@ -84,7 +65,7 @@ void parse_hf_name(const std::string& name, std::string_view suffix, const std::
     bad(file + ": tensor '" + name + "' has no layer number");
   out.layer = std::stoi(name.substr(pos, std::min<size_t>(end - pos, 6)));
   const std::string module = name.substr(end + 1, name.size() - suffix.size() - end - 1);
-  const auto p = projection_of(module);
+  const auto p = parse_projection_name(module);
   if (!p) {
     throw Error(ErrorCode::unsupported,
                 file + ": tensor '" + name + "' targets '" + module +
@@ -233,7 +214,7 @@ RawLoraAdapter read_gguf(const fs::path& path) {
       bad(name + ": tensor '" + t.name + "' has no layer number");
     out.layer = std::stoi(layer);
     const std::string module = t.name.substr(dot + 1, t.name.size() - dot - 1 - 14);
-    const auto p = projection_of(module);
+    const auto p = parse_projection_name(module);
     if (!p) {
       throw Error(ErrorCode::unsupported, name + ": tensor '" + t.name + "' targets '" + module +
                                               "' (only attn_q/k/v/output and ffn_gate/up/down)");
