@@ -25,7 +25,7 @@ struct ClassifyOptions {
   std::string label_field = "domain_1b";  ///< where the label is written
   /// When set, also write {label: logprob} (the best top-20 alternative naming each label).
   std::string logprobs_field;
-  std::string prompt_template;            ///< "" = the default; {labels} and {text} are filled
+  std::string prompt_template;  ///< "" = the default; {labels} and {text} are filled
   int batch_size = 8;
   size_t max_text_bytes = 4000;  ///< longer texts are cut (at a UTF-8 boundary)
   size_t sample = 0;             ///< 0 = every record; else the first N usable records

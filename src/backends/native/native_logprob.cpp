@@ -13,7 +13,6 @@
 namespace inference::native {
 namespace {
 
-
 // Scores one request on `seq`. The continuation's tokens are those after the longest common
 // prefix of tokenize(context) and tokenize(context + continuation): the boundary the model
 // sees when reading the whole text. With no BOS and an empty context, the first token has
