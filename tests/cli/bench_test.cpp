@@ -61,8 +61,9 @@ TEST_F(Bench, JsonLinesHaveTheRequiredFields) {
 // Both measure the same tests with the same traffic figure.
 TEST_F(Bench, ContractPathByDefaultEnginePathOnRequest) {
   for (const bool engine : {false, true}) {
-    std::vector<std::string> args = {"bench", model_, "-p", "8",  "-n", "3", "-r",
-                                      "1",    "-t",   "1", "--json", "--bandwidth-gbs", "10"};
+    std::vector<std::string> args = {"bench", model_, "-p", "8", "-n",     "3",
+                                     "-r",    "1",    "-t", "1", "--json", "--bandwidth-gbs",
+                                     "10"};
     if (engine) args.push_back("--engine");
     auto run = run_infer(args);
     ASSERT_EQ(run.exit_code, 0) << run.err;

@@ -18,17 +18,17 @@ TEST(QuantizeModel, WritesLlamaQuantizesTensorsAndReportsProgress) {
   const auto out = dir / "q8.gguf";
   uint64_t last_done = 0, total = 0;
   int calls = 0;
-  const QuantizeResult result = quantize_model(
-      in, out, {.type = "q8_0", .threads = 1},
-      [&](uint64_t done, uint64_t all, std::string_view) {
-        EXPECT_GE(done, last_done);
-        last_done = done;
-        total = all;
-        ++calls;
-      });
+  const QuantizeResult result = quantize_model(in, out, {.type = "q8_0", .threads = 1},
+                                               [&](uint64_t done, uint64_t all, std::string_view) {
+                                                 EXPECT_GE(done, last_done);
+                                                 last_done = done;
+                                                 total = all;
+                                                 ++calls;
+                                               });
   EXPECT_EQ(result.type, "Q8_0");
   const auto written = formats::GgufFile::open(out);
-  const auto reference = formats::GgufFile::open(test::testdata_dir() / "models/llama/llama-Q8_0.gguf");
+  const auto reference =
+      formats::GgufFile::open(test::testdata_dir() / "models/llama/llama-Q8_0.gguf");
   EXPECT_EQ(result.n_tensors, written.tensors().size());
   EXPECT_EQ(calls, static_cast<int>(result.n_tensors) + 1);  // each tensor, then "writing"
   EXPECT_EQ(last_done, total);

@@ -163,7 +163,8 @@ TEST(Context, OnDoneFromManyThreads) {
   std::vector<std::thread> threads;
   std::vector<CallbackRegistration> registrations(8);
   for (int i = 0; i < 8; ++i)
-    threads.emplace_back([&, i] { registrations[static_cast<size_t>(i)] = ctx.on_done([&] { calls++; }); });
+    threads.emplace_back(
+        [&, i] { registrations[static_cast<size_t>(i)] = ctx.on_done([&] { calls++; }); });
   std::thread canceller([&] { ctx.cancel(); });
   for (auto& t : threads) t.join();
   canceller.join();

@@ -218,7 +218,8 @@ TEST(TokenStream, FinishReasonSaysWhyItEnded) {
     EXPECT_EQ(stream.finish_reason(), FinishReason::error);
   }
   {
-    auto stream = model->generate(Context::background().with_timeout(std::chrono::nanoseconds(1)), "x");
+    auto stream =
+        model->generate(Context::background().with_timeout(std::chrono::nanoseconds(1)), "x");
     for (const Token& t : stream) (void)t;
     EXPECT_EQ(stream.finish_reason(), FinishReason::deadline);
   }
