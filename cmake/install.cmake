@@ -23,6 +23,11 @@ target_link_libraries(
   "$<BUILD_INTERFACE:$<LINK_LIBRARY:WHOLE_ARCHIVE,inference_native>>"
   "$<INSTALL_INTERFACE:$<LINK_LIBRARY:WHOLE_ARCHIVE,inference::inference_native>>")
 target_compile_features(inference INTERFACE cxx_std_20)
+# A package built with the sanitizers (or the fuzz instrumentation) holds objects that call the
+# sanitizer runtimes: its consumers must link those runtimes too.
+if(INFERENCE_SANITIZE OR INFERENCE_FUZZ)
+  target_link_options(inference INTERFACE $<INSTALL_INTERFACE:-fsanitize=address,undefined>)
+endif()
 
 # Every library the umbrella reaches, in the export set (static libraries carry their
 # dependencies to the consumer's link line).
