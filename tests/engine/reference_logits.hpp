@@ -29,6 +29,14 @@ inline Tolerance tolerance_for(const std::string& ftype, const std::string& arch
   return {0.7, 0.02, 0.002, 0.7};  // quantised, activations rounded like the reference
 }
 
+/// A Q8_0 KV cache: each key and value is rounded to 8 bits with a scale per 32 elements
+/// (relative error up to 1/254 of the block's largest magnitude), the same rounding the
+/// reference applies to the activations of its Q8_0 matmuls in quantised files. So it is held to
+/// the quantised tolerance above, whatever the weights' type.
+inline Tolerance q8_0_cache_tolerance() {
+  return tolerance_for("Q8_0", "");
+}
+
 /// Worst values seen so far, with where they happened.
 struct Worst {
   double logprob = 0, kl = 0, kl_sum = 0;
