@@ -305,7 +305,8 @@ void run_bench(const BenchOptions& o) {
     LoadConfig load;
     // tgN from a one-token prompt evaluates N positions; without a pp test that is one more
     // than n_ctx would give.
-    load.context_length = std::max(n_ctx, max_depth + o.n_gen + 2);
+    // At depth, the prompt test's request also samples one token after its depth + p.
+    load.context_length = std::max(n_ctx, o.n_gen + 1) + (max_depth > 0 ? 2 : 0);
     load.threads = threads;
     load.kv_cache_type = o.kv_type;
     model = load_model(o.model, load);
@@ -418,13 +419,18 @@ void run_bench(const BenchOptions& o) {
     const auto file = formats::GgufFile::open(o.model);
     kernels::ThreadPool pool(threads);
     print_profile(perf::profile_matmuls(file, pool, 1, std::max(3, o.reps)), o.json, tg_ms);
-    for (int depth : o.depths) {
-      print_attention_profile(
-          perf::profile_attention(file, pool, depth, *kv_type, std::max(3, o.reps)), o.kv_type,
-          o.json);
-    }
     if (o.n_prompt > 0) {
       print_profile(perf::profile_matmuls(file, pool, o.n_prompt, 1), o.json, pp_ms);
+    }
+    for (int depth : o.depths) {
+      try {
+        print_attention_profile(
+            perf::profile_attention(file, pool, depth, *kv_type, std::max(3, o.reps)),
+            o.kv_type, o.json);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::unsupported) throw;
+        std::fprintf(stderr, "attention profile skipped: %s\n", e.what());
+      }
     }
   }
 }

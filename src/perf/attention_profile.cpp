@@ -124,8 +124,8 @@ AttentionProfile profile_attention(const formats::GgufFile& file, kernels::Threa
                                           depth, 0, scale};
           kernels::attend_decode_block(
               qs, hd, kv, i0, std::min(n_cells, i0 + kernels::kDecodeBlockCells), mine,
-              kernels::attention_partial_at(partials.data() + static_cast<size_t>(item) * part,
-                                            hd, group));
+              kernels::attention_partial_at(partials.data() + static_cast<size_t>(item) * part, hd,
+                                            group));
         }
       });
       for (int32_t kvh = 0; kvh < s.n_head_kv; ++kvh) {

@@ -19,13 +19,11 @@ std::filesystem::path model(const std::string& dir, const std::string& file) {
   return test::testdata_dir() / "models" / dir / file;
 }
 
-std::unique_ptr<Engine> load(const std::string& dir, const std::string& file,
-                             const std::string& kv, int32_t ctx, int32_t threads = 1,
-                             int32_t n_seq = 1) {
-  return Engine::load(model(dir, file), {.context_length = ctx,
-                                         .n_sequences = n_seq,
-                                         .threads = threads,
-                                         .kv_cache_type = kv});
+std::unique_ptr<Engine> load(const std::string& dir, const std::string& file, const std::string& kv,
+                             int32_t ctx, int32_t threads = 1, int32_t n_seq = 1) {
+  return Engine::load(
+      model(dir, file),
+      {.context_length = ctx, .n_sequences = n_seq, .threads = threads, .kv_cache_type = kv});
 }
 
 // Deterministic token ids below the micro models' vocabulary of 512.

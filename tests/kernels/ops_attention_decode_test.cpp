@@ -66,7 +66,8 @@ Cache make_cache(int32_t n_cells, int32_t hd, int32_t first, int32_t empty, std:
     }
   }
   c.pos.assign(static_cast<size_t>(n_cells), -1);
-  for (int32_t i = 0; i < n_cells - empty; ++i) c.pos[static_cast<size_t>((first + i) % n_cells)] = i;
+  for (int32_t i = 0; i < n_cells - empty; ++i)
+    c.pos[static_cast<size_t>((first + i) % n_cells)] = i;
   return c;
 }
 

@@ -16,7 +16,8 @@ namespace {
 
 // head_dim floats of cell c of `base` (keys or values).
 void load_row(const KvHeadView& kv, const void* base, int32_t c, int32_t hd, float* out) {
-  const auto* row = static_cast<const std::byte*>(base) + static_cast<size_t>(c) * kv_cell_bytes(kv);
+  const auto* row =
+      static_cast<const std::byte*>(base) + static_cast<size_t>(c) * kv_cell_bytes(kv);
   if (kv.q8_0) {
     for (int32_t b = 0; b < hd / 32; ++b) {
       const std::byte* block = row + static_cast<size_t>(b) * 34;
@@ -69,9 +70,9 @@ void detail::attend_decode_block_scalar(const DecodeQueries& qs, int32_t hd, con
                                         int32_t i0, int32_t i1, float* scratch,
                                         const AttentionPartial& partial) {
   const int32_t n = i1 - i0, heads = qs.n_heads;
-  float* scores = scratch;                                           // [heads][n]
+  float* scores = scratch;                                             // [heads][n]
   float* q = scores + static_cast<size_t>(heads) * kDecodeBlockCells;  // [heads][hd]
-  float* row = q + static_cast<size_t>(heads) * hd;                   // [hd]
+  float* row = q + static_cast<size_t>(heads) * hd;                    // [hd]
   for (int32_t i = 0; i < heads * hd; ++i) {
     q[i] = kv.f16 ? fp16_to_fp32(fp32_to_fp16(qs.q[i])) : qs.q[i];
   }

@@ -35,8 +35,8 @@ __m256 exp_nonpositive(__m256 x) {
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  const __m256i e = _mm256_slli_epi32(
-      _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  const __m256i e =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
@@ -102,15 +102,14 @@ __m256 lane_mask(unsigned m) {
 
 }  // namespace
 
-void attend_decode_block_avx2(const DecodeQueries& qs, int32_t hd, const KvHeadView& kv,
-                              int32_t i0, int32_t i1, float* scratch,
-                              const AttentionPartial& partial) {
+void attend_decode_block_avx2(const DecodeQueries& qs, int32_t hd, const KvHeadView& kv, int32_t i0,
+                              int32_t i1, float* scratch, const AttentionPartial& partial) {
   const int32_t n = i1 - i0, heads = qs.n_heads;
   const int32_t n_tiles = (n + kTile - 1) / kTile;
   float* scores = align64(scratch);  // [heads][n_tiles * 8]
   const size_t stride = static_cast<size_t>(n_tiles) * kTile;
   float* q = align64(scores + static_cast<size_t>(heads) * stride);  // [heads][hd]
-  float* tile = align64(q + static_cast<size_t>(heads) * hd);         // [8][hd]
+  float* tile = align64(q + static_cast<size_t>(heads) * hd);        // [8][hd]
   for (int32_t i = 0; i < heads * hd; i += 8) {
     __m256 v = _mm256_loadu_ps(qs.q + i);
     if (kv.f16) v = _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
@@ -133,8 +132,8 @@ void attend_decode_block_avx2(const DecodeQueries& qs, int32_t hd, const KvHeadV
         cells[j] = -1;
         continue;
       }
-      const int32_t c = kv.first_cell + i >= kv.n_cells ? kv.first_cell + i - kv.n_cells
-                                                        : kv.first_cell + i;
+      const int32_t c =
+          kv.first_cell + i >= kv.n_cells ? kv.first_cell + i - kv.n_cells : kv.first_cell + i;
       const int32_t p = kv.cell_pos[c];
       cells[j] = c;
       if (p >= 0 && p >= lowest && p <= qs.pos) m |= 1u << j;
@@ -188,7 +187,8 @@ void attend_decode_block_avx2(const DecodeQueries& qs, int32_t hd, const KvHeadV
       }
     }
     partial.sum[h] = hsum(vsum);
-    for (int32_t d = 0; d < hd; d += 8) _mm256_storeu_ps(partial.out + h * hd + d, _mm256_setzero_ps());
+    for (int32_t d = 0; d < hd; d += 8)
+      _mm256_storeu_ps(partial.out + h * hd + d, _mm256_setzero_ps());
   }
 
   for (int32_t t = 0; t < n_tiles; ++t) {

@@ -105,7 +105,7 @@ void attend_decode_block_avx512(const DecodeQueries& qs, int32_t hd, const KvHea
   float* scores = align64(scratch);  // [heads][n_tiles * 16]
   const size_t stride = static_cast<size_t>(n_tiles) * kTile;
   float* q = align64(scores + static_cast<size_t>(heads) * stride);  // [heads][hd]
-  float* tile = align64(q + static_cast<size_t>(heads) * hd);         // [16][hd]
+  float* tile = align64(q + static_cast<size_t>(heads) * hd);        // [16][hd]
   for (int32_t i = 0; i < heads * hd; i += 16) {
     __m512 v = _mm512_loadu_ps(qs.q + i);
     if (kv.f16) {
@@ -131,8 +131,8 @@ void attend_decode_block_avx512(const DecodeQueries& qs, int32_t hd, const KvHea
         cells[j] = -1;
         continue;
       }
-      const int32_t c = kv.first_cell + i >= kv.n_cells ? kv.first_cell + i - kv.n_cells
-                                                        : kv.first_cell + i;
+      const int32_t c =
+          kv.first_cell + i >= kv.n_cells ? kv.first_cell + i - kv.n_cells : kv.first_cell + i;
       const int32_t p = kv.cell_pos[c];
       cells[j] = c;
       if (p >= 0 && p >= lowest && p <= qs.pos) m = static_cast<__mmask16>(m | (1u << j));
@@ -160,7 +160,8 @@ void attend_decode_block_avx512(const DecodeQueries& qs, int32_t hd, const KvHea
         if (((m >> j) & 1) == 0) continue;
         const float* kr = tile + j * hd;
         for (int32_t d = 0; d < vecs; ++d) {
-          acc[j] = _mm512_fmadd_ps(_mm512_load_ps(qh + 16 * d), _mm512_load_ps(kr + 16 * d), acc[j]);
+          acc[j] =
+              _mm512_fmadd_ps(_mm512_load_ps(qh + 16 * d), _mm512_load_ps(kr + 16 * d), acc[j]);
         }
       }
       const __m512 s = _mm512_mask_mov_ps(neg_inf, m, _mm512_mul_ps(reduce16(acc), scale));
@@ -180,13 +181,15 @@ void attend_decode_block_avx512(const DecodeQueries& qs, int32_t hd, const KvHea
       const __m512 vm = _mm512_set1_ps(mx);
       for (int32_t t = 0; t < n_tiles; ++t) {
         const __m512 e = _mm512_maskz_mov_ps(
-            masks[t], exp_nonpositive(_mm512_maskz_sub_ps(masks[t], _mm512_load_ps(s + t * kTile), vm)));
+            masks[t],
+            exp_nonpositive(_mm512_maskz_sub_ps(masks[t], _mm512_load_ps(s + t * kTile), vm)));
         vsum = _mm512_add_ps(vsum, e);
         _mm512_store_ps(s + t * kTile, e);
       }
     }
     partial.sum[h] = _mm512_reduce_add_ps(vsum);
-    for (int32_t d = 0; d < hd; d += 16) _mm512_storeu_ps(partial.out + h * hd + d, _mm512_setzero_ps());
+    for (int32_t d = 0; d < hd; d += 16)
+      _mm512_storeu_ps(partial.out + h * hd + d, _mm512_setzero_ps());
   }
 
   // Pass 2: out_h += weight * value, 16 cells at a time, 4 vectors of the row per step.
@@ -201,7 +204,8 @@ void attend_decode_block_avx512(const DecodeQueries& qs, int32_t hd, const KvHea
         last = j + 1;
       } else {
         // Weight 0 for an invisible cell, but its row must be finite (0 * NaN is NaN).
-        for (int32_t d = 0; d < hd; d += 16) _mm512_store_ps(tile + j * hd + d, _mm512_setzero_ps());
+        for (int32_t d = 0; d < hd; d += 16)
+          _mm512_store_ps(tile + j * hd + d, _mm512_setzero_ps());
       }
     }
     for (int32_t h = 0; h < heads; ++h) {
