@@ -104,9 +104,10 @@ TEST_F(Bench, ProfilePrintsTheMatmulFloorPerTensorKind) {
 // that depth (tiny-llama: 2 layers x 2 KV heads x 64 x K,V; Q8_0 = 34 bytes per 32 elements).
 TEST_F(Bench, DepthsRepeatTheTestsAfterCachedContext) {
   for (const bool engine : {false, true}) {
-    std::vector<std::string> args = {"bench", model_, "-p",     "8",         "-n",  "3",
-                                     "-d",    "0,20", "-r",     "1",         "-t",  "1",
-                                     "--json", "--bandwidth-gbs", "10", "--kv-type", "q8_0"};
+    std::vector<std::string> args = {
+        "bench", model_,      "-p",  "8",  "-n", "3",      "-d",
+        "0,20",  "-r",        "1",   "-t", "1",  "--json", "--bandwidth-gbs",
+        "10",    "--kv-type", "q8_0"};
     if (engine) args.push_back("--engine");
     auto run = run_infer(args);
     ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -119,9 +120,9 @@ TEST_F(Bench, DepthsRepeatTheTestsAfterCachedContext) {
     EXPECT_EQ(lines[3]["n_depth"], 20);
     EXPECT_EQ(lines[3]["kv_type"], "q8_0");
     const uint64_t per_position = 2 * 2 * 64 * 2 * 34 / 32;
-    EXPECT_EQ(lines[3]["bytes_per_token"].get<uint64_t>() -
-                  lines[1]["bytes_per_token"].get<uint64_t>(),
-              20 * per_position);
+    EXPECT_EQ(
+        lines[3]["bytes_per_token"].get<uint64_t>() - lines[1]["bytes_per_token"].get<uint64_t>(),
+        20 * per_position);
     EXPECT_EQ(lines[1]["bytes_per_token"].get<uint64_t>() -
                   lines[1]["weight_bytes_per_pass"].get<uint64_t>(),
               2 * per_position);  // positions 0, 1, 2: on average 2 cells

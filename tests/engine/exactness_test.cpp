@@ -68,8 +68,9 @@ class Exactness : public ::testing::TestWithParam<ModelCase> {
     golden_ = json::parse(test::read_file(dir / c.golden));
     tol_ = test::tolerance_for(c.ftype, c.arch);
     if (kv_type_ == "q8_0") tol_ = test::q8_0_cache_tolerance();
-    // The reference's settings: F32 KV cache (unless a subclass asks for another). One thread: results do not depend on the thread
-    // count (rows are split, never sums), and one thread stays fast on a loaded CI machine.
+    // The reference's settings: F32 KV cache (unless a subclass asks for another). One thread:
+    // results do not depend on the thread count (rows are split, never sums), and one thread stays
+    // fast on a loaded CI machine.
     ModelLoadOptions options{.context_length = golden_["settings"]["n_ctx"].get<int32_t>(),
                              .n_sequences = 1,
                              .threads = 1,
