@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/engine.hpp"
+#include "inference/error.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "reference_logits.hpp"
 #include "support/testdata.hpp"
@@ -67,7 +68,7 @@ class Exactness : public ::testing::TestWithParam<ModelCase> {
     const auto dir = test::testdata_dir() / "models" / c.dir;
     golden_ = json::parse(test::read_file(dir / c.golden));
     tol_ = test::tolerance_for(c.ftype, c.arch);
-    if (kv_type_ == "q8_0") tol_ = test::q8_0_cache_tolerance();
+    if (kv_type_ == "q8_0") tol_ = test::q8_0_cache_tolerance(c.ftype);
     // The reference's settings: F32 KV cache (unless a subclass asks for another). One thread:
     // results do not depend on the thread count (rows are split, never sums), and one thread stays
     // fast on a loaded CI machine.
@@ -248,7 +249,13 @@ class ExactnessWithQ8Cache : public Exactness {
  protected:
   void SetUp() override {
     kv_type_ = "q8_0";
-    Exactness::SetUp();
+    try {
+      Exactness::SetUp();
+    } catch (const Error& e) {
+      // A head size that is not a multiple of 32 cannot be stored as Q8_0 (the load says so).
+      if (e.code() != ErrorCode::unsupported) throw;
+      GTEST_SKIP() << e.what();
+    }
   }
 };
 
