@@ -4,7 +4,10 @@
 // peak resident memory against file size + KV cache; optionally the matmul floor per tensor kind
 // (--profile). `infer bench --bandwidth` measures the bandwidth. The model is driven through the
 // public contract (perf::ContractBench over TextModel); --engine times Engine::decode directly
-// (the low-level path: ppN one decode batch, tgN N single-token decodes).
+// (the low-level path: ppN one decode batch, tgN N single-token decodes). -d N[,M...] repeats
+// both tests after N tokens of context already in the cache (llama-bench's -d); the tg GB/s then
+// counts the KV cache read per token at that depth with the weights. --kv-type picks the cache.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -18,10 +21,12 @@
 #include "cli/command.hpp"
 #include "engine/engine.hpp"
 #include "formats/gguf.hpp"
+#include "formats/memory_estimate.hpp"
 #include "inference/backend.hpp"
 #include "inference/context.hpp"
 #include "inference/error.hpp"
 #include "kernels/cpu/thread_pool.hpp"
+#include "perf/attention_profile.hpp"
 #include "perf/bench_stats.hpp"
 #include "perf/matmul_profile.hpp"
 #include "perf/memory_bandwidth.hpp"
@@ -48,12 +53,16 @@ struct BenchOptions {
   int bandwidth_mib = 1024;
   bool profile = false;
   bool engine = false;  // time Engine::decode directly instead of the contract
+  std::vector<int> depths{0};
+  std::string kv_type = "f16";
 };
 
 struct TestResult {
-  std::string test;  // "pp512", "tg128"
+  std::string test;  // "pp512", "tg128", "tg128 @ d4096"
   int n_prompt = 0;
   int n_gen = 0;
+  int depth = 0;
+  uint64_t bytes_per_token = 0;  // weights + KV read per generated token (mean over the test)
   SampleStats tokens_per_second;
   SampleStats ms_per_token;
   double gb_per_second = 0;
@@ -65,25 +74,48 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// One prompt batch of n tokens from position 0; logits for the last one only.
-double run_prompt(engine::Engine& e, const std::vector<int32_t>& tokens, int n,
-                  std::vector<float>& logits) {
-  std::vector<engine::BatchEntry> batch(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i)
-    batch[static_cast<size_t>(i)] = {tokens[static_cast<size_t>(i)], i, 0, i == n - 1};
+// Leaves sequence 0 holding exactly tokens[0, depth): kept if it already starts with them,
+// else computed (untimed) in chunks the engine accepts.
+void fill_depth(engine::Engine& e, const std::vector<int32_t>& tokens, int depth,
+                std::vector<float>& logits) {
+  const auto held = e.sequence_tokens(0);
+  if (held.size() >= static_cast<size_t>(depth) &&
+      std::equal(tokens.begin(), tokens.begin() + depth, held.begin())) {
+    e.truncate_sequence(0, depth);
+    return;
+  }
   e.truncate_sequence(0, 0);
+  constexpr int kChunk = 256;
+  for (int p = 0; p < depth; p += kChunk) {
+    std::vector<engine::BatchEntry> batch;
+    for (int i = p; i < std::min(depth, p + kChunk); ++i)
+      batch.push_back({tokens[static_cast<size_t>(i)], i, 0, i == depth - 1});
+    e.decode(Context::background(), batch, logits);
+  }
+}
+
+// One prompt batch of n tokens after `depth` cached ones; logits for the last one only.
+double run_prompt(engine::Engine& e, const std::vector<int32_t>& tokens, int depth, int n,
+                  std::vector<float>& logits) {
+  fill_depth(e, tokens, depth, logits);
+  std::vector<engine::BatchEntry> batch(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    batch[static_cast<size_t>(i)] = {tokens[static_cast<size_t>(depth + i)], depth + i, 0,
+                                     i == n - 1};
+  }
   const auto start = Clock::now();
   e.decode(Context::background(), batch, logits);
   return seconds_since(start);
 }
 
-// n single-token decodes from an empty cache (llama-bench's tg test).
-double run_generation(engine::Engine& e, const std::vector<int32_t>& tokens, int n,
+// n single-token decodes after `depth` cached tokens (llama-bench's tg test).
+double run_generation(engine::Engine& e, const std::vector<int32_t>& tokens, int depth, int n,
                       std::vector<float>& logits) {
-  e.truncate_sequence(0, 0);
+  fill_depth(e, tokens, depth, logits);
   const auto start = Clock::now();
   for (int i = 0; i < n; ++i) {
-    const engine::BatchEntry entry{tokens[static_cast<size_t>(i) % tokens.size()], i, 0, true};
+    const engine::BatchEntry entry{tokens[static_cast<size_t>(depth + i) % tokens.size()],
+                                   depth + i, 0, true};
     e.decode(Context::background(), std::span(&entry, 1), logits);
   }
   return seconds_since(start);
@@ -92,7 +124,7 @@ double run_generation(engine::Engine& e, const std::vector<int32_t>& tokens, int
 TestResult summarise(std::string test, int n_prompt, int n_gen, int n_tokens,
                      const std::vector<double>& seconds, uint64_t bytes_per_pass,
                      int passes_per_run) {
-  TestResult r{std::move(test), n_prompt, n_gen, {}, {}, 0};
+  TestResult r{std::move(test), n_prompt, n_gen, 0, bytes_per_pass, {}, {}, 0};
   std::vector<double> tps, ms;
   for (double s : seconds) {
     tps.push_back(n_tokens / s);
@@ -176,6 +208,30 @@ void print_profile(const MatmulProfile& p, bool json, double bench_ms_per_token)
     std::printf("skipped (type not supported): %s\n", name.c_str());
 }
 
+// Attention of one decoded token at `depth`, timed alone (perf/attention_profile.hpp).
+void print_attention_profile(const perf::AttentionProfile& p, const std::string& kv_type,
+                             bool json) {
+  const double gbs = p.bytes_per_token / (p.us_per_token * 1e3);
+  if (json) {
+    nlohmann::json line = {{"test", "attention_profile"},
+                           {"n_depth", p.depth},
+                           {"kv_type", kv_type},
+                           {"us_per_token", p.us_per_token},
+                           {"us_per_token_min", p.us_per_token_min},
+                           {"kv_bytes_per_token", p.bytes_per_token},
+                           {"gb_per_second", gbs},
+                           {"work_items_per_layer", p.work_items_per_layer},
+                           {"reps", p.reps}};
+    std::cout << line.dump() << "\n";
+    return;
+  }
+  std::printf(
+      "attention alone at depth %d (%s cache, every layer): %.3f ms/token (best %.3f), KV read "
+      "%.1f MiB/token, %.1f GB/s, %lld work items per layer\n",
+      p.depth, kv_type.c_str(), p.us_per_token / 1e3, p.us_per_token_min / 1e3,
+      p.bytes_per_token / 1048576.0, gbs, static_cast<long long>(p.work_items_per_layer));
+}
+
 void run_bench(const BenchOptions& o) {
   if (o.n_prompt < 0 || o.n_gen < 0) throw ExitRequest{kUsage, "bench: -p and -n must be >= 0"};
   if (o.reps < 1) throw ExitRequest{kUsage, "bench: -r must be >= 1"};
@@ -203,20 +259,32 @@ void run_bench(const BenchOptions& o) {
     throw Error(ErrorCode::unsupported,
                 "bench: " + o.model + " is a directory; bench measures GGUF files");
   }
-  const int n_ctx = std::max(1, o.n_prompt + o.n_gen);
+  const auto kv_type = formats::kv_cache_type_from_name(o.kv_type);
+  if (!kv_type) throw ExitRequest{kUsage, "bench: --kv-type must be f16, f32 or q8_0"};
+  int max_depth = 0;
+  for (int d : o.depths) {
+    if (d < 0) throw ExitRequest{kUsage, "bench: -d must be >= 0"};
+    max_depth = std::max(max_depth, d);
+  }
+  // The deepest test needs its context plus its own tokens (+1: tg's prompt token).
+  const int n_ctx = std::max(1, max_depth + std::max(o.n_prompt, o.n_gen + 1));
   ModelTraffic traffic;
   uint64_t kv_bytes = 0, file_bytes = 0;
+  // KV bytes one token at `pos` reads (positions 0..pos, every layer full-length).
+  std::function<uint64_t(int)> kv_read_at;
   {
     // Closed before the engine loads: its parsed metadata (a 150k-token vocabulary is tens of
     // MB) must not count in the peak RSS reported for the engine.
     const auto file = formats::GgufFile::open(o.model);
     traffic = perf::model_traffic(file);
-    kv_bytes = perf::kv_cache_bytes_f16(file, n_ctx);
+    kv_bytes = perf::kv_cache_bytes(file, n_ctx, *kv_type);
     file_bytes = file.file_size();
+    const uint64_t per_position = perf::kv_cache_bytes(file, 1, *kv_type);
+    kv_read_at = [per_position](int pos) { return per_position * static_cast<uint64_t>(pos + 1); };
   }
 
   // One timing function per test, over the contract or (--engine) the engine itself.
-  std::function<double(int)> time_prompt, time_generation;
+  std::function<double(int, int)> time_prompt, time_generation;  // (depth, n)
   std::vector<int32_t> tokens;
   std::vector<float> logits;
   std::unique_ptr<engine::Engine> engine;
@@ -227,41 +295,54 @@ void run_bench(const BenchOptions& o) {
     engine::ModelLoadOptions load;
     load.context_length = n_ctx;
     load.threads = threads;
+    load.kv_cache_type = o.kv_type;
     engine = engine::Engine::load(o.model, load);
     info = engine->info();
-    tokens = perf::bench_tokens(std::max({o.n_prompt, o.n_gen, 1}), engine->n_vocab());
-    time_prompt = [&](int n) { return run_prompt(*engine, tokens, n, logits); };
-    time_generation = [&](int n) { return run_generation(*engine, tokens, n, logits); };
+    tokens = perf::bench_tokens(max_depth + std::max({o.n_prompt, o.n_gen, 1}), engine->n_vocab());
+    time_prompt = [&](int d, int n) { return run_prompt(*engine, tokens, d, n, logits); };
+    time_generation = [&](int d, int n) { return run_generation(*engine, tokens, d, n, logits); };
   } else {
     LoadConfig load;
     // tgN from a one-token prompt evaluates N positions; without a pp test that is one more
     // than n_ctx would give.
-    load.context_length = std::max(n_ctx, o.n_gen + 1);
+    // At depth, the prompt test's request also samples one token after its depth + p.
+    load.context_length = std::max(n_ctx, o.n_gen + 1) + (max_depth > 0 ? 2 : 0);
     load.threads = threads;
+    load.kv_cache_type = o.kv_type;
     model = load_model(o.model, load);
     info = model->info();
     contract.emplace(*model);
-    tokens = perf::bench_tokens(std::max({o.n_prompt, o.n_gen, 1}), contract->n_vocab());
-    time_prompt = [&](int n) { return contract->prompt_pass(tokens, n); };
-    time_generation = [&](int n) { return contract->generation(tokens, n); };
+    tokens = perf::bench_tokens(max_depth + std::max({o.n_prompt, o.n_gen, 1}) + 1,
+                                contract->n_vocab());
+    time_prompt = [&](int d, int n) { return contract->prompt_pass_at(tokens, d, n); };
+    time_generation = [&](int d, int n) { return contract->generation_at(tokens, d, n); };
   }
 
   // Warm-up, as llama-bench: pages the weights in and lets the pool's threads spin up.
-  if (o.n_prompt > 0) time_prompt(o.n_prompt);
-  if (o.n_gen > 0) time_generation(1);
+  if (o.n_prompt > 0) time_prompt(0, o.n_prompt);
+  if (o.n_gen > 0) time_generation(0, 1);
 
   std::vector<TestResult> results;
-  if (o.n_prompt > 0) {
-    std::vector<double> seconds;
-    for (int r = 0; r < o.reps; ++r) seconds.push_back(time_prompt(o.n_prompt));
-    results.push_back(summarise("pp" + std::to_string(o.n_prompt), o.n_prompt, 0, o.n_prompt,
-                                seconds, traffic.bytes_per_pass, 1));
-  }
-  if (o.n_gen > 0) {
-    std::vector<double> seconds;
-    for (int r = 0; r < o.reps; ++r) seconds.push_back(time_generation(o.n_gen));
-    results.push_back(summarise("tg" + std::to_string(o.n_gen), 0, o.n_gen, o.n_gen, seconds,
-                                traffic.bytes_per_pass, o.n_gen));
+  for (int depth : o.depths) {
+    const std::string at = depth > 0 ? " @ d" + std::to_string(depth) : "";
+    if (o.n_prompt > 0) {
+      std::vector<double> seconds;
+      for (int r = 0; r < o.reps; ++r) seconds.push_back(time_prompt(depth, o.n_prompt));
+      results.push_back(summarise("pp" + std::to_string(o.n_prompt) + at, o.n_prompt, 0,
+                                  o.n_prompt, seconds, traffic.bytes_per_pass, 1));
+      results.back().depth = depth;
+    }
+    if (o.n_gen > 0) {
+      // Generated token i (0-based) sits at position depth + i and reads that many + 1 cells.
+      uint64_t kv_read = 0;
+      for (int i = 0; i < o.n_gen; ++i) kv_read += kv_read_at(depth + i);
+      const uint64_t per_token = traffic.bytes_per_pass + kv_read / static_cast<uint64_t>(o.n_gen);
+      std::vector<double> seconds;
+      for (int r = 0; r < o.reps; ++r) seconds.push_back(time_generation(depth, o.n_gen));
+      results.push_back(summarise("tg" + std::to_string(o.n_gen) + at, 0, o.n_gen, o.n_gen,
+                                  seconds, per_token, o.n_gen));
+      results.back().depth = depth;
+    }
   }
   const uint64_t rss = perf::peak_rss_bytes();
   const uint64_t budget = file_bytes + kv_bytes;
@@ -269,7 +350,9 @@ void run_bench(const BenchOptions& o) {
   const uint64_t engine_bytes =
       engine ? engine->memory_bytes() : model->metrics().active_memory_bytes;
   double tg_ms = 0, pp_ms = 0;
-  for (const auto& r : results) (r.n_gen > 0 ? tg_ms : pp_ms) = r.ms_per_token.mean;
+  for (const auto& r : results) {
+    if (r.depth == o.depths.front()) (r.n_gen > 0 ? tg_ms : pp_ms) = r.ms_per_token.mean;
+  }
   // The bandwidth buffer is allocated only now, after the peak RSS was read and the engine's
   // threads are gone, so it neither inflates the memory figure nor competes with the engine.
   contract.reset();
@@ -290,6 +373,9 @@ void run_bench(const BenchOptions& o) {
           {"test", r.test},
           {"n_prompt", r.n_prompt},
           {"n_gen", r.n_gen},
+          {"n_depth", r.depth},
+          {"kv_type", o.kv_type},
+          {"bytes_per_token", r.bytes_per_token},
           {"reps", o.reps},
           {"tokens_per_second", r.tokens_per_second.mean},
           {"tokens_per_second_stddev", r.tokens_per_second.stddev},
@@ -313,19 +399,19 @@ void run_bench(const BenchOptions& o) {
         model_name.c_str(), info.architecture.c_str(), info.quantization.c_str(),
         file_bytes / 1073741824.0, info.parameter_count / 1e6, threads, bandwidth.gb_per_second,
         o.bandwidth_gbs > 0 ? "given" : "measured");
-    std::printf("| %-7s | %18s | %9s | %7s | %6s |\n", "test", "t/s", "ms/token", "GB/s", "% bw");
+    std::printf("| %-15s | %18s | %9s | %7s | %6s |\n", "test", "t/s", "ms/token", "GB/s", "% bw");
     for (const auto& r : results) {
       std::ostringstream tps;
       tps.precision(2);
       tps << std::fixed << r.tokens_per_second.mean << " ± " << r.tokens_per_second.stddev;
-      std::printf("| %-7s | %18s | %9.2f | %7.1f | %5.1f%% |\n", r.test.c_str(), tps.str().c_str(),
+      std::printf("| %-15s | %18s | %9.2f | %7.1f | %5.1f%% |\n", r.test.c_str(), tps.str().c_str(),
                   r.ms_per_token.mean, r.gb_per_second,
                   100.0 * r.gb_per_second / bandwidth.gb_per_second);
     }
     std::printf(
-        "memory: peak RSS %.1f MiB; file %.1f MiB + KV cache (F16, %d positions) %.1f MiB "
+        "memory: peak RSS %.1f MiB; file %.1f MiB + KV cache (%s, %d positions) %.1f MiB "
         "= %.1f MiB; ratio %.2f\n",
-        rss / 1048576.0, file_bytes / 1048576.0, n_ctx, kv_bytes / 1048576.0, budget / 1048576.0,
+        rss / 1048576.0, file_bytes / 1048576.0, o.kv_type.c_str(), n_ctx, kv_bytes / 1048576.0, budget / 1048576.0,
         budget > 0 ? static_cast<double>(rss) / budget : 0.0);
   }
 
@@ -335,6 +421,16 @@ void run_bench(const BenchOptions& o) {
     print_profile(perf::profile_matmuls(file, pool, 1, std::max(3, o.reps)), o.json, tg_ms);
     if (o.n_prompt > 0) {
       print_profile(perf::profile_matmuls(file, pool, o.n_prompt, 1), o.json, pp_ms);
+    }
+    for (int depth : o.depths) {
+      try {
+        print_attention_profile(
+            perf::profile_attention(file, pool, depth, *kv_type, std::max(3, o.reps)),
+            o.kv_type, o.json);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::unsupported) throw;
+        std::fprintf(stderr, "attention profile skipped: %s\n", e.what());
+      }
     }
   }
 }
@@ -359,6 +455,13 @@ void setup_bench(CLI::App& root) {
       ->capture_default_str();
   cmd->add_flag("--profile", o->profile,
                 "Also time matmul() alone per tensor kind (the matmul floor of each test)");
+  cmd->add_option("-d,--n-depth", o->depths,
+                  "Context depths: run each test after this many tokens already in the cache "
+                  "(comma-separated list, e.g. -d 0,4096)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16, f32, q8_0")
+      ->capture_default_str();
   cmd->add_flag("--engine", o->engine,
                 "Time the engine's decode calls directly instead of driving the model through "
                 "the public API");

@@ -137,7 +137,7 @@ void setup_serve(CLI::App& root) {
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--backend", o->backend, "Backend name (default: the best available)");
-  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 (default), f32");
+  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 (default), f32, q8_0 (half the KV bytes of f16)");
   cmd->add_option("--api-key", o->server.api_key,
                   "Require 'Authorization: Bearer KEY' (or x-api-key) on every endpoint but "
                   "/health");

@@ -4,6 +4,7 @@
 #include "engine/engine.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "engine/forward.hpp"
@@ -46,19 +47,20 @@ class NativeEngine final : public Engine {
     }
     n_ctx_ = options.context_length > 0 ? options.context_length
                                         : std::min(hp_.n_ctx_train, kDefaultContextCap);
-    bool f16 = true;
-    if (options.kv_cache_type == "f32") {
-      f16 = false;
-    } else if (!options.kv_cache_type.empty() && options.kv_cache_type != "f16") {
-      throw Error(ErrorCode::unsupported, "KV cache type '" + options.kv_cache_type +
-                                              "' is not supported by the native engine (f16, f32)");
+    const auto kv_type = options.kv_cache_type.empty()
+                             ? std::optional(KvElement::f16)
+                             : kv_element_from_name(options.kv_cache_type);
+    if (!kv_type) {
+      throw Error(ErrorCode::unsupported,
+                  "KV cache type '" + options.kv_cache_type +
+                      "' is not supported by the native engine (f16, f32, q8_0)");
     }
     if (options.threads < 0) invalid("threads must be >= 0");
     pool_ = std::make_unique<kernels::ThreadPool>(options.threads);
     if (options.batch_size < 0) invalid("batch_size must be >= 0");
     const int32_t chunk = std::min(
         n_ctx_, options.batch_size > 0 ? std::min(options.batch_size, kMaxChunk * 16) : kMaxChunk);
-    cache_ = std::make_unique<KvCache>(hp_, options.n_sequences, n_ctx_, chunk, f16);
+    cache_ = std::make_unique<KvCache>(hp_, options.n_sequences, n_ctx_, chunk, *kv_type);
     if (!options.adapters.empty()) {
       // GGUF files of llama-family models store q/k rows permuted for adjacent-pair RoPE;
       // Hugging Face directories of the same models run un-permuted rows with NeoX RoPE.

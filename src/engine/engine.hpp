@@ -23,7 +23,7 @@ struct ModelLoadOptions {
   int32_t context_length = 0;  ///< 0 = model default, capped (see docs/architecture.md)
   int32_t n_sequences = 1;     ///< KV cache slots (parallel sequences)
   int32_t threads = 0;         ///< 0 = physical cores
-  std::string kv_cache_type;   ///< "" / "f16" (default), "f32" ("q8_0" is not supported yet)
+  std::string kv_cache_type;   ///< "" / "f16" (default), "f32", "q8_0" (half the bytes of f16)
   int32_t batch_size = 0;      ///< most tokens per forward chunk; 0 = min(256, context)
   /// LoRA adapters (engine/lora): applied unmerged on top of the base weights, or merged into
   /// float copies of the weights they touch when merge_adapters.

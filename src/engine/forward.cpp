@@ -20,6 +20,7 @@
 
 #include "inference/error.hpp"
 #include "kernels/cpu/attention_batch.hpp"
+#include "kernels/cpu/attention_decode.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/ops/activations.hpp"
 #include "kernels/cpu/ops/attention.hpp"
@@ -91,6 +92,7 @@ uint64_t Decoder::scratch_bytes() const noexcept {
   uint64_t floats = x_.size() + h_.size() + o_.size() + q_.size() + att_.size() + k_.size() +
                     v_.size() + gate_.size() + up_.size() + angles_.size() + attn_tmp_.size();
   floats += lora_scale_.size() + lora_tmp_.size();
+  floats += split_scratch_.size() + split_partials_.size();
   return floats * sizeof(float) + act_scratch_.size();
 }
 
@@ -289,8 +291,89 @@ bool Decoder::attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk)
   return true;
 }
 
+bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk) {
+  const int32_t hd = hp_.head_dim, n_kv = hp_.n_head_kv, group = hp_.n_head / hp_.n_head_kv;
+  const int32_t n = static_cast<int32_t>(chunk.size());
+  if (!kernels::attend_decode_supported(hd, cache_.view(chunk[0].seq, il, 0, chunk[0].pos))) {
+    return false;
+  }
+  const size_t part_floats = kernels::attention_partial_floats(hd, group);
+  const size_t per_thread = kernels::attend_decode_scratch_floats(hd, group);
+  try {
+    split_first_item_.resize(sz(n) + 1);
+    int32_t items = 0;
+    for (int32_t t = 0; t < n; ++t) {
+      split_first_item_[sz(t)] = items;
+      const int32_t cells = cache_.view(chunk[sz(t)].seq, il, 0, chunk[sz(t)].pos).n_cells;
+      items += n_kv * ((cells + kernels::kDecodeBlockCells - 1) / kernels::kDecodeBlockCells);
+    }
+    split_first_item_[sz(n)] = items;
+    if (split_partials_.size() < sz(items) * part_floats) {
+      split_partials_.resize(sz(items) * part_floats);
+    }
+    if (split_scratch_.size() < per_thread * sz(pool_.size())) {
+      split_scratch_.resize(per_thread * sz(pool_.size()));
+    }
+  } catch (const std::bad_alloc&) {
+    return false;  // the per-query path needs no more memory
+  }
+
+  struct Job {
+    Decoder* self;
+    int32_t il;
+    std::span<const BatchEntry> chunk;
+    size_t part_floats, per_thread;
+    std::atomic<int32_t> next{0};
+  } job{this, il, chunk, part_floats, per_thread};
+  pool_.run([j = &job](int thread, int) {
+    Decoder& d = *j->self;
+    const HParams& hp = d.hp_;
+    const int32_t hd = hp.head_dim, group = hp.n_head / hp.n_head_kv;
+    const bool local = hp.is_local_layer(j->il);
+    const float scale = hp.arch->scale_query ? 1.0f : hp.kq_scale();
+    float* scratch = d.split_scratch_.data() + sz(thread) * j->per_thread;
+    const auto& first = d.split_first_item_;
+    const int32_t n_items = first.back();
+    int32_t t = 0;
+    for (int32_t item = j->next++; item < n_items; item = j->next++) {
+      while (first[sz(t) + 1] <= item) ++t;  // items are taken in increasing order
+      while (first[sz(t)] > item) --t;
+      const BatchEntry& entry = j->chunk[sz(t)];
+      const int32_t n_cells = d.cache_.view(entry.seq, j->il, 0, entry.pos).n_cells;
+      const int32_t n_blocks =
+          (n_cells + kernels::kDecodeBlockCells - 1) / kernels::kDecodeBlockCells;
+      const int32_t local_item = item - first[sz(t)];
+      const int32_t kvh = local_item / n_blocks, block = local_item % n_blocks;
+      const kernels::KvHeadView kv = d.cache_.view(entry.seq, j->il, kvh, entry.pos);
+      const int32_t i0 = block * kernels::kDecodeBlockCells;
+      const int32_t i1 = std::min(n_cells, i0 + kernels::kDecodeBlockCells);
+      const kernels::DecodeQueries queries{
+          d.q_.data() + sz(int64_t{t} * hp.q_dim() + int64_t{kvh} * group * hd), group,
+          entry.pos, local ? hp.sliding_window : 0, scale};
+      kernels::attend_decode_block(
+          queries, hd, kv, i0, i1, scratch,
+          kernels::attention_partial_at(d.split_partials_.data() + sz(item) * j->part_floats, hd,
+                                        group));
+    }
+  });
+  // Merge in block order, per token and KV head (a handful of vectors per block).
+  for_rows(pool_, n, [&](int32_t t) {
+    const int32_t items = split_first_item_[sz(t) + 1] - split_first_item_[sz(t)];
+    const int32_t n_blocks = items / n_kv;
+    for (int32_t kvh = 0; kvh < n_kv; ++kvh) {
+      const float* parts =
+          split_partials_.data() + sz(split_first_item_[sz(t)] + kvh * n_blocks) * part_floats;
+      kernels::attend_decode_merge(
+          parts, n_blocks, group, hd,
+          att_.data() + sz(int64_t{t} * hp_.q_dim() + int64_t{kvh} * group * hd));
+    }
+  });
+  return true;
+}
+
 void Decoder::attend_all(int32_t il, std::span<const BatchEntry> chunk) {
   if (attend_prompt_block(il, chunk)) return;
+  if (attend_split(il, chunk)) return;
   struct Job {
     Decoder* self;
     int32_t il;

@@ -63,6 +63,10 @@ class Decoder {
   /// attend_all for a prompt block of one sequence with the batched kernel; false if it does
   /// not apply (small or mixed batch, no kernel for this CPU, scratch unavailable).
   bool attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk);
+  /// attend_all through the split decode kernel (attention_decode.hpp): work items are
+  /// (token, KV head, block of cells), merged per token afterwards; false if the kernel does
+  /// not handle this head size or its scratch cannot be allocated.
+  bool attend_split(int32_t il, std::span<const BatchEntry> chunk);
   void output(std::span<const BatchEntry> chunk, float* logits);
   void matmul(const kernels::WeightView& w, const float* x, int32_t n, float* y);
   /// matmul of projection p of layer il plus its LoRA updates for the rows of `chunk_`.
@@ -83,6 +87,9 @@ class Decoder {
   std::vector<std::byte> act_scratch_;     // quantised activations for matmul()
   std::vector<float> block_attn_scratch_;  // per thread: attend_tokens scratch, grown on demand
   std::vector<int32_t> block_pos_;         // positions of a prompt block's tokens
+  std::vector<float> split_scratch_;       // per thread: attend_decode_block scratch
+  std::vector<float> split_partials_;      // per work item: one partial, grown on demand
+  std::vector<int32_t> split_first_item_;  // per token of the chunk (+1): its first work item
   const LoraSet* lora_ = nullptr;
   std::span<const BatchEntry> chunk_;  // the chunk forward() is evaluating
   std::vector<float> lora_scale_;      // per row of the chunk

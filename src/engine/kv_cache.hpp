@@ -5,12 +5,19 @@
 // length); sliding-window layers hold a ring of window + max_batch cells (cell = position mod
 // capacity), enough for every query of one chunk to see its whole window while the chunk's own
 // keys are written first. Cells remember their position (-1 = empty); attention masks by it.
+//
+// Layout per layer: [sequence][KV head][cell][head_dim], so the cells of one KV head are one
+// contiguous run that generation streams through (a cell-major layout would make each head's
+// read a 1-in-n_head_kv stride that the prefetchers follow badly). Elements are float, F16, or
+// Q8_0 blocks (32 elements: an F16 scale + 32 int8, 34 bytes: half the bytes of F16 less 6%).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "engine/hparams.hpp"
@@ -18,16 +25,25 @@
 
 namespace inference::engine {
 
+enum class KvElement { f32, f16, q8_0 };
+
+/// "f32", "f16", "q8_0" (the names of --kv-type); nullopt for any other.
+std::optional<KvElement> kv_element_from_name(std::string_view name) noexcept;
+
 class KvCache {
  public:
-  /// f16: store keys/values as F16 (else float). max_batch: the most tokens of one sequence
-  /// in one forward chunk. Throws Error(out_of_memory) if the cache cannot be allocated.
-  KvCache(const HParams& hp, int32_t n_seq, int32_t n_ctx, int32_t max_batch, bool f16);
+  /// type: how keys/values are stored (Q8_0 needs head_dim a multiple of 32: Error(unsupported)
+  /// otherwise). max_batch: the most tokens of one sequence in one forward chunk. Throws
+  /// Error(out_of_memory) if the cache cannot be allocated.
+  KvCache(const HParams& hp, int32_t n_seq, int32_t n_ctx, int32_t max_batch, KvElement type);
 
   int32_t n_seq() const noexcept { return n_seq_; }
   int32_t n_ctx() const noexcept { return n_ctx_; }
-  bool f16() const noexcept { return f16_; }
+  KvElement type() const noexcept { return type_; }
   uint64_t bytes() const noexcept { return bytes_; }
+  /// Bytes of keys and values a query at `pos` of `seq` reads over all layers (what one
+  /// generated token streams from the cache).
+  uint64_t bytes_read_at(int32_t pos) const noexcept;
 
   int32_t length(int32_t seq) const noexcept { return lengths_[static_cast<size_t>(seq)]; }
   std::span<const int32_t> tokens(int32_t seq) const noexcept;
@@ -56,11 +72,12 @@ class KvCache {
   const Kind& kind_of(int32_t il) const noexcept {
     return local_[static_cast<size_t>(il)] ? local_kind_ : global_kind_;
   }
-  size_t cell_offset(int32_t seq, int32_t il, int32_t cell) const noexcept;
+  size_t cell_offset(int32_t seq, int32_t il, int32_t kv_head, int32_t cell) const noexcept;
+  void store_row(const float* x, std::byte* out) const noexcept;
 
-  int32_t n_seq_ = 0, n_ctx_ = 0, kv_dim_ = 0, head_dim_ = 0, window_ = 0;
-  bool f16_ = false;
-  size_t elem_ = 4;
+  int32_t n_seq_ = 0, n_ctx_ = 0, n_head_kv_ = 0, head_dim_ = 0, window_ = 0;
+  KvElement type_ = KvElement::f16;
+  size_t row_bytes_ = 0;  // one KV head of one cell
   uint64_t bytes_ = 0;
   std::vector<bool> local_;
   Kind global_kind_, local_kind_;

@@ -88,4 +88,64 @@ double ContractBench::generation(const std::vector<int32_t>& tokens, int n) {
   return seconds;
 }
 
+void ContractBench::ensure_context(const std::vector<int32_t>& tokens, int depth) {
+  if (context_depth_ == depth) return;
+  context_ = fresh(tokens, depth);
+  context_depth_ = depth;
+  GenerateConfig config;
+  config.max_tokens = 1;
+  config.temperature = 0.0f;
+  config.ignore_eos = true;
+  auto stream = token_prompt(model_).generate_tokens(Context::background(), context_, config);
+  drain(stream);
+}
+
+std::vector<int32_t> ContractBench::extend_context(const std::vector<int32_t>& tokens, int depth,
+                                                   int n) {
+  ensure_context(tokens, depth);
+  std::vector<int32_t> prompt = context_;
+  prompt.insert(prompt.end(), tokens.begin() + depth, tokens.begin() + depth + n);
+  // Unique, so no earlier request's cached continuation of the context is reused.
+  prompt[static_cast<size_t>(depth)] =
+      static_cast<int32_t>((prompt[static_cast<size_t>(depth)] + streams_++) % n_vocab_);
+  return prompt;
+}
+
+double ContractBench::prompt_pass_at(const std::vector<int32_t>& tokens, int depth, int n) {
+  if (depth == 0) return prompt_pass(tokens, n);
+  const auto prompt = extend_context(tokens, depth, n);
+  GenerateConfig config;
+  config.max_tokens = 1;
+  config.temperature = 0.0f;
+  config.ignore_eos = true;
+  const auto start = Clock::now();
+  auto stream = token_prompt(model_).generate_tokens(Context::background(), prompt, config);
+  drain(stream);
+  return seconds_since(start);
+}
+
+double ContractBench::generation_at(const std::vector<int32_t>& tokens, int depth, int n) {
+  if (depth == 0) return generation(tokens, n);
+  const auto prompt = extend_context(tokens, depth, 1);
+  GenerateConfig config;
+  config.max_tokens = n + 1;
+  config.temperature = 0.0f;
+  config.ignore_eos = true;
+  auto stream = token_prompt(model_).generate_tokens(Context::background(), prompt, config);
+  // The first token also pays for the prompt's prefill: the clock starts when it arrives.
+  Clock::time_point start;
+  int64_t produced = 0;
+  for (const Token& token : stream) {
+    if (token.id < 0) continue;
+    if (produced++ == 0) start = Clock::now();
+  }
+  if (stream.err()) throw Error(stream.err().code, "bench: " + stream.err().message);
+  const double seconds = seconds_since(start);
+  if (produced != n + 1) {
+    throw Error(ErrorCode::backend, "bench: generated " + std::to_string(produced) + " of " +
+                                        std::to_string(n + 1) + " tokens");
+  }
+  return seconds;
+}
+
 }  // namespace inference::perf

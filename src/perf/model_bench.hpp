@@ -29,7 +29,22 @@ class ContractBench {
   /// Seconds to generate `n` tokens greedily from a one-token prompt (ignoring end tokens).
   double generation(const std::vector<int32_t>& tokens, int n);
 
+  /// llama-bench's -d: the same tests after `depth` tokens of context already in the cache.
+  /// The context (the first `depth` of `tokens`, its first token made unique once) is sent
+  /// untimed once; the timed requests extend it, so the backend's prefix reuse keeps it and only
+  /// the new tokens are computed. `tokens` must hold depth + n ids.
+  /// ppN: seconds from the request to the first token, for n new prompt tokens.
+  double prompt_pass_at(const std::vector<int32_t>& tokens, int depth, int n);
+  /// tgN: seconds from the first generated token to the (n + 1)-th: n single-token forward
+  /// passes at positions depth + 1 ... depth + n.
+  double generation_at(const std::vector<int32_t>& tokens, int depth, int n);
+
  private:
+  // Sends the context of `depth` tokens (untimed) unless it is the current one.
+  void ensure_context(const std::vector<int32_t>& tokens, int depth);
+  // The context followed by tokens[depth, depth + n), the first of them made unique.
+  std::vector<int32_t> extend_context(const std::vector<int32_t>& tokens, int depth, int n);
+
   // Every stream starts with a token no earlier stream started with, so no cached prefix is
   // reused and each pass computes from position 0 (llama-bench clears its cache likewise).
   std::vector<int32_t> fresh(const std::vector<int32_t>& tokens, int n);
@@ -37,6 +52,8 @@ class ContractBench {
   TextModel& model_;
   int32_t n_vocab_ = 0;
   int64_t streams_ = 0;
+  std::vector<int32_t> context_;
+  int context_depth_ = -1;
 };
 
 }  // namespace inference::perf

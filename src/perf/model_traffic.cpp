@@ -39,6 +39,10 @@ ModelTraffic model_traffic(const formats::GgufFile& file) {
 }
 
 uint64_t kv_cache_bytes_f16(const formats::GgufFile& file, int64_t n_ctx) {
+  return kv_cache_bytes(file, n_ctx, formats::KvCacheType::f16);
+}
+
+uint64_t kv_cache_bytes(const formats::GgufFile& file, int64_t n_ctx, formats::KvCacheType type) {
   const auto n_layer = file.arch_int("block_count").value_or(0);
   const auto n_head = file.arch_int("attention.head_count").value_or(0);
   const auto n_head_kv = file.arch_int("attention.head_count_kv").value_or(n_head);
@@ -46,9 +50,13 @@ uint64_t kv_cache_bytes_f16(const formats::GgufFile& file, int64_t n_ctx) {
   const auto head_dim =
       file.arch_int("attention.key_length").value_or(n_head > 0 ? n_embd / n_head : 0);
   if (n_layer <= 0 || n_head_kv <= 0 || head_dim <= 0 || n_ctx <= 0) return 0;
+  // Bytes per 32 elements: Q8_0 stores 32 int8 and an F16 scale.
+  const uint64_t bytes_x32 = type == formats::KvCacheType::f32   ? 128
+                             : type == formats::KvCacheType::f16 ? 64
+                                                                 : 34;
   return static_cast<uint64_t>(n_layer) * static_cast<uint64_t>(n_ctx) *
          static_cast<uint64_t>(n_head_kv) * static_cast<uint64_t>(head_dim) * 2 /*K,V*/ *
-         2 /*bytes*/;
+         bytes_x32 / 32;
 }
 
 }  // namespace inference::perf

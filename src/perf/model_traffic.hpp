@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "formats/gguf.hpp"
+#include "formats/memory_estimate.hpp"
 
 namespace inference::perf {
 
@@ -28,5 +29,8 @@ ModelTraffic model_traffic(const formats::GgufFile& file);
 /// The KV cache an F16 cache of n_ctx positions needs for the model's hyper-parameters
 /// (every layer full-length: an upper bound for models with sliding-window layers).
 uint64_t kv_cache_bytes_f16(const formats::GgufFile& file, int64_t n_ctx);
+/// The same for a cache of `type` elements (Q8_0: 34 bytes per 32 elements). With n_ctx = the
+/// positions one query sees, it is also the KV bytes that query reads.
+uint64_t kv_cache_bytes(const formats::GgufFile& file, int64_t n_ctx, formats::KvCacheType type);
 
 }  // namespace inference::perf

@@ -87,12 +87,46 @@ TEST_F(Bench, ProfilePrintsTheMatmulFloorPerTensorKind) {
                         "--bandwidth-gbs", "10", "--profile"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto lines = json_lines(run.out);
-  ASSERT_EQ(lines.size(), 4u) << run.out;
+  ASSERT_EQ(lines.size(), 5u) << run.out;
   EXPECT_EQ(lines[2]["test"], "matmul_floor_tg");
   EXPECT_EQ(lines[3]["test"], "matmul_floor_pp8");
+  // Then attention alone at each depth (-d; 0 by default), with its KV read.
+  EXPECT_EQ(lines[4]["test"], "attention_profile");
+  EXPECT_EQ(lines[4]["n_depth"], 0);
+  EXPECT_GT(lines[4]["kv_bytes_per_token"].get<double>(), 0.0);
   for (const char* kind :
        {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output"}) {
     EXPECT_TRUE(lines[2]["by_kind"].contains(kind)) << kind << " in " << lines[2].dump();
+  }
+}
+
+// -d: both tests again after N tokens of context; the tg bytes per token count the KV read at
+// that depth (tiny-llama: 2 layers x 2 KV heads x 64 x K,V; Q8_0 = 34 bytes per 32 elements).
+TEST_F(Bench, DepthsRepeatTheTestsAfterCachedContext) {
+  for (const bool engine : {false, true}) {
+    std::vector<std::string> args = {
+        "bench", model_,      "-p",  "8",  "-n", "3",      "-d",
+        "0,20",  "-r",        "1",   "-t", "1",  "--json", "--bandwidth-gbs",
+        "10",    "--kv-type", "q8_0"};
+    if (engine) args.push_back("--engine");
+    auto run = run_infer(args);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const auto lines = json_lines(run.out);
+    ASSERT_EQ(lines.size(), 4u) << run.out;
+    EXPECT_EQ(lines[0]["test"], "pp8");
+    EXPECT_EQ(lines[1]["test"], "tg3");
+    EXPECT_EQ(lines[2]["test"], "pp8 @ d20");
+    EXPECT_EQ(lines[3]["test"], "tg3 @ d20");
+    EXPECT_EQ(lines[3]["n_depth"], 20);
+    EXPECT_EQ(lines[3]["kv_type"], "q8_0");
+    const uint64_t per_position = 2 * 2 * 64 * 2 * 34 / 32;
+    EXPECT_EQ(
+        lines[3]["bytes_per_token"].get<uint64_t>() - lines[1]["bytes_per_token"].get<uint64_t>(),
+        20 * per_position);
+    EXPECT_EQ(lines[1]["bytes_per_token"].get<uint64_t>() -
+                  lines[1]["weight_bytes_per_pass"].get<uint64_t>(),
+              2 * per_position);  // positions 0, 1, 2: on average 2 cells
+    for (const auto& line : lines) EXPECT_GT(line["tokens_per_second"].get<double>(), 0.0);
   }
 }
 
@@ -112,6 +146,8 @@ TEST_F(Bench, BadArgumentsAreUsageErrors) {
                                              {"bench", model_, "-r", "0"},
                                              {"bench", model_, "-t", "-2"},
                                              {"bench", model_, "-p", "0", "-n", "0"},
+                                             {"bench", model_, "-d", "-5"},
+                                             {"bench", model_, "--kv-type", "q4_1"},
                                              {"bench", model_, "-p", "many"}}) {
     auto run = run_infer(args);
     EXPECT_EQ(run.exit_code, 2) << args.back() << ": " << run.err;

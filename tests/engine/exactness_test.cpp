@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/engine.hpp"
+#include "inference/error.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "reference_logits.hpp"
 #include "support/testdata.hpp"
@@ -67,12 +68,14 @@ class Exactness : public ::testing::TestWithParam<ModelCase> {
     const auto dir = test::testdata_dir() / "models" / c.dir;
     golden_ = json::parse(test::read_file(dir / c.golden));
     tol_ = test::tolerance_for(c.ftype, c.arch);
-    // The reference's settings: F32 KV cache. One thread: results do not depend on the thread
-    // count (rows are split, never sums), and one thread stays fast on a loaded CI machine.
+    if (kv_type_ == "q8_0") tol_ = test::q8_0_cache_tolerance(c.ftype);
+    // The reference's settings: F32 KV cache (unless a subclass asks for another). One thread:
+    // results do not depend on the thread count (rows are split, never sums), and one thread stays
+    // fast on a loaded CI machine.
     ModelLoadOptions options{.context_length = golden_["settings"]["n_ctx"].get<int32_t>(),
                              .n_sequences = 1,
                              .threads = 1,
-                             .kv_cache_type = "f32"};
+                             .kv_cache_type = kv_type_};
     engine_ = Engine::load(dir / c.gguf, options);
     ASSERT_EQ(engine_->n_vocab(),
               golden_.contains("n_vocab") ? golden_["n_vocab"].get<int32_t>() : engine_->n_vocab());
@@ -188,6 +191,7 @@ class Exactness : public ::testing::TestWithParam<ModelCase> {
     for (const auto& f : worst_.argmax_failures) ADD_FAILURE() << "argmax differs at " << f;
   }
 
+  std::string kv_type_ = "f32";
   json golden_;
   Tolerance tol_{};
   std::unique_ptr<Engine> engine_;
@@ -237,6 +241,36 @@ TEST_P(ExactnessOnAvx2, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Models, ExactnessOnAvx2, ::testing::ValuesIn(model_cases()), case_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ExactnessOnAvx2);
+
+// The same references with a Q8_0 KV cache (--kv-type q8_0): keys and values rounded to 8 bits
+// per element (scale per 32), so every model is held to the quantised tolerance
+// (reference_logits.hpp, q8_0_cache_tolerance) instead of its file type's.
+class ExactnessWithQ8Cache : public Exactness {
+ protected:
+  void SetUp() override {
+    kv_type_ = "q8_0";
+    try {
+      Exactness::SetUp();
+    } catch (const Error& e) {
+      // A head size that is not a multiple of 32 cannot be stored as Q8_0 (the load says so).
+      if (e.code() != ErrorCode::unsupported) throw;
+      GTEST_SKIP() << e.what();
+    }
+  }
+};
+
+TEST_P(ExactnessWithQ8Cache, MatchesReference) {
+  if (GetParam().e2e) {
+    run_e2e();
+  } else {
+    run_micro();
+  }
+  report();
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ExactnessWithQ8Cache, ::testing::ValuesIn(model_cases()),
+                         case_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ExactnessWithQ8Cache);
 
 }  // namespace
 }  // namespace inference::engine

@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/cpu/attention_batch.hpp"
 
@@ -39,8 +40,17 @@ __m512 round_to_f16(__m512 v) {
   return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
-__m512 load_row16(const void* row, bool f16, int32_t d) {
-  if (f16) {
+// Elements [d, d + 16) of a cached row as floats (F32, F16 or Q8_0 blocks).
+__m512 load_row16(const void* row, const KvHeadView& kv, int32_t d) {
+  if (kv.q8_0) {
+    const auto* block = static_cast<const std::byte*>(row) + static_cast<size_t>(d / 32) * 34;
+    uint16_t d16;
+    std::memcpy(&d16, block, 2);
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + d % 32));
+    return _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(d16)),
+                         _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
+  }
+  if (kv.f16) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(
         reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(row) + d)));
   }
@@ -68,7 +78,7 @@ Cells gather(const AttentionQueries& qs, int32_t hd, const KvHeadView& kv, int32
   Cells c{scratch, scratch + static_cast<size_t>(hd) * capacity,
           reinterpret_cast<int32_t*>(scratch + 2 * static_cast<size_t>(hd) * capacity), 0,
           capacity};
-  const size_t elem = kv.f16 ? 2 : 4;
+  const size_t cell_bytes = kv_cell_bytes(kv);
   const auto* k_base = static_cast<const std::byte*>(kv.k);
   const auto* v_base = static_cast<const std::byte*>(kv.v);
   for (int32_t i = 0; i < kv.n_cells; ++i) {
@@ -76,13 +86,13 @@ Cells gather(const AttentionQueries& qs, int32_t hd, const KvHeadView& kv, int32
         kv.first_cell + i >= kv.n_cells ? kv.first_cell + i - kv.n_cells : kv.first_cell + i;
     const int32_t p = kv.cell_pos[cell];
     if (p < 0 || p < lowest || p > pmax) continue;
-    const std::byte* krow = k_base + static_cast<size_t>(cell * kv.cell_stride) * elem;
-    const std::byte* vrow = v_base + static_cast<size_t>(cell * kv.cell_stride) * elem;
+    const std::byte* krow = k_base + static_cast<size_t>(cell) * cell_bytes;
+    const std::byte* vrow = v_base + static_cast<size_t>(cell) * cell_bytes;
     float* v = c.values + static_cast<size_t>(c.n) * hd;
     alignas(64) float k[16];
     for (int32_t d = 0; d < hd; d += 16) {
-      _mm512_storeu_ps(v + d, load_row16(vrow, kv.f16, d));
-      _mm512_store_ps(k, load_row16(krow, kv.f16, d));
+      _mm512_storeu_ps(v + d, load_row16(vrow, kv, d));
+      _mm512_store_ps(k, load_row16(krow, kv, d));
       for (int j = 0; j < 16; ++j) c.keys[static_cast<size_t>(d + j) * capacity + c.n] = k[j];
     }
     c.pos[c.n] = p;

@@ -4,6 +4,7 @@
 #include "kernels/cpu/ops/attention.hpp"
 
 #include <array>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -18,6 +19,46 @@ namespace {
 bool visible(int32_t cell_pos, const AttentionMask& mask) noexcept {
   if (cell_pos < 0 || cell_pos > mask.pos) return false;
   return mask.window <= 0 || mask.pos - cell_pos < mask.window;
+}
+
+// A Q8_0 cache: each row dequantised (scale * int8) and used in float, one cell at a time.
+// Only the reference path: generation goes through attention_decode.hpp.
+void attend_head_q8_0(const float* q, int32_t head_dim, const KvHeadView& kv,
+                      const AttentionMask& mask, float scale, float* scores, float* row,
+                      float* out) noexcept {
+  const size_t cell_bytes = kv_cell_bytes(kv);
+  auto dequantize = [&](const void* base, int32_t c) {
+    const auto* blocks = static_cast<const std::byte*>(base) + static_cast<size_t>(c) * cell_bytes;
+    for (int32_t b = 0; b < head_dim / 32; ++b) {
+      const std::byte* block = blocks + static_cast<size_t>(b) * 34;
+      uint16_t d16;
+      std::memcpy(&d16, block, 2);
+      const float d = fp16_to_fp32(d16);
+      const auto* qs = reinterpret_cast<const int8_t*>(block + 2);
+      for (int32_t i = 0; i < 32; ++i) row[b * 32 + i] = d * static_cast<float>(qs[i]);
+    }
+  };
+  auto cell_of = [&](int32_t i) {
+    return kv.first_cell + i >= kv.n_cells ? kv.first_cell + i - kv.n_cells : kv.first_cell + i;
+  };
+  for (int32_t i = 0; i < kv.n_cells; ++i) {
+    const int32_t c = cell_of(i);
+    if (!visible(kv.cell_pos[c], mask)) {
+      scores[i] = -std::numeric_limits<float>::infinity();
+      continue;
+    }
+    dequantize(kv.k, c);
+    float dot = 0.0f;
+    for (int32_t d = 0; d < head_dim; ++d) dot += q[d] * row[d];
+    scores[i] = dot * scale;
+  }
+  detail::softmax_row_scalar(scores, kv.n_cells);
+  for (int32_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
+  for (int32_t i = 0; i < kv.n_cells; ++i) {
+    if (scores[i] == 0.0f) continue;
+    dequantize(kv.v, cell_of(i));
+    for (int32_t d = 0; d < head_dim; ++d) out[d] += scores[i] * row[d];
+  }
 }
 
 }  // namespace
@@ -63,6 +104,10 @@ void detail::attention_values_scalar(const float* weights, const KvHeadView& kv,
 
 void attend_head(const float* q, int32_t head_dim, const KvHeadView& kv, const AttentionMask& mask,
                  float scale, float* scores, float* q_rounded, float* out) noexcept {
+  if (kv.q8_0) {
+    attend_head_q8_0(q, head_dim, kv, mask, scale, scores, q_rounded, out);
+    return;
+  }
   const float neg_inf = -std::numeric_limits<float>::infinity();
   const detail::OpsTable& ops = detail::active_ops_table();
   // q.k uses the matmul kernels' F32 / F16 dot products (SIMD where the CPU has it). With an
