@@ -28,8 +28,8 @@ set(INFERENCE_STD_HEADERS
 # The file extensions scanned in a module's directories.
 set(INFERENCE_LAYER_SOURCE_GLOBS *.hpp *.h *.cpp *.in)
 
-# Precomputed lookups: every module directory ("src/engine=engine"), the include form of every module directory ("src/engine" -> "engine",
-# "include/inference" -> "inference"), and each module's PUBLIC patterns as one regex.
+# Precomputed lookups: the module of every directory ("src/engine=engine"), the module of every
+# include form ("engine=engine", "inference=core"), each module's PUBLIC patterns as one regex.
 set(_inference_layer_forms)
 set(_inference_layer_dirs)
 foreach(_layer IN LISTS INFERENCE_LAYERS)
@@ -342,6 +342,26 @@ function(inference_enforce_layers)
       message(WARNING "cmake/layers.cmake: module ${layer} includes nothing from ${unused}: "
                       "drop it from DEPS (and from its target's links)")
     endif()
+  endforeach()
+  # A PUBLIC entry that names no header is stale (a renamed or removed file).
+  foreach(layer IN LISTS INFERENCE_LAYERS)
+    foreach(pattern IN LISTS INFERENCE_LAYER_${layer}_PUBLIC)
+      set(matched FALSE)
+      foreach(rel IN LISTS files)
+        string(REGEX REPLACE "^(src|include)/" "" as_included "${rel}")
+        if(as_included MATCHES "${INFERENCE_LAYER_${layer}_PUBLIC_REGEX}")
+          string(REPLACE "." "\\." one "${pattern}")
+          string(REPLACE "*" "[^/]*" one "${one}")
+          if(as_included MATCHES "^${one}$")
+            set(matched TRUE)
+            break()
+          endif()
+        endif()
+      endforeach()
+      if(NOT matched)
+        message(WARNING "cmake/layers.cmake: PUBLIC ${pattern} of module ${layer} names no file")
+      endif()
+    endforeach()
   endforeach()
   list(LENGTH files file_count)
   message(STATUS "Layers: ${count} includes in ${file_count} files respect cmake/layers.cmake")
