@@ -21,6 +21,9 @@ struct TypeDefaults {
   double rms_norm_eps, rope_theta;
   std::string_view hidden_act;
   bool tie_word_embeddings, attention_bias;
+  // Sliding-window attention (Gemma3TextConfig); 0 = the class has no such default.
+  int64_t sliding_window = 0, sliding_window_pattern = 0;
+  double rope_local_base_freq = 0.0, query_pre_attn_scalar = 0.0;
 };
 
 constexpr TypeDefaults kDefaults[] = {
@@ -29,7 +32,7 @@ constexpr TypeDefaults kDefaults[] = {
     {"qwen2", 151936, 4096, 22016, 32, 32, 32, 0, 32768, 1e-6, 10000.0, "silu", false, true},
     {"qwen3", 151936, 4096, 22016, 32, 32, 32, 128, 32768, 1e-6, 10000.0, "silu", false, false},
     {"gemma3_text", 262208, 2304, 9216, 26, 8, 4, 256, 131072, 1e-6, 1000000.0, "gelu_pytorch_tanh",
-     true, false},
+     true, false, 4096, 6, 10000.0, 256.0},
 };
 
 const TypeDefaults* defaults_for(std::string_view model_type) {
@@ -278,13 +281,15 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source) {
               top.boolean("tie_word_embeddings").value_or(d ? d->tie_word_embeddings : false));
   config.attention_bias = f.boolean("attention_bias").value_or(d ? d->attention_bias : false);
 
-  // transformers' Gemma3TextConfig defaults for keys a config may omit (class defaults, like
-  // kDefaults above, keyed by the exact model_type; the layer rule itself is the table's).
-  const bool gemma3 = config.model_type == "gemma3_text";
-  config.sliding_window = f.integer("sliding_window", 1, kMaxPositions).value_or(gemma3 ? 4096 : 0);
+  // The sliding-window class defaults apply to the exact model_type of their row only (a
+  // top-level "gemma3" without text_config borrows the text row's sizes, not these); the layer
+  // rule itself is the architecture table's.
+  const TypeDefaults* swa = d != nullptr && d->model_type == config.model_type ? d : nullptr;
+  config.sliding_window =
+      f.integer("sliding_window", 1, kMaxPositions).value_or(swa ? swa->sliding_window : 0);
   if (!f.boolean("use_sliding_window").value_or(true)) config.sliding_window = 0;  // Qwen 2/3
-  config.sliding_window_pattern =
-      f.integer("sliding_window_pattern", 1, kMaxLayers).value_or(gemma3 ? 6 : 0);
+  config.sliding_window_pattern = f.integer("sliding_window_pattern", 1, kMaxLayers)
+                                      .value_or(swa ? swa->sliding_window_pattern : 0);
   config.layer_types = f.strings("layer_types");
   if (!config.layer_types.empty() &&
       config.layer_types.size() != static_cast<size_t>(config.num_hidden_layers)) {
@@ -292,9 +297,9 @@ HfConfig parse_hf_config(std::string_view json_text, std::string_view source) {
                               std::to_string(config.num_hidden_layers) + " layers");
   }
   config.rope_local_base_freq =
-      f.number("rope_local_base_freq", 1e-3, 1e12).value_or(gemma3 ? 10000.0 : 0.0);
+      f.number("rope_local_base_freq", 1e-3, 1e12).value_or(swa ? swa->rope_local_base_freq : 0.0);
   config.query_pre_attn_scalar =
-      f.number("query_pre_attn_scalar", 1e-6, 1e9).value_or(gemma3 ? 256.0 : 0.0);
+      f.number("query_pre_attn_scalar", 1e-6, 1e9).value_or(swa ? swa->query_pre_attn_scalar : 0.0);
   config.final_logit_softcapping = f.number("final_logit_softcapping", 0.0, 1e9).value_or(0.0);
   config.attn_logit_softcapping = f.number("attn_logit_softcapping", 0.0, 1e9).value_or(0.0);
 

@@ -1,7 +1,6 @@
 // The seam between the MCP tools and the scoring library (src/ml). The tools own their
 // schemas; this adapter turns checked arguments into scoring-engine calls and the engine's
-// results into the tools' structured output. A build without src/ml links
-// scoring_adapter_absent.cpp, whose calls fail with a clear tool error.
+// results into the tools' structured output (scoring_adapter_ml.cpp).
 #pragma once
 
 #include <filesystem>
