@@ -55,7 +55,7 @@ inference_layer(grammar DIRS src/grammar DEPS core EXTERNAL nlohmann_json
   PUBLIC grammar/compile.hpp grammar/grammar.hpp grammar/token_masker.hpp grammar/token_trie.hpp
          grammar/tool_calls.hpp)
 inference_layer(kernels_cpu DIRS src/kernels/cpu DEPS core formats
-  PUBLIC kernels/cpu/attention_batch.hpp kernels/cpu/blocks.hpp kernels/cpu/fp16.hpp
+  PUBLIC kernels/cpu/attention_batch.hpp kernels/cpu/attention_decode.hpp kernels/cpu/blocks.hpp kernels/cpu/fp16.hpp
          kernels/cpu/matmul.hpp kernels/cpu/mlx_affine8.hpp kernels/cpu/quantize.hpp
          kernels/cpu/thread_pool.hpp kernels/cpu/ops/activations.hpp kernels/cpu/ops/attention.hpp
          kernels/cpu/ops/rms_norm.hpp kernels/cpu/ops/rope.hpp kernels/cpu/ops/softmax.hpp)
