@@ -28,6 +28,7 @@
 #include "kernels/cpu/thread_pool.hpp"
 #include "perf/attention_profile.hpp"
 #include "perf/bench_stats.hpp"
+#include "perf/decode_profile.hpp"
 #include "perf/matmul_profile.hpp"
 #include "perf/memory_bandwidth.hpp"
 #include "perf/model_bench.hpp"
@@ -51,6 +52,7 @@ struct BenchOptions {
   bool bandwidth = false;
   double bandwidth_gbs = 0;  // > 0: use instead of measuring
   int bandwidth_mib = 1024;
+  int bandwidth_runs = 9;
   bool profile = false;
   bool engine = false;  // time Engine::decode directly instead of the contract
   std::vector<int> depths{0};
@@ -141,27 +143,39 @@ BandwidthResult bandwidth_for(const BenchOptions& o, int threads) {
   if (o.bandwidth_gbs > 0) {
     BandwidthResult given;
     given.gb_per_second = given.mean_gb_per_second = o.bandwidth_gbs;
+    given.min_gb_per_second = given.max_gb_per_second = o.bandwidth_gbs;
     given.threads = threads;
+    given.kernel = "given";
     return given;
   }
-  return perf::measure_read_bandwidth(threads, static_cast<uint64_t>(o.bandwidth_mib) << 20, 5);
+  return perf::measure_read_bandwidth(threads, static_cast<uint64_t>(o.bandwidth_mib) << 20,
+                                      o.bandwidth_runs);
 }
 
 void print_bandwidth(const BandwidthResult& bw, bool json) {
   if (json) {
     nlohmann::json line = {{"test", "bandwidth"},
                            {"gb_per_second", bw.gb_per_second},
+                           {"statistic", "median"},
+                           {"min_gb_per_second", bw.min_gb_per_second},
+                           {"max_gb_per_second", bw.max_gb_per_second},
                            {"mean_gb_per_second", bw.mean_gb_per_second},
+                           {"spread", bw.spread()},
+                           {"kernel", bw.kernel},
                            {"threads", bw.threads},
                            {"buffer_bytes", bw.buffer_bytes},
                            {"runs", bw.runs}};
     std::cout << line.dump() << "\n";
   } else {
+    if (bw.runs == 0) {
+      std::printf("memory read bandwidth: %.1f GB/s (given)\n", bw.gb_per_second);
+      return;
+    }
     std::printf(
-        "memory read bandwidth: %.1f GB/s best, %.1f GB/s mean (%d threads, %llu MiB "
-        "buffer, %d runs)\n",
-        bw.gb_per_second, bw.mean_gb_per_second, bw.threads,
-        static_cast<unsigned long long>(bw.buffer_bytes >> 20), bw.runs);
+        "memory read bandwidth: %.1f GB/s median of %d runs (min %.1f, max %.1f, spread "
+        "%.0f%%; %d threads, %s loads, %llu MiB buffer)\n",
+        bw.gb_per_second, bw.runs, bw.min_gb_per_second, bw.max_gb_per_second, 100.0 * bw.spread(),
+        bw.threads, bw.kernel.c_str(), static_cast<unsigned long long>(bw.buffer_bytes >> 20));
   }
 }
 
@@ -230,6 +244,55 @@ void print_attention_profile(const perf::AttentionProfile& p, const std::string&
       "%.1f MiB/token, %.1f GB/s, %lld work items per layer\n",
       p.depth, kv_type.c_str(), p.us_per_token / 1e3, p.us_per_token_min / 1e3,
       p.bytes_per_token / 1048576.0, gbs, static_cast<long long>(p.work_items_per_layer));
+// The per-operation profile of one decoded token at depth 0 (perf/decode_profile.hpp), against
+// the engine's measured ms/token and the memory bandwidth.
+void print_decode_profile(const perf::DecodeProfile& p, bool json, double bench_ms_per_token,
+                          double bandwidth_gbs) {
+  if (json) {
+    nlohmann::json ops = nlohmann::json::array();
+    for (const auto& op : p.ops) {
+      ops.push_back({{"op", op.name},
+                     {"us_per_token", op.us_per_token},
+                     {"bytes_per_token", op.bytes_per_token},
+                     {"calls_per_token", op.calls_per_token},
+                     {"hot_gb_per_second", op.hot_gb_per_second},
+                     {"hot_tensor_bytes", op.hot_tensor_bytes}});
+    }
+    nlohmann::json line = {{"test", "decode_profile"},
+                           {"depth", 0},
+                           {"reps", p.reps},
+                           {"ops", ops},
+                           {"sum_us_per_token", p.total_us_per_token},
+                           {"bench_ms_per_token", bench_ms_per_token},
+                           {"pool_run_us", p.pool_run_us},
+                           {"pool_runs_per_token", p.pool_runs_per_token},
+                           {"bandwidth_gb_per_second", bandwidth_gbs}};
+    std::cout << line.dump() << "\n";
+    return;
+  }
+  std::printf("\ndecode profile, depth 0: each operation class timed alone, %d reps\n", p.reps);
+  std::printf("| %-26s | %6s | %9s | %6s | %8s | %6s | %17s |\n", "op class", "calls", "us/token",
+              "share", "GB/s", "% bw", "hot GB/s (MiB)");
+  for (const auto& op : p.ops) {
+    const double gbs = op.us_per_token > 0 ? op.bytes_per_token / (op.us_per_token * 1e3) : 0.0;
+    char hot[32] = "";
+    if (op.hot_tensor_bytes > 0) {
+      std::snprintf(hot, sizeof hot, "%.1f (%.1f)", op.hot_gb_per_second,
+                    op.hot_tensor_bytes / 1048576.0);
+    }
+    std::printf("| %-26s | %6lld | %9.1f | %5.1f%% | %8.1f | %5.1f%% | %17s |\n", op.name.c_str(),
+                static_cast<long long>(op.calls_per_token), op.us_per_token,
+                100.0 * op.us_per_token / p.total_us_per_token, gbs,
+                bandwidth_gbs > 0 ? 100.0 * gbs / bandwidth_gbs : 0.0, hot);
+  }
+  std::printf("sum of the classes: %.1f us/token; empty pool job %.2f us x %lld per token\n",
+              p.total_us_per_token, p.pool_run_us, static_cast<long long>(p.pool_runs_per_token));
+  if (bench_ms_per_token > 0) {
+    std::printf("engine tg: %.1f us/token; not explained by the classes alone: %.1f us (%.1f%%)\n",
+                1000.0 * bench_ms_per_token, 1000.0 * bench_ms_per_token - p.total_us_per_token,
+                100.0 * (1000.0 * bench_ms_per_token - p.total_us_per_token) /
+                    (1000.0 * bench_ms_per_token));
+  }
 }
 
 void run_bench(const BenchOptions& o) {
@@ -238,6 +301,7 @@ void run_bench(const BenchOptions& o) {
   if (o.threads < 0) throw ExitRequest{kUsage, "bench: -t must be >= 0 (0 = physical cores)"};
   if (o.bandwidth_mib < 16) throw ExitRequest{kUsage, "bench: --bandwidth-mib must be >= 16"};
   if (o.bandwidth_gbs < 0) throw ExitRequest{kUsage, "bench: --bandwidth-gbs must be > 0"};
+  if (o.bandwidth_runs < 1) throw ExitRequest{kUsage, "bench: --bandwidth-runs must be >= 1"};
   if (o.model.empty() && !o.bandwidth) {
     throw ExitRequest{kUsage, "bench: give a MODEL file, or --bandwidth"};
   }
@@ -358,8 +422,9 @@ void run_bench(const BenchOptions& o) {
   contract.reset();
   model.reset();
   engine.reset();
+  // Printed once, in every mode: every row's "% bw" below divides by this one figure.
   const auto bandwidth = bandwidth_for(o, threads);
-  if (o.bandwidth) print_bandwidth(bandwidth, o.json);
+  if (o.bandwidth || !o.json) print_bandwidth(bandwidth, o.json);
 
   if (o.json) {
     for (const auto& r : results) {
@@ -384,6 +449,7 @@ void run_bench(const BenchOptions& o) {
           {"weight_bytes_per_pass", traffic.bytes_per_pass},
           {"gb_per_second", r.gb_per_second},
           {"bandwidth_gb_per_second", bandwidth.gb_per_second},
+          {"bandwidth_spread", bandwidth.spread()},
           {"bandwidth_fraction", r.gb_per_second / bandwidth.gb_per_second},
           {"peak_rss_bytes", rss},
           {"kv_cache_bytes", kv_bytes},
@@ -419,6 +485,8 @@ void run_bench(const BenchOptions& o) {
     const auto file = formats::GgufFile::open(o.model);
     kernels::ThreadPool pool(threads);
     print_profile(perf::profile_matmuls(file, pool, 1, std::max(3, o.reps)), o.json, tg_ms);
+    print_decode_profile(perf::profile_decode(file, pool, std::max(3, o.reps)), o.json, tg_ms,
+                         bandwidth.gb_per_second);
     if (o.n_prompt > 0) {
       print_profile(perf::profile_matmuls(file, pool, o.n_prompt, 1), o.json, pp_ms);
     }
@@ -452,6 +520,9 @@ void setup_bench(CLI::App& root) {
                   "Use this bandwidth (GB/s) for the % column instead of measuring it");
   cmd->add_option("--bandwidth-mib", o->bandwidth_mib,
                   "Buffer size of the bandwidth measurement (MiB; far above the L3 size)")
+      ->capture_default_str();
+  cmd->add_option("--bandwidth-runs", o->bandwidth_runs,
+                  "Runs of the bandwidth measurement (the median is reported)")
       ->capture_default_str();
   cmd->add_flag("--profile", o->profile,
                 "Also time matmul() alone per tensor kind (the matmul floor of each test)");

@@ -99,6 +99,21 @@ uint64_t Decoder::scratch_bytes() const noexcept {
 void Decoder::project(int32_t il, Projection p, const kernels::WeightView& w, const float* x,
                       int32_t n, float* y) {
   matmul(w, x, n, y);
+  apply_lora(il, p, w, x, n, y);
+}
+
+void Decoder::project_shared_input(int32_t il, std::initializer_list<Projection> ps,
+                                   std::initializer_list<const kernels::WeightView*> ws,
+                                   const float* x, int32_t n, std::initializer_list<float*> ys) {
+  kernels::matmul_shared_input(pool_, ws.begin(), ys.begin(), static_cast<int>(ws.size()), x, n,
+                               act_scratch_.data());
+  for (size_t i = 0; i < ws.size(); ++i) {
+    apply_lora(il, ps.begin()[i], *ws.begin()[i], x, n, ys.begin()[i]);
+  }
+}
+
+void Decoder::apply_lora(int32_t il, Projection p, const kernels::WeightView& w, const float* x,
+                         int32_t n, float* y) {
   if (lora_ == nullptr) return;
   const size_t n_adapters = lora_->adapters.size();
   for (size_t a = 0; a < n_adapters; ++a) {
@@ -168,9 +183,9 @@ void Decoder::attention_block(int32_t il, std::span<const BatchEntry> chunk,
   const int32_t qd = hp_.q_dim(), kvd = hp_.kv_dim(), hd = hp_.head_dim;
 
   // h = attn_norm(x) was left by the previous block (or forward() for layer 0).
-  project(il, Projection::q, l.wq, h_.data(), n, q_.data());
-  project(il, Projection::k, l.wk, h_.data(), n, k_.data());
-  project(il, Projection::v, l.wv, h_.data(), n, v_.data());
+  // One pass for q, k and v: the input quantised once, one hand-off to the pool.
+  project_shared_input(il, {Projection::q, Projection::k, Projection::v}, {&l.wq, &l.wk, &l.wv},
+                       h_.data(), n, {q_.data(), k_.data(), v_.data()});
 
   const bool local = hp_.is_local_layer(il);
   const float query_scale = hp_.kq_scale();
@@ -411,8 +426,8 @@ void Decoder::ffn_block(int32_t il, int32_t n) {
   const LayerWeights& l = w_.layers[sz(il)];
   const int32_t ff = hp_.n_ff;
   // h = ffn_norm(x) was left by attention_block.
-  project(il, Projection::gate, l.gate, h_.data(), n, gate_.data());
-  project(il, Projection::up, l.up, h_.data(), n, up_.data());
+  project_shared_input(il, {Projection::gate, Projection::up}, {&l.gate, &l.up}, h_.data(), n,
+                       {gate_.data(), up_.data()});
   const bool gelu = hp_.arch->activation == arch::Activation::gelu_tanh;
   for_rows(pool_, n, [&](int32_t t) {
     float* g = gate_.data() + sz(int64_t{t} * ff);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
@@ -72,6 +73,14 @@ class Decoder {
   /// matmul of projection p of layer il plus its LoRA updates for the rows of `chunk_`.
   void project(int32_t il, Projection p, const kernels::WeightView& w, const float* x, int32_t n,
                float* y);
+  /// project() of several projections with the same input x (q/k/v, gate/up) through
+  /// kernels::matmul_shared_input: same results, one activation quantisation and pool hand-off.
+  void project_shared_input(int32_t il, std::initializer_list<Projection> ps,
+                            std::initializer_list<const kernels::WeightView*> ws, const float* x,
+                            int32_t n, std::initializer_list<float*> ys);
+  /// The LoRA updates of projection p for the rows of `chunk_`, added to y.
+  void apply_lora(int32_t il, Projection p, const kernels::WeightView& w, const float* x, int32_t n,
+                  float* y);
 
   const HParams& hp_;
   const ModelWeights& w_;

@@ -2,10 +2,12 @@
 // compute the same per-row arithmetic), any thread count gives the same bits, strides are honoured.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
 
+#include "inference/error.hpp"
 #include "kernel_test_util.hpp"
 #include "kernels/cpu/simd_dispatch.hpp"
 
@@ -72,7 +74,8 @@ TEST(Matmul, EqualsDotOfEachRow) {
     for (int64_t r = 0; r < rows; ++r) {
       const float want = detail::active_kernel_table().dot[static_cast<int>(type)](
           cols, m.bytes.data() + r * m.view.row_bytes, a.data());
-      if (detail::active_kernel_table().gemv[static_cast<int>(type)] == nullptr) {
+      if (detail::active_kernel_table().gemv[static_cast<int>(type)] == nullptr &&
+          detail::active_kernel_table().gemv_k[static_cast<int>(type)] == nullptr) {
         EXPECT_EQ(y[r], want) << "type " << static_cast<int>(type) << " row " << r;
       } else {
         // The row-vector kernels sum in another order (gemm_test bounds them against the exact
@@ -82,6 +85,65 @@ TEST(Matmul, EqualsDotOfEachRow) {
       }
     }
   }
+}
+
+// matmul_shared_input (the decoder's fused q/k/v and gate/up pass): the same bits as one matmul()
+// per weight, fused (one token, one activation format) or not (several tokens, mixed formats),
+// for every type, on every thread count, rows not a multiple of 16 included.
+TEST(Matmul, SharedInputEqualsSeparateMatmuls) {
+  std::mt19937 rng(3);
+  ThreadPool one(1), two(2), three(3);
+  const int64_t cols = 512;
+  std::vector<std::vector<GgmlType>> groups;
+  for (GgmlType type : test::supported_types()) groups.push_back({type, type, type});
+  groups.push_back({GgmlType::Q4_K, GgmlType::Q4_K, GgmlType::Q6_K});  // a _M mix's q/k/v
+  groups.push_back({GgmlType::Q5_0, GgmlType::Q5_0, GgmlType::Q8_0});  // Qwen's: gemv types
+  groups.push_back({GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K});  // two activation formats
+  groups.push_back({GgmlType::Q4_K, GgmlType::Q6_K});
+  for (const auto& types : groups) {
+    std::vector<Matrix> ms;
+    const int64_t row_counts[3] = {40, 7, 33};
+    for (size_t i = 0; i < types.size(); ++i) {
+      ms.push_back(random_matrix(types[i], row_counts[i], cols, rng));
+    }
+    for (int64_t n_tokens : {1, 3}) {
+      const auto x = test::random_floats(n_tokens * cols, rng);
+      size_t scratch_bytes = 1;
+      for (const auto& m : ms) {
+        scratch_bytes =
+            std::max(scratch_bytes, activation_scratch_bytes(m.view.type, cols, n_tokens));
+      }
+      for (ThreadPool* pool : {&one, &two, &three}) {
+        std::vector<std::vector<float>> fused(ms.size());
+        std::vector<const WeightView*> ws;
+        std::vector<float*> ys;
+        for (size_t i = 0; i < ms.size(); ++i) {
+          fused[i].assign(static_cast<size_t>(n_tokens * ms[i].view.rows), -7.f);
+          ws.push_back(&ms[i].view);
+          ys.push_back(fused[i].data());
+        }
+        std::vector<uint8_t> scratch(scratch_bytes);
+        matmul_shared_input(*pool, ws.data(), ys.data(), static_cast<int>(ws.size()), x.data(),
+                            n_tokens, scratch.data());
+        for (size_t i = 0; i < ms.size(); ++i) {
+          EXPECT_EQ(fused[i], run_matmul(*pool, ms[i].view, x, cols, n_tokens, ms[i].view.rows))
+              << "weight " << i << " type " << static_cast<int>(types[i]) << " tokens " << n_tokens
+              << " threads " << pool->size();
+        }
+      }
+    }
+  }
+}
+
+TEST(Matmul, SharedInputRejectsUnsupportedTypesLikeMatmul) {
+  ThreadPool pool(2);
+  std::vector<uint8_t> bytes(64 * 32);
+  const WeightView bad{static_cast<GgmlType>(1000), bytes.data(), 2, 32, 32};
+  const WeightView* ws[] = {&bad, &bad};
+  std::vector<float> x(32), y0(2), y1(2);
+  float* ys[] = {y0.data(), y1.data()};
+  std::vector<uint8_t> scratch(4096);
+  EXPECT_THROW(matmul_shared_input(pool, ws, ys, 2, x.data(), 1, scratch.data()), Error);
 }
 
 }  // namespace

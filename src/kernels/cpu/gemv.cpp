@@ -22,7 +22,7 @@ bool has_row_kernel_form(GgmlType type) {
 }
 
 struct GemvJob {
-  GemvFn fn;
+  const KernelTable* table;
   const WeightView* w;
   GemvActivations act;
   int64_t n_tokens;
@@ -31,6 +31,12 @@ struct GemvJob {
 };
 
 }  // namespace
+
+std::pair<int64_t, int64_t> thread_rows(int64_t rows, int thread, int n_threads) noexcept {
+  const int64_t units = (rows + 15) / 16;
+  return {std::min(rows, units * thread / n_threads * 16),
+          std::min(rows, units * (thread + 1) / n_threads * 16)};
+}
 
 bool gemv_wanted(GgmlType type, int64_t n_tokens) noexcept {
   return has_row_kernel_form(type) && n_tokens >= 1 && n_tokens < gemm_min_tokens(type);
@@ -43,40 +49,44 @@ size_t gemv_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcep
   return 64 + align64(n * static_cast<size_t>(cols)) + 2 * align64(n * blocks * sizeof(float));
 }
 
-void gemv(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
-          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra) {
-  const int64_t blocks = w.cols / kQK32;
+GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std::byte* act,
+                                         size_t act_stride, int64_t n_tokens, std::byte* extra) {
+  const int64_t blocks = cols / kQK32;
   const auto base = reinterpret_cast<uintptr_t>(extra);
   auto* quants = reinterpret_cast<int8_t*>(extra + (align64(base) - base));
   auto* scale = reinterpret_cast<float*>(
-      quants + align64(static_cast<size_t>(n_tokens) * static_cast<size_t>(w.cols)));
+      quants + align64(static_cast<size_t>(n_tokens) * static_cast<size_t>(cols)));
   float* sum =
       scale + align64(static_cast<size_t>(n_tokens * blocks) * sizeof(float)) / sizeof(float);
   // Per token: O(cols) work, done on the calling thread (a decode has one token).
   for (int64_t t = 0; t < n_tokens; ++t) {
     const auto* blk = reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(t) * act_stride);
     for (int64_t b = 0; b < blocks; ++b) {
-      std::memcpy(quants + t * w.cols + b * kQK32, blk[b].qs, kQK32);
+      std::memcpy(quants + t * cols + b * kQK32, blk[b].qs, kQK32);
     }
-    activation_group_sums(w.type, kQK32, act + static_cast<size_t>(t) * act_stride, blocks,
+    activation_group_sums(type, kQK32, act + static_cast<size_t>(t) * act_stride, blocks,
                           scale + t * blocks, sum + t * blocks);
   }
-  const GemvJob job{table.gemv[static_cast<int>(w.type)],
-                    &w,
-                    {quants, scale, sum, w.cols, blocks},
-                    n_tokens,
-                    y,
-                    y_stride};
+  return {quants, scale, sum, cols, blocks};
+}
+
+void gemv_rows(const KernelTable& table, const WeightView& w, const GemvActivations& act,
+               int64_t n_tokens, float* y, int64_t y_stride, int64_t r0, int64_t r1) {
+  if (r0 >= r1) return;
+  table.gemv[static_cast<int>(w.type)](
+      static_cast<const std::byte*>(w.data) + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes,
+      r1 - r0, act, n_tokens, y + r0, y_stride);
+}
+
+void gemv(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
+          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra) {
+  const GemvJob job{
+      &table,   &w, prepare_gemv_activations(w.type, w.cols, act, act_stride, n_tokens, extra),
+      n_tokens, y,  y_stride};
   const GemvJob* j = &job;  // one pointer: the std::function stores it without allocating
   pool.run([j](int thread, int n_threads) {
-    // Contiguous row ranges in multiples of 16 rows, as in matmul().
-    const int64_t rows = j->w->rows;
-    const int64_t units = (rows + 15) / 16;
-    const int64_t r0 = std::min(rows, units * thread / n_threads * 16);
-    const int64_t r1 = std::min(rows, units * (thread + 1) / n_threads * 16);
-    if (r0 >= r1) return;
-    j->fn(static_cast<const std::byte*>(j->w->data) + static_cast<size_t>(r0) * j->w->row_bytes,
-          j->w->row_bytes, r1 - r0, j->act, j->n_tokens, j->y + r0, j->y_stride);
+    const auto [r0, r1] = thread_rows(j->w->rows, thread, n_threads);
+    gemv_rows(*j->table, *j->w, j->act, j->n_tokens, j->y, j->y_stride, r0, r1);
   });
 }
 

@@ -4,6 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+
+#include "kernels/cpu/gemv_kernel.hpp"
 
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/matmul.hpp"
@@ -16,6 +19,21 @@ bool gemv_wanted(GgmlType type, int64_t n_tokens) noexcept;
 
 /// Extra scratch the row-vector path needs after the quantised activations (0 if not wanted).
 size_t gemv_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcept;
+
+/// Thread `thread`'s share [r0, r1) of `rows` weight rows: contiguous, in multiples of 16 rows
+/// (64 bytes of y), so that no two threads write the same cache line of y.
+std::pair<int64_t, int64_t> thread_rows(int64_t rows, int thread, int n_threads) noexcept;
+
+/// The row-vector kernels' view of quantised activations (`act`, `act_stride` bytes per token,
+/// blocks of Q8_0): quants copied out of their blocks and per-block scales and sums, written to
+/// `extra` (gemv_scratch_bytes()). Depends only on the activation format, so one preparation
+/// serves every weight of a gemv type multiplied with the same activations.
+GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std::byte* act,
+                                         size_t act_stride, int64_t n_tokens, std::byte* extra);
+
+/// Rows [r0, r1) of y = w × act through table.gemv[w.type].
+void gemv_rows(const KernelTable& table, const WeightView& w, const GemvActivations& act,
+               int64_t n_tokens, float* y, int64_t y_stride, int64_t r0, int64_t r1);
 
 /// y = w × activations (already quantised at `act`, `act_stride` bytes per token); `extra` is
 /// the gemv_scratch_bytes() area. Needs table.gemv[w.type].

@@ -25,6 +25,13 @@ using VecDotMultiFn = void (*)(int64_t n, const void* w, const void* a, size_t a
                                float* out);
 
 inline constexpr int kMaxTileTokens = 4;
+
+/// Row-vector kernels of the K-quants (gemv_k_*.cpp): y[t * y_stride + r] = row r of `w` · token
+/// t's Q8_K row (at a + t * a_stride), r < rows, t < n_tokens; per-token results do not depend
+/// on n_tokens. Equal to the dot products up to float summation order.
+using GemvKFn = void (*)(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
+                         const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
+                         int64_t y_stride);
 inline constexpr int kTypeSlots = 31;  ///< ggml type ids 0..30 (BF16 = 30)
 
 struct KernelTable {
@@ -39,6 +46,8 @@ struct KernelTable {
   PanelUnpackFn unpack_panel[kTypeSlots] = {};
   /// Row-vector kernels for small batches (gemv_kernel.hpp); null: the dot products.
   GemvFn gemv[kTypeSlots] = {};
+  /// Row-vector kernels of the K-quants for small batches (decode); null: the dot products.
+  GemvKFn gemv_k[kTypeSlots] = {};
   /// Activation quantisers (equal bits to quantize_activation.cpp); null: the scalar ones.
   void (*quantize_q8_0)(const float* x, void* out, int64_t n) noexcept = nullptr;
   void (*quantize_q8_1)(const float* x, void* out, int64_t n) noexcept = nullptr;
@@ -77,6 +86,13 @@ float vec_dot_q2_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_q3_k_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx2(int64_t n, const void* w, const void* a);
 float vec_dot_mlx_affine8_avx512(int64_t n, const void* w, const void* a);
+// The AVX2 K-quant row-vector kernels (gemv_k_avx2.cpp), in the AVX2 table.
+void gemv_q4_k_avx2(const void* w, size_t row_bytes, int64_t rows, int64_t cols, const std::byte* a,
+                    size_t a_stride, int64_t n_tokens, float* y, int64_t y_stride);
+void gemv_q5_k_avx2(const void* w, size_t row_bytes, int64_t rows, int64_t cols, const std::byte* a,
+                    size_t a_stride, int64_t n_tokens, float* y, int64_t y_stride);
+void gemv_q6_k_avx2(const void* w, size_t row_bytes, int64_t rows, int64_t cols, const std::byte* a,
+                    size_t a_stride, int64_t n_tokens, float* y, int64_t y_stride);
 // AVX-512 activation quantisers (quantize_activation_avx512.cpp), in the AVX-512 table.
 void quantize_activation_q8_0_avx512(const float* x, void* out, int64_t n) noexcept;
 void quantize_activation_q8_1_avx512(const float* x, void* out, int64_t n) noexcept;
@@ -95,6 +111,15 @@ void gemv_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvA
                       int64_t n_tokens, float* y, int64_t y_stride);
 void gemv_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
                       int64_t n_tokens, float* y, int64_t y_stride);
+void gemv_q4_k_avx512(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
+                      const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
+                      int64_t y_stride);
+void gemv_q5_k_avx512(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
+                      const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
+                      int64_t y_stride);
+void gemv_q6_k_avx512(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
+                      const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
+                      int64_t y_stride);
 void gemm_panel_avx512(const Panel& p, const ActivationPlane& act, int64_t n_tokens,
                        int64_t valid_rows, float* y, int64_t y_stride);
 #endif

@@ -111,6 +111,13 @@ void run_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
   const int64_t cols = job.w->cols;
   const auto* wdata = static_cast<const std::byte*>(job.w->data);
   const size_t row_bytes = job.w->row_bytes;
+  // Decode-sized batches of the K-quants: the row-vector kernels (no per-block reduction).
+  if (const detail::GemvKFn gemv_k = job.table->gemv_k[type];
+      gemv_k != nullptr && job.n_tokens < detail::gemm_min_tokens(job.w->type)) {
+    gemv_k(wdata + r0 * row_bytes, row_bytes, r1 - r0, cols, job.act, job.act_stride, job.n_tokens,
+           job.y + r0, job.y_stride);
+    return;
+  }
   if (job.n_tokens == 1) {
     for (int64_t r = r0; r < r1; ++r) job.y[r] = dot(cols, wdata + r * row_bytes, job.act);
     return;
@@ -201,13 +208,70 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
   }
   const MatmulJob* j = &job;
   pool.run([j](int thread, int n_threads) {
-    // Contiguous row ranges in multiples of 16 rows (64 bytes of y), so that no two threads
-    // write the same cache line of y.
-    const int64_t rows = j->w->rows;
-    const int64_t units = (rows + 15) / 16;
-    const int64_t r0 = std::min(rows, units * thread / n_threads * 16);
-    const int64_t r1 = std::min(rows, units * (thread + 1) / n_threads * 16);
+    const auto [r0, r1] = detail::thread_rows(j->w->rows, thread, n_threads);
     if (r0 < r1) run_rows(*j, r0, r1);
+  });
+}
+
+void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* const* ys, int count,
+                         const float* x, int64_t n_tokens, void* scratch) {
+  if (count <= 0 || n_tokens <= 0) return;
+  const ActivationFormat f = activation_format(ws[0]->type);
+  bool fuse = n_tokens == 1 && count <= kMaxSharedInput;
+  for (int i = 0; i < count && fuse; ++i) {
+    const WeightView& w = *ws[i];
+    fuse = matmul_supported(w.type) && w.cols == ws[0]->cols && w.rows > 0 &&
+           w.cols % weight_block(w.type) == 0 && activation_format(w.type).type == f.type;
+  }
+  if (!fuse) {
+    // Prefill batches take the panel GEMM per weight; mixed formats need their own activations.
+    for (int i = 0; i < count; ++i) {
+      matmul(pool, *ws[i], x, ws[i]->cols, n_tokens, ys[i], ws[i]->rows, scratch);
+    }
+    return;
+  }
+  const detail::KernelTable& table = detail::active_kernel_table();
+  const int64_t cols = ws[0]->cols;
+  struct SharedJob {
+    MatmulJob rows[kMaxSharedInput];
+    bool gemv[kMaxSharedInput];
+    detail::GemvActivations gemv_act;
+    int count;
+  } shared{};
+  shared.count = count;
+  const std::byte* act = reinterpret_cast<const std::byte*>(x);
+  size_t act_stride = static_cast<size_t>(cols) * sizeof(float);
+  if (f.quantize != nullptr) {
+    // Quantised once for all the weights: the saving over separate matmul() calls, with the
+    // pool hand-offs.
+    act = static_cast<const std::byte*>(scratch);
+    act_stride = static_cast<size_t>(cols / f.block) * f.block_bytes;
+    simd_quantizer(table, f)(x, scratch, cols);
+  }
+  bool gemv_ready = false;
+  for (int i = 0; i < count; ++i) {
+    const WeightView& w = *ws[i];
+    shared.rows[i] = MatmulJob{&table, &w, act, act_stride, 1, ys[i], w.rows};
+    shared.gemv[i] = f.quantize != nullptr && table.gemv[static_cast<int>(w.type)] != nullptr &&
+                     detail::gemv_wanted(w.type, 1);
+    if (shared.gemv[i] && !gemv_ready) {
+      shared.gemv_act = detail::prepare_gemv_activations(
+          w.type, cols, act, act_stride, 1, static_cast<std::byte*>(scratch) + act_stride);
+      gemv_ready = true;
+    }
+  }
+  const SharedJob* j = &shared;
+  pool.run([j](int thread, int n_threads) {
+    for (int i = 0; i < j->count; ++i) {
+      const MatmulJob& job = j->rows[i];
+      const auto [r0, r1] = detail::thread_rows(job.w->rows, thread, n_threads);
+      if (r0 >= r1) continue;
+      if (j->gemv[i]) {
+        detail::gemv_rows(*job.table, *job.w, j->gemv_act, 1, job.y, job.y_stride, r0, r1);
+      } else {
+        run_rows(job, r0, r1);
+      }
+    }
   });
 }
 

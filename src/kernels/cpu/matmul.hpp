@@ -46,6 +46,19 @@ size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_to
 void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride,
             int64_t n_tokens, float* y, int64_t y_stride, void* scratch);
 
+/// The most weights matmul_shared_input() fuses into one pass.
+inline constexpr int kMaxSharedInput = 4;
+
+/// ys[i] = ws[i] × x for `count` weights with the same input (a layer's q/k/v projections, or
+/// gate/up): y strides are each weight's rows, x's stride its cols. For a decode (one token)
+/// whose weights share the activation format, x is quantised once and all products run as one
+/// pool job, each thread taking its share of every weight: one quantisation and one hand-off
+/// instead of `count`. Otherwise (prefill, mixed formats, more than kMaxSharedInput weights) one
+/// matmul() per weight. Either way the results are bit-identical to separate matmul() calls.
+/// `scratch`: the largest activation_scratch_bytes() of the weights. Throws like matmul().
+void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* const* ys, int count,
+                         const float* x, int64_t n_tokens, void* scratch);
+
 /// Dequantises one row of `n` elements of `type` into `out` (n a multiple of the block size).
 void dequantize_row(GgmlType type, const void* src, float* out, int64_t n);
 

@@ -486,6 +486,9 @@ constexpr KernelTable make_table() {
   KernelTable t{};
   t.name = "avx2";
   t.gemm_panel = gemm_panel_avx2;
+  t.gemv_k[12] = gemv_q4_k_avx2;
+  t.gemv_k[13] = gemv_q5_k_avx2;
+  t.gemv_k[14] = gemv_q6_k_avx2;
   // Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K: panel quants below 64 (not Q8_0, see gemm_avx2.cpp).
   t.gemm_panel_types =
       (1u << 2) | (1u << 3) | (1u << 6) | (1u << 7) | (1u << 12) | (1u << 13) | (1u << 14);
