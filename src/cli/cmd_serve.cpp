@@ -5,11 +5,11 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <fstream>
-#include <sstream>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "cli/command.hpp"
@@ -55,7 +55,8 @@ std::string read_chat_template_file(const std::string& path) {
   if (!in) throw Error(ErrorCode::not_found, "--chat-template-file: cannot read " + path);
   std::ostringstream text;
   text << in.rdbuf();
-  if (text.str().empty()) throw Error(ErrorCode::invalid_argument, "--chat-template-file: " + path + " is empty");
+  if (text.str().empty())
+    throw Error(ErrorCode::invalid_argument, "--chat-template-file: " + path + " is empty");
   return text.str();
 }
 

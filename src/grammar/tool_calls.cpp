@@ -399,8 +399,7 @@ Snapshot scan(ToolCallFormat f, std::string_view t, bool final, bool parse_calls
 
 }  // namespace
 
-ParsedToolOutput parse_tool_output(ToolCallFormat format, std::string_view text,
-                                   bool parse_calls) {
+ParsedToolOutput parse_tool_output(ToolCallFormat format, std::string_view text, bool parse_calls) {
   const Snapshot s = scan(format, text, true, parse_calls);
   ParsedToolOutput out;
   out.reasoning = std::string(text.substr(s.reasoning_begin, s.reasoning_end - s.reasoning_begin));

@@ -55,11 +55,11 @@ class MessagesWriter final : public JobWriter {
       return out + sse_event("error", error_body(ApiStyle::anthropic, api_error_for(end_.status)));
     if (blocks_.empty()) out += open_block({{"type", "text"}, {"text", ""}});
     out += close_block();
-    out += sse_event("message_delta", {{"type", "message_delta"},
-                                       {"delta",
-                                        {{"stop_reason", stop_reason()},
-                                         {"stop_sequence", stop_sequence()}}},
-                                       {"usage", {{"output_tokens", tokens_}}}});
+    out +=
+        sse_event("message_delta",
+                  {{"type", "message_delta"},
+                   {"delta", {{"stop_reason", stop_reason()}, {"stop_sequence", stop_sequence()}}},
+                   {"usage", {{"output_tokens", tokens_}}}});
     out += sse_event("message_stop", {{"type", "message_stop"}});
     return out;
   }
@@ -106,16 +106,15 @@ class MessagesWriter final : public JobWriter {
         if (blocks_.empty() || blocks_.back().kind != event.kind) {
           out += close_block();
           blocks_.push_back({event.kind, "", "", ""});
-          out += open_block(thinking ? nlohmann::json{{"type", "thinking"},
-                                                      {"thinking", ""},
-                                                      {"signature", ""}}
-                                     : nlohmann::json{{"type", "text"}, {"text", ""}});
+          out += open_block(
+              thinking ? nlohmann::json{{"type", "thinking"}, {"thinking", ""}, {"signature", ""}}
+                       : nlohmann::json{{"type", "text"}, {"text", ""}});
         }
         blocks_.back().text += event.text;
         if (stream_)
-          out += delta(thinking ? nlohmann::json{{"type", "thinking_delta"},
-                                                 {"thinking", event.text}}
-                                : nlohmann::json{{"type", "text_delta"}, {"text", event.text}});
+          out +=
+              delta(thinking ? nlohmann::json{{"type", "thinking_delta"}, {"thinking", event.text}}
+                             : nlohmann::json{{"type", "text_delta"}, {"text", event.text}});
         return out;
       }
       case ReplyEvent::Kind::call_start: {
@@ -131,8 +130,7 @@ class MessagesWriter final : public JobWriter {
       case ReplyEvent::Kind::call_arguments: {
         if (event.index < 0 || static_cast<size_t>(event.index) >= calls_.size()) return out;
         blocks_[calls_[static_cast<size_t>(event.index)]].text += event.text;
-        if (stream_)
-          out += delta({{"type", "input_json_delta"}, {"partial_json", event.text}});
+        if (stream_) out += delta({{"type", "input_json_delta"}, {"partial_json", event.text}});
         return out;
       }
     }
@@ -143,9 +141,9 @@ class MessagesWriter final : public JobWriter {
     if (!stream_) return {};
     if (blocks_.empty()) blocks_.push_back({ReplyEvent::Kind::content, "", "", ""});
     open_ = true;
-    return sse_event("content_block_start", {{"type", "content_block_start"},
-                                             {"index", blocks_.size() - 1},
-                                             {"content_block", block}});
+    return sse_event(
+        "content_block_start",
+        {{"type", "content_block_start"}, {"index", blocks_.size() - 1}, {"content_block", block}});
   }
 
   std::string close_block() {
@@ -156,9 +154,9 @@ class MessagesWriter final : public JobWriter {
   }
 
   std::string delta(nlohmann::json d) const {
-    return sse_event("content_block_delta", {{"type", "content_block_delta"},
-                                             {"index", blocks_.size() - 1},
-                                             {"delta", std::move(d)}});
+    return sse_event(
+        "content_block_delta",
+        {{"type", "content_block_delta"}, {"index", blocks_.size() - 1}, {"delta", std::move(d)}});
   }
 
   nlohmann::json stop_reason() const {

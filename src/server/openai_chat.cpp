@@ -155,12 +155,11 @@ class ChatWriter final : public JobWriter {
         return {{"reasoning_content", event.text}};
       case ReplyEvent::Kind::call_start:
         c.calls.push_back({event.id, event.name, ""});
-        return {{"tool_calls", nlohmann::json::array({{{"index", event.index},
-                                                       {"id", event.id},
-                                                       {"type", "function"},
-                                                       {"function",
-                                                        {{"name", event.name},
-                                                         {"arguments", ""}}}}})}};
+        return {{"tool_calls", nlohmann::json::array(
+                                   {{{"index", event.index},
+                                     {"id", event.id},
+                                     {"type", "function"},
+                                     {"function", {{"name", event.name}, {"arguments", ""}}}}})}};
       case ReplyEvent::Kind::call_arguments:
         if (event.index >= 0 && static_cast<size_t>(event.index) < c.calls.size())
           c.calls[static_cast<size_t>(event.index)].arguments += event.text;

@@ -1,5 +1,6 @@
 #include "server/tool_chat.hpp"
 
+#include "inference/tool_chat_model.hpp"
 #include "server/prompt_budget.hpp"
 
 namespace inference::server {
@@ -20,9 +21,9 @@ ChatPlan plan_chat(ServerState& state, std::shared_ptr<const std::vector<Message
   auto* tool_model = dynamic_cast<ToolChatModel*>(state.model.get());
   if (!tool_model) {
     if (!tools.tools.empty())
-      throw ApiError(400, "tools: the " + state.info.backend +
-                              " backend cannot render tools into the prompt",
-                     "tools");
+      throw ApiError(
+          400, "tools: the " + state.info.backend + " backend cannot render tools into the prompt",
+          "tools");
     plan.prompt_tokens = count_chat_tokens(state, *messages);
     TextModel* model = state.model.get();
     plan.start = [model, messages](const Context& ctx, const GenerateConfig& c) {
@@ -53,16 +54,16 @@ ChatPlan plan_chat(ServerState& state, std::shared_ptr<const std::vector<Message
                      "leave the constraint out)",
                      "tools");
     try {
-      config.constraint = {OutputConstraint::Kind::gbnf,
-                           grammar::tool_call_gbnf(plan.syntax.format, tools.tools, tools.choice,
-                                                   tools.parallel)};
+      config.constraint = {
+          OutputConstraint::Kind::gbnf,
+          grammar::tool_call_gbnf(plan.syntax.format, tools.tools, tools.choice, tools.parallel)};
     } catch (const Error& e) {
       throw ApiError(400, e.what(), "tools");
     }
     plan.syntax.parse_calls = true;
   }
   plan.start = [tool_model, messages, tools_json = tools.tools_json](const Context& ctx,
-                                                                      const GenerateConfig& c) {
+                                                                     const GenerateConfig& c) {
     return tool_model->chat_with_tools(ctx, *messages, tools_json, c);
   };
   return plan;

@@ -17,8 +17,8 @@ void check_name(const std::string& name, const std::string& path) {
   if (name.size() > 64) throw bad_field(path, "'" + path + "' is longer than 64 characters");
   for (char c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
-      throw bad_field(path, "'" + path + "' is '" + name +
-                                "': only letters, digits, '_' and '-' are allowed");
+      throw bad_field(
+          path, "'" + path + "' is '" + name + "': only letters, digits, '_' and '-' are allowed");
 }
 
 void check_unique(std::set<std::string>& seen, const std::string& name, const std::string& path) {
@@ -34,8 +34,8 @@ void check_named(const ToolsRequest& r, const std::string& path) {
 }
 
 void require_tools_for_choice(const ToolsRequest& r, const char* path) {
-  if (r.tools.empty() && (r.choice.mode == ToolChoice::Mode::required ||
-                          r.choice.mode == ToolChoice::Mode::named))
+  if (r.tools.empty() &&
+      (r.choice.mode == ToolChoice::Mode::required || r.choice.mode == ToolChoice::Mode::named))
     throw bad_field(path, std::string("'") + path + "' requires a call, but no 'tools' are given");
 }
 
@@ -56,15 +56,14 @@ ToolsRequest parse_openai_tools(const json& body) {
       const auto type = get_string(tool, "type", at);
       if (!type) throw bad_field(at + ".type", "'" + at + ".type' is required");
       if (*type != "function")
-        throw bad_field(at + ".type", "'" + at + ".type' is '" + *type +
-                                          "': only function tools are supported");
+        throw bad_field(at + ".type",
+                        "'" + at + ".type' is '" + *type + "': only function tools are supported");
       const json* fn = find_field(tool, "function");
       if (!fn) throw bad_field(at + ".function", "'" + at + ".function' is required");
       expect_object(*fn, at + ".function");
       grammar::ToolSpec spec;
       const auto name = get_string(*fn, "name", at + ".function");
-      if (!name)
-        throw bad_field(at + ".function.name", "'" + at + ".function.name' is required");
+      if (!name) throw bad_field(at + ".function.name", "'" + at + ".function.name' is required");
       check_name(*name, at + ".function.name");
       check_unique(seen, *name, at + ".function.name");
       spec.name = *name;
@@ -105,8 +104,8 @@ ToolsRequest parse_openai_tools(const json& body) {
       r.choice = {ToolChoice::Mode::named, *name};
       check_named(r, "tool_choice.function.name");
     } else {
-      throw bad_field("tool_choice", "'tool_choice' must be a string or an object, got " +
-                                         type_name(*choice));
+      throw bad_field("tool_choice",
+                      "'tool_choice' must be a string or an object, got " + type_name(*choice));
     }
   }
   require_tools_for_choice(r, "tool_choice");
@@ -139,10 +138,11 @@ ToolsRequest parse_anthropic_tools(const json& body) {
       expect_object(*schema, at + ".input_schema");
       spec.parameters = schema->dump();
       r.tools.push_back(std::move(spec));
-      template_tools.push_back(
-          {{"type", "function"},
-           {"function",
-            {{"name", *name}, {"description", r.tools.back().description}, {"parameters", *schema}}}});
+      template_tools.push_back({{"type", "function"},
+                                {"function",
+                                 {{"name", *name},
+                                  {"description", r.tools.back().description},
+                                  {"parameters", *schema}}}});
     }
   }
   if (!r.tools.empty()) r.tools_json = template_tools.dump();
@@ -162,8 +162,8 @@ ToolsRequest parse_anthropic_tools(const json& body) {
       r.choice = {ToolChoice::Mode::named, *name};
       check_named(r, "tool_choice.name");
     } else {
-      throw bad_field("tool_choice.type", "tool_choice.type: '" + *type +
-                                              "' is not one of auto, any, tool, none");
+      throw bad_field("tool_choice.type",
+                      "tool_choice.type: '" + *type + "' is not one of auto, any, tool, none");
     }
     if (get_bool(*choice, "disable_parallel_tool_use", "tool_choice").value_or(false))
       r.parallel = false;
@@ -215,13 +215,14 @@ void check_openai_tool_history(const json& messages, const std::vector<Message>&
                                      return v.is_object();
                                    }()));
       if (!object)
-        throw bad_field(cp + ".function.arguments",
-                        "'" + cp +
-                            ".function.arguments' must be a JSON object serialised as a string");
+        throw bad_field(
+            cp + ".function.arguments",
+            "'" + cp + ".function.arguments' must be a JSON object serialised as a string");
     }
     if (m.role != "tool") continue;
     if (m.tool_call_id.empty())
-      throw bad_field(at + ".tool_call_id", "'" + at + ".tool_call_id' is required on tool messages");
+      throw bad_field(at + ".tool_call_id",
+                      "'" + at + ".tool_call_id' is required on tool messages");
     if (!call_ids.count(m.tool_call_id))
       throw bad_field(at + ".tool_call_id", "'" + at + ".tool_call_id' is '" + m.tool_call_id +
                                                 "': no earlier assistant message made that call");
@@ -237,8 +238,10 @@ void append_anthropic_message(const std::string& role, const json& content, cons
     return;
   }
   if (!content.is_array())
-    throw bad_field(at + ".content", at + ".content: must be a string or an array of content "
-                                          "blocks, got " + type_name(content));
+    throw bad_field(at + ".content", at +
+                                         ".content: must be a string or an array of content "
+                                         "blocks, got " +
+                                         type_name(content));
   // Results answer calls of earlier assistant turns; their names come from those calls.
   auto called_name = [&](const std::string& id) -> const std::string* {
     for (auto m = out.rbegin(); m != out.rend(); ++m)

@@ -102,9 +102,8 @@ Ordered anthropic_body(const Ordered& kase) {
     if (role == "system") {
       body["system"] = m["content"];
     } else if (role == "tool") {
-      Ordered block = {{"type", "tool_result"},
-                       {"tool_use_id", m["tool_call_id"]},
-                       {"content", m["content"]}};
+      Ordered block = {
+          {"type", "tool_result"}, {"tool_use_id", m["tool_call_id"]}, {"content", m["content"]}};
       body["messages"].push_back({{"role", "user"}, {"content", Ordered::array({block})}});
     } else if (m.contains("tool_calls")) {
       Ordered blocks = Ordered::array();

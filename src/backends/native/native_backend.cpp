@@ -42,7 +42,8 @@ class NativeBackend final : public Backend {
                   "max_queued must be >= 0, got " + std::to_string(config.max_queued));
     return std::make_unique<NativeModel>(
         engine::Engine::load(path, options),
-        generation::SchedulerOptions{.max_queued = config.max_queued}, chat_template_option(config));
+        generation::SchedulerOptions{.max_queued = config.max_queued},
+        chat_template_option(config));
   }
 };
 

@@ -19,6 +19,7 @@
 #include "engine/generation/batch_scheduler.hpp"
 #include "inference/capabilities.hpp"
 #include "inference/text_model.hpp"
+#include "inference/tool_chat_model.hpp"
 
 namespace inference::native {
 
