@@ -38,7 +38,6 @@ class MessagesWriter final : public JobWriter {
       nlohmann::json message = message_object(nlohmann::json::array(), nullptr);
       message["usage"]["output_tokens"] = 0;
       out += sse_event("message_start", {{"type", "message_start"}, {"message", message}});
-      out += sse_event("ping", {{"type", "ping"}});
     }
     if (!e.end) {
       ++tokens_;
@@ -141,9 +140,13 @@ class MessagesWriter final : public JobWriter {
     if (!stream_) return {};
     if (blocks_.empty()) blocks_.push_back({ReplyEvent::Kind::content, "", "", ""});
     open_ = true;
-    return sse_event(
+    std::string out = sse_event(
         "content_block_start",
         {{"type", "content_block_start"}, {"index", blocks_.size() - 1}, {"content_block", block}});
+    // Anthropic pings once, after the first block starts.
+    if (!pinged_) out += sse_event("ping", {{"type", "ping"}});
+    pinged_ = true;
+    return out;
   }
 
   std::string close_block() {
@@ -190,6 +193,7 @@ class MessagesWriter final : public JobWriter {
   ReplyParser parser_;
   bool started_ = false;
   bool open_ = false;
+  bool pinged_ = false;
   std::vector<Block> blocks_;
   std::vector<size_t> calls_;  // block index of each call
   int64_t prompt_tokens_ = 0;
