@@ -228,7 +228,13 @@ void handle_count_tokens(ServerState& state, const Req& req, Res& res) {
   state.require_model();
   MessagesRequest request =
       parse_messages_request(parse_json_body(req.body), state.limits(), /*count_tokens_only=*/true);
-  const int64_t tokens = count_chat_tokens(state, request.messages);
+  keep_client_key_order(request.tools, req.body, /*anthropic=*/true);
+  // The prompt as it would be generated from: with the tools rendered in.
+  GenerateConfig unused;
+  const int64_t tokens =
+      plan_chat(state, std::make_shared<const std::vector<Message>>(std::move(request.messages)),
+                request.tools, unused)
+          .prompt_tokens;
   if (tokens < 0) throw ApiError(400, "this backend has no tokenizer: tokens cannot be counted");
   send_json(res, 200, {{"input_tokens", tokens}});
 }
