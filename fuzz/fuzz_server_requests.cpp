@@ -1,6 +1,7 @@
 // Fuzz target: the server's request parsing on arbitrary bodies. The first byte picks the
 // endpoint (chat, completions, messages, count_tokens, /completion, /tokenize, /detokenize,
-// /apply-template); the rest is the body. A body is accepted or rejected with an ApiError (a
+// /apply-template); the rest is the body. Tool fields (tools, tool_choice, tool history) are
+// parsed with the chat and messages bodies. A body is accepted or rejected with an ApiError (a
 // 400 naming the field); nothing else may escape, crash or hang.
 #include <cstddef>
 #include <cstdint>
@@ -19,15 +20,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const json request = parse_json_body(body);
     switch (data[0] % 8) {
-      case 0:
-        (void)parse_chat_request(request, limits);
+      case 0: {
+        ChatRequest r = parse_chat_request(request, limits);
+        keep_client_key_order(r.tools, body, /*anthropic=*/false);
         break;
+      }
       case 1:
         (void)parse_completion_request(request, limits);
         break;
-      case 2:
-        (void)parse_messages_request(request, limits);
+      case 2: {
+        MessagesRequest r = parse_messages_request(request, limits);
+        keep_client_key_order(r.tools, body, /*anthropic=*/true);
         break;
+      }
       case 3:
         (void)parse_messages_request(request, limits, /*count_tokens_only=*/true);
         break;

@@ -6,8 +6,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "cli/command.hpp"
@@ -35,6 +37,7 @@ struct ServeOptions {
   std::string kv_type;
   double drain_seconds = 10.0;
   double max_body_mib = 8.0;
+  std::string chat_template_file;
 };
 
 void warn_if_exposed(const server::ServerOptions& o) {
@@ -43,6 +46,18 @@ void warn_if_exposed(const server::ServerOptions& o) {
             << "  WARNING: infer serve is listening on " << o.host << " WITHOUT an API key.\n"
             << "  Anyone who can reach this address can use the model. Pass --api-key KEY, or\n"
             << "  bind to 127.0.0.1 (the default) to serve this machine only.\n\n";
+}
+
+// The Jinja text of --chat-template-file ("" when not given).
+std::string read_chat_template_file(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::not_found, "--chat-template-file: cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().empty())
+    throw Error(ErrorCode::invalid_argument, "--chat-template-file: " + path + " is empty");
+  return text.str();
 }
 
 void serve(ServeOptions& o) {
@@ -72,11 +87,15 @@ void serve(ServeOptions& o) {
   std::cerr << "loading " << path << " (" << o.server.parallel << " slots) ..." << std::endl;
   std::shared_ptr<TextModel> model;
   try {
-    model = load_model(path, {.backend = o.backend,
-                              .context_length = o.ctx,
-                              .parallel_slots = o.server.parallel,
-                              .threads = o.threads,
-                              .kv_cache_type = o.kv_type});
+    LoadConfig config{.backend = o.backend,
+                      .context_length = o.ctx,
+                      .parallel_slots = o.server.parallel,
+                      .threads = o.threads,
+                      .kv_cache_type = o.kv_type};
+    // The native backend's option (docs/backends.md).
+    if (!o.chat_template_file.empty())
+      config.options["chat_template"] = read_chat_template_file(o.chat_template_file);
+    model = load_model(path, config);
   } catch (...) {
     srv.shutdown();
     std::signal(SIGINT, previous_int);
@@ -148,6 +167,8 @@ void setup_serve(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--max-body", o->max_body_mib, "Largest request body in MiB (then 413)")
       ->capture_default_str();
+  cmd->add_option("--chat-template-file", o->chat_template_file,
+                  "Jinja chat template replacing the model's own (e.g. one that renders tools)");
   cmd->add_option("--drain-timeout", o->drain_seconds,
                   "Seconds in-flight requests may finish after SIGINT/SIGTERM")
       ->capture_default_str();

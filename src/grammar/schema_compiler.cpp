@@ -1,9 +1,11 @@
 #include "grammar/schema_compiler.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "grammar/gbnf_text.hpp"
 #include "grammar/grammar_builder.hpp"
+#include "grammar/integer_range.hpp"
 #include "grammar/regex_to_gbnf.hpp"
 #include "inference/error.hpp"
 
@@ -13,12 +15,30 @@ namespace {
 constexpr int kMaxSchemaDepth = 64;
 
 const std::set<std::string>& supported_keywords() {
-  static const std::set<std::string> s = {
-      "type",      "properties",  "required", "additionalProperties",
-      "items",     "prefixItems", "enum",     "const",
-      "anyOf",     "oneOf",       "allOf",    "$ref",
-      "$defs",     "definitions", "minItems", "maxItems",
-      "minLength", "maxLength",   "pattern",  "format"};
+  static const std::set<std::string> s = {"type",
+                                          "properties",
+                                          "required",
+                                          "additionalProperties",
+                                          "items",
+                                          "prefixItems",
+                                          "enum",
+                                          "const",
+                                          "anyOf",
+                                          "oneOf",
+                                          "allOf",
+                                          "$ref",
+                                          "$defs",
+                                          "definitions",
+                                          "minItems",
+                                          "maxItems",
+                                          "minLength",
+                                          "maxLength",
+                                          "pattern",
+                                          "format",
+                                          "minimum",
+                                          "maximum",
+                                          "exclusiveMinimum",
+                                          "exclusiveMaximum"};
   return s;
 }
 
@@ -343,6 +363,9 @@ std::string SchemaCompiler::compile(const Json& schema, const std::string& path,
     if (has({"properties", "additionalProperties", "required"})) types.push_back("object");
     if (has({"items", "prefixItems", "minItems", "maxItems"})) types.push_back("array");
     if (has({"minLength", "maxLength", "pattern", "format"})) types.push_back("string");
+    // Bounds alone: integers in range (a subset of what the schema allows).
+    if (has({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}))
+      types.push_back("integer");
     if (types.empty()) return any_value();
   }
   if (types.size() == 1) return compile_typed(types[0], schema, path, hint);
@@ -357,9 +380,45 @@ std::string SchemaCompiler::compile_typed(const std::string& type, const Json& s
   if (type == "object") return compile_object(schema, path, hint);
   if (type == "array") return compile_array(schema, path, hint);
   if (type == "string") return compile_string(schema, path);
+  for (const char* bound : {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}) {
+    if (!schema.contains(bound)) continue;
+    if (type == "integer") return compile_integer_range(schema, path);
+    if (type == "number")
+      unsupported(path,
+                  std::string("'") + bound + "' on numbers (bounds are supported on integers)");
+  }
   if (type == "number" || type == "integer" || type == "boolean" || type == "null")
     return primitive(type);
   invalid(path, "unknown type '" + type + "'");
+}
+
+std::string SchemaCompiler::compile_integer_range(const Json& schema, const std::string& path) {
+  // The integers x with minimum <= x <= maximum, exclusiveMinimum < x < exclusiveMaximum.
+  std::optional<int64_t> lo, hi;
+  auto bound = [&](const char* key, bool lower, bool exclusive) {
+    if (!schema.contains(key)) return;
+    const Json& v = schema[key];
+    if (!v.is_number()) invalid(path, std::string("'") + key + "' must be a number");
+    const double d = v.get<double>();
+    if (!std::isfinite(d)) invalid(path, std::string("'") + key + "' must be finite");
+    const double limit = static_cast<double>(kMaxSchemaInteger) + 1.0;
+    double edge = lower ? (exclusive ? std::floor(d) + 1.0 : std::ceil(d))
+                        : (exclusive ? std::ceil(d) - 1.0 : std::floor(d));
+    edge = std::clamp(edge, -limit, limit);
+    const auto value = static_cast<int64_t>(edge);
+    if (lower)
+      lo = lo ? std::max(*lo, value) : value;
+    else
+      hi = hi ? std::min(*hi, value) : value;
+  };
+  bound("minimum", true, false);
+  bound("exclusiveMinimum", true, true);
+  bound("maximum", false, false);
+  bound("exclusiveMaximum", false, true);
+  if ((lo && *lo > kMaxSchemaInteger) || (hi && *hi < -kMaxSchemaInteger))
+    unsupported(path, "integer bounds beyond 16 digits");
+  if (lo && hi && *lo > *hi) invalid(path, "no integer satisfies the minimum and maximum");
+  return integer_range_gbnf(lo, hi);
 }
 
 std::string SchemaCompiler::compile_ref(const std::string& ref, const std::string& path) {

@@ -35,6 +35,7 @@ class SchemaCompiler {
   std::string compile_array(const Json& schema, const std::string& path, const std::string& hint);
   std::string compile_string(const Json& schema, const std::string& path);
   std::string compile_ref(const std::string& ref, const std::string& path);
+  std::string compile_integer_range(const Json& schema, const std::string& path);
   std::string compile_typed(const std::string& type, const Json& schema, const std::string& path,
                             const std::string& hint);
   std::string primitive(const std::string& name);

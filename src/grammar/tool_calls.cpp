@@ -298,7 +298,7 @@ size_t parse_call(std::string_view t, size_t i, ToolCallFormat f, bool final, Sn
   return end;
 }
 
-Snapshot scan(ToolCallFormat f, std::string_view t, bool final) {
+Snapshot scan(ToolCallFormat f, std::string_view t, bool final, bool parse_calls) {
   Snapshot s;
   size_t pos = skip_ws(t, 0);
   const std::string_view head = t.substr(pos);
@@ -316,6 +316,10 @@ Snapshot scan(ToolCallFormat f, std::string_view t, bool final) {
     return s;  // nothing yet, or the start of "<think>": undecided
   }
   const std::string_view body = t.substr(pos);
+  if (!parse_calls) {
+    s.content = std::string(body);
+    return s;
+  }
   switch (f) {
     case ToolCallFormat::llama3: {
       size_t q = skip_ws(t, pos);
@@ -395,8 +399,8 @@ Snapshot scan(ToolCallFormat f, std::string_view t, bool final) {
 
 }  // namespace
 
-ParsedToolOutput parse_tool_output(ToolCallFormat format, std::string_view text) {
-  const Snapshot s = scan(format, text, true);
+ParsedToolOutput parse_tool_output(ToolCallFormat format, std::string_view text, bool parse_calls) {
+  const Snapshot s = scan(format, text, true, parse_calls);
   ParsedToolOutput out;
   out.reasoning = std::string(text.substr(s.reasoning_begin, s.reasoning_end - s.reasoning_begin));
   out.content = s.content;
@@ -412,7 +416,8 @@ ParsedToolOutput parse_tool_output(ToolCallFormat format, std::string_view text)
   return out;
 }
 
-ToolCallStreamParser::ToolCallStreamParser(ToolCallFormat format) : format_(format) {}
+ToolCallStreamParser::ToolCallStreamParser(ToolCallFormat format, bool parse_calls)
+    : format_(format), parse_calls_(parse_calls) {}
 
 std::vector<ToolStreamEvent> ToolCallStreamParser::push(std::string_view text) {
   if (finished_) return {};
@@ -428,7 +433,7 @@ std::vector<ToolStreamEvent> ToolCallStreamParser::finish() {
 }
 
 std::vector<ToolStreamEvent> ToolCallStreamParser::update(bool final) {
-  const Snapshot s = scan(format_, text_, final);
+  const Snapshot s = scan(format_, text_, final, parse_calls_);
   std::vector<ToolStreamEvent> events;
   const size_t reasoning_len = s.reasoning_end - s.reasoning_begin;
   if (reasoning_len > reasoning_sent_) {

@@ -61,8 +61,10 @@ struct ParsedToolOutput {
   std::vector<ToolCall> tool_calls;
 };
 
-/// Splits a complete reply. Text that does not form a call stays content.
-ParsedToolOutput parse_tool_output(ToolCallFormat format, std::string_view text);
+/// Splits a complete reply. Text that does not form a call stays content. With parse_calls
+/// false (no tools offered, or tool_choice none) only the <think> block is split off.
+ParsedToolOutput parse_tool_output(ToolCallFormat format, std::string_view text,
+                                   bool parse_calls = true);
 
 /// One streamed piece of a reply.
 struct ToolStreamEvent {
@@ -80,7 +82,7 @@ struct ToolStreamEvent {
 /// (e.g. "<tool_" at the end) is held back until it is decided.
 class ToolCallStreamParser {
  public:
-  explicit ToolCallStreamParser(ToolCallFormat format);
+  explicit ToolCallStreamParser(ToolCallFormat format, bool parse_calls = true);
   std::vector<ToolStreamEvent> push(std::string_view text);
   std::vector<ToolStreamEvent> finish();
 
@@ -88,6 +90,7 @@ class ToolCallStreamParser {
   std::vector<ToolStreamEvent> update(bool final);
 
   ToolCallFormat format_;
+  bool parse_calls_;
   std::string text_;
   size_t reasoning_sent_ = 0;
   size_t content_sent_ = 0;

@@ -7,8 +7,8 @@ namespace inference::server {
 
 namespace {
 
-// A string, or an array of {"type":"text","text":…} blocks (joined by newlines). Other block
-// types (image, tool_use, tool_result, document) are refused by name.
+// The system prompt: a string, or an array of {"type":"text","text":…} blocks (joined by
+// newlines). Other block types are refused by name.
 std::string text_blocks(const json& value, const std::string& path) {
   if (value.is_string()) return value.get<std::string>();
   if (!value.is_array())
@@ -39,9 +39,7 @@ MessagesRequest parse_messages_request(const json& body, const ParseLimits& limi
   const auto model = get_string(body, "model");
   if (!model) throw bad_field("model", "model: Field required");
   r.model = *model;
-  if (const json* tools = find_field(body, "tools");
-      tools && !(tools->is_array() && tools->empty()))
-    throw bad_field("tools", "tools: tool use is not supported by this server yet");
+  r.tools = parse_anthropic_tools(body);
   if (const json* system = find_field(body, "system"))
     r.messages.push_back({"system", text_blocks(*system, "system")});
   const json* messages = find_field(body, "messages");
@@ -59,7 +57,7 @@ MessagesRequest parse_messages_request(const json& body, const ParseLimits& limi
                                         "system prompt goes in the top-level 'system' field)");
     const json* content = find_field(m, "content");
     if (!content) throw bad_field(at + ".content", at + ".content: Field required");
-    r.messages.push_back({*role, text_blocks(*content, at + ".content")});
+    append_anthropic_message(*role, *content, at, r.messages);
   }
   if (count_tokens_only) return r;
 

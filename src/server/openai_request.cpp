@@ -54,15 +54,6 @@ bool parse_stream_options(const json& body, bool stream) {
   return get_bool(*options, "include_usage", "stream_options").value_or(false);
 }
 
-void refuse_tools(const json& body) {
-  for (const char* key : {"tools", "functions"}) {
-    const json* tools = find_field(body, key);
-    if (tools && !(tools->is_array() && tools->empty()))
-      throw bad_field(
-          key, std::string("'") + key + "': tool calling is not supported by this server yet");
-  }
-}
-
 }  // namespace
 
 ChatRequest parse_chat_request(const json& body, const ParseLimits& limits) {
@@ -71,7 +62,8 @@ ChatRequest parse_chat_request(const json& body, const ParseLimits& limits) {
   const json* messages = find_field(body, "messages");
   if (!messages) throw bad_field("messages", "'messages' is required");
   r.messages = parse_openai_messages(*messages, "messages");
-  refuse_tools(body);
+  check_openai_tool_history(*messages, r.messages);
+  r.tools = parse_openai_tools(body);
   // OpenAI's documented default temperature is 1.
   r.sampling = parse_openai_sampling(body, limits, 1.0f);
   r.sampling.max_tokens = get_integer(body, "max_tokens", 1, kMaxTokensField);

@@ -14,6 +14,11 @@ int64_t count_chat_tokens(const ServerState& state, std::span<const Message> mes
         400, std::string("cannot format the messages with the model's chat template: ") + e.what(),
         "messages");
   }
+  return count_rendered_chat_tokens(state, rendered);
+}
+
+int64_t count_rendered_chat_tokens(const ServerState& state, const std::string& rendered) {
+  if (!state.tokenizer) return -1;
   // Templates usually write BOS themselves; the tokenizer then must not add another
   // (native/chat_prompt.cpp does the same).
   const std::string bos = state.tokenizer->decode(state.tokenizer->encode("", true, false));

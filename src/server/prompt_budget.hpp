@@ -17,6 +17,8 @@ namespace inference::server {
 /// native backend encodes it), or -1 when the model has no tokenizer capability. A template
 /// that rejects the conversation is a 400 with the template's message.
 int64_t count_chat_tokens(const ServerState& state, std::span<const Message> messages);
+/// Tokens of an already rendered chat prompt (BOS once), or -1 without a tokenizer.
+int64_t count_rendered_chat_tokens(const ServerState& state, const std::string& rendered);
 /// Tokens of a raw-text prompt (with the tokenizer's BOS rule), or -1 without a tokenizer.
 int64_t count_text_tokens(const ServerState& state, const std::string& text);
 

@@ -13,6 +13,7 @@
 
 #include "inference/types.hpp"
 #include "server/json_fields.hpp"
+#include "server/tool_request.hpp"
 
 namespace inference::server {
 
@@ -48,6 +49,7 @@ struct ChatRequest {
   bool include_usage = false;  ///< stream_options.include_usage
   bool logprobs = false;
   int32_t top_logprobs = 0;
+  ToolsRequest tools;
 };
 
 /// POST /v1/completions.
@@ -67,6 +69,7 @@ struct MessagesRequest {
   std::vector<Message> messages;  ///< the system prompt first, when given
   SamplingRequest sampling;
   std::vector<std::string> stop_sequences;
+  ToolsRequest tools;
 };
 
 /// POST /completion (llama-server's native endpoint).

@@ -128,7 +128,8 @@ TEST(JsonSchema, StringsFormatsAndPatterns) {
 
 TEST(JsonSchema, UnsupportedKeywordsAreNamed) {
   for (const auto& [schema, word] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"type":"integer","minimum":1})", "'minimum'"},
+           {R"({"type":"number","minimum":1})", "'minimum'"},
+           {R"({"type":"integer","multipleOf":2})", "'multipleOf'"},
            {R"({"type":"object","properties":{"x":{"type":"string","format":"email"}}})", "email"},
            {R"({"$ref":"https://example.com/s.json"})", "$ref"},
            {R"({"type":"object","patternProperties":{"a":{}}})", "'patternProperties'"},
@@ -139,9 +140,44 @@ TEST(JsonSchema, UnsupportedKeywordsAreNamed) {
     EXPECT_NE(std::string(e.what()).find(word), std::string::npos) << e.what();
   }
   // The location is named too.
-  const Error nested = error_of(R"({"properties":{"p":{"items":{"maximum":3}}}})");
+  const Error nested = error_of(R"({"properties":{"p":{"items":{"multipleOf":3}}}})");
   EXPECT_NE(std::string(nested.what()).find("#/properties/p/items"), std::string::npos)
       << nested.what();
+}
+
+TEST(JsonSchema, IntegerBoundsAcceptExactlyTheRange) {
+  struct Range {
+    const char* schema;
+    int64_t lo, hi;
+  };
+  for (const Range& r : std::vector<Range>{
+           {R"({"type":"integer","minimum":0,"maximum":150})", 0, 150},
+           {R"({"type":"integer","minimum":-40,"maximum":-3})", -40, -3},
+           {R"({"type":"integer","exclusiveMinimum":-1,"exclusiveMaximum":1000})", 0, 999},
+           {R"({"type":"integer","minimum":17,"maximum":17})", 17, 17},
+           {R"({"type":"integer","minimum":-999,"maximum":99})", -999, 99},
+           {R"({"type":"integer","minimum":2.5,"maximum":20.5})", 3, 20},
+           {R"({"minimum":95,"maximum":1005})", 95, 1005}}) {
+    auto m = schema_matcher(r.schema);
+    for (int64_t x = -1100; x <= 1100; ++x)
+      EXPECT_EQ(m.matches(std::to_string(x)), x >= r.lo && x <= r.hi) << r.schema << " " << x;
+    EXPECT_FALSE(m.matches("-0")) << r.schema;
+    EXPECT_FALSE(m.matches("0" + std::to_string(r.hi))) << r.schema;  // no leading zeros
+  }
+  // One bound: the other side is open (up to 16 digits).
+  auto low = schema_matcher(R"({"type":"integer","minimum":10})");
+  EXPECT_TRUE(low.matches("9999999999999999"));
+  EXPECT_FALSE(low.matches("9"));
+  EXPECT_FALSE(low.matches("-10"));
+  auto high = schema_matcher(R"({"type":"integer","maximum":-10})");
+  EXPECT_TRUE(high.matches("-9999999999999999"));
+  EXPECT_FALSE(high.matches("-9"));
+  EXPECT_FALSE(high.matches("0"));
+  // Empty ranges and non-numeric bounds are malformed schemas.
+  EXPECT_EQ(error_of(R"({"type":"integer","minimum":5,"maximum":4})").code(),
+            ErrorCode::invalid_argument);
+  EXPECT_EQ(error_of(R"({"type":"integer","exclusiveMinimum":true})").code(),
+            ErrorCode::invalid_argument);
 }
 
 TEST(JsonSchema, MalformedSchemasAreInvalidArgument) {

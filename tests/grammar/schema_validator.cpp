@@ -101,6 +101,15 @@ std::string validate(const Json& v, const Json& s, const Json& root) {
     for (const auto& e : s["enum"]) found = found || e == v;
     if (!found) return "not in enum: " + v.dump();
   }
+  if (v.is_number()) {
+    const double d = v.get<double>();
+    if (s.contains("minimum") && d < s["minimum"].get<double>()) return "below minimum";
+    if (s.contains("maximum") && d > s["maximum"].get<double>()) return "above maximum";
+    if (s.contains("exclusiveMinimum") && d <= s["exclusiveMinimum"].get<double>())
+      return "not above exclusiveMinimum";
+    if (s.contains("exclusiveMaximum") && d >= s["exclusiveMaximum"].get<double>())
+      return "not below exclusiveMaximum";
+  }
   if (s.contains("anyOf")) {
     bool any = false;
     for (const auto& b : s["anyOf"]) any = any || validate(v, b, root).empty();

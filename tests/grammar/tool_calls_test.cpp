@@ -167,6 +167,32 @@ TEST(ToolCalls, ReasoningIsSeparated) {
   EXPECT_EQ(text.content, "Sunny.");
 }
 
+// Without tools offered (or tool_choice none) only the <think> block is split off: call syntax
+// in the text stays text, streamed or whole.
+TEST(ToolCalls, ReasoningOnlyLeavesCallSyntaxAsText) {
+  const std::string reply =
+      "<think>a <tool_call> b</think>\n<tool_call>\n{\"name\": \"f\", \"arguments\": "
+      "{}}\n</tool_call>";
+  const auto whole = parse_tool_output(ToolCallFormat::hermes, reply, /*parse_calls=*/false);
+  EXPECT_EQ(whole.reasoning, "a <tool_call> b");
+  EXPECT_TRUE(whole.tool_calls.empty());
+  EXPECT_EQ(whole.content, "<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>");
+  ToolCallStreamParser parser(ToolCallFormat::hermes, /*parse_calls=*/false);
+  std::string content, reasoning;
+  auto take = [&](const std::vector<ToolStreamEvent>& events) {
+    for (const auto& e : events) {
+      ASSERT_TRUE(e.kind == ToolStreamEvent::Kind::content ||
+                  e.kind == ToolStreamEvent::Kind::reasoning);
+      (e.kind == ToolStreamEvent::Kind::content ? content : reasoning) += e.text;
+    }
+  };
+  for (size_t i = 0; i < reply.size(); i += 3)
+    take(parser.push(std::string_view(reply).substr(i, 3)));
+  take(parser.finish());
+  EXPECT_EQ(reasoning, whole.reasoning);
+  EXPECT_EQ(content, whole.content);
+}
+
 // Feeding the reply in pieces of every size gives the same calls as parsing it whole.
 TEST(ToolCalls, StreamingReassemblesToTheParse) {
   const std::vector<std::pair<ToolCallFormat, std::string>> replies = {

@@ -157,7 +157,50 @@ TEST(RequestParsing, EveryBadChatFieldIsNamed) {
       {"stream_options without stream",
        {{"stream_options", {{"include_usage", true}}}},
        "stream_options"},
-      {"tools", {{"tools", {{{"type", "function"}}}}}, "tools"},
+      {"tool without function", {{"tools", {{{"type", "function"}}}}}, "tools[0].function"},
+      {"server tool type", {{"tools", {{{"type", "web_search"}}}}}, "tools[0].type"},
+      {"tool name",
+       {{"tools", {{{"type", "function"}, {"function", {{"name", "a b"}}}}}}},
+       "tools[0].function.name"},
+      {"tool listed twice",
+       {{"tools",
+         {{{"type", "function"}, {"function", {{"name", "f"}}}},
+          {{"type", "function"}, {"function", {{"name", "f"}}}}}}},
+       "tools[1].function.name"},
+      {"tool parameters type",
+       {{"tools", {{{"type", "function"}, {"function", {{"name", "f"}, {"parameters", 3}}}}}}},
+       "tools[0].function.parameters"},
+      {"tool_choice word", {{"tool_choice", "always"}}, "tool_choice"},
+      {"required without tools", {{"tool_choice", "required"}}, "tool_choice"},
+      {"named tool missing",
+       {{"tools", {{{"type", "function"}, {"function", {{"name", "f"}}}}}},
+        {"tool_choice", {{"type", "function"}, {"function", {{"name", "g"}}}}}},
+       "tool_choice.function.name"},
+      {"functions", {{"functions", {{{"name", "f"}}}}}, "functions"},
+      {"tool result without a call",
+       {{"messages",
+         {{{"role", "user"}, {"content", "x"}},
+          {{"role", "tool"}, {"tool_call_id", "nope"}, {"content", "r"}}}}},
+       "messages[1].tool_call_id"},
+      {"tool result without id",
+       {{"messages", {{{"role", "user"}, {"content", "x"}}, {{"role", "tool"}, {"content", "r"}}}}},
+       "messages[1].tool_call_id"},
+      {"call arguments not an object",
+       {{"messages",
+         {{{"role", "user"}, {"content", "x"}},
+          {{"role", "assistant"},
+           {"tool_calls",
+            {{{"id", "c"},
+              {"type", "function"},
+              {"function", {{"name", "f"}, {"arguments", "[1,2]"}}}}}}}}}},
+       "messages[1].tool_calls[0].function.arguments"},
+      {"call without id",
+       {{"messages",
+         {{{"role", "user"}, {"content", "x"}},
+          {{"role", "assistant"},
+           {"tool_calls",
+            {{{"type", "function"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}}}}}}}},
+       "messages[1].tool_calls[0].id"},
       {"response_format", {{"response_format", {{"type", "xml"}}}}, "response_format.type"},
       {"messages type", {{"messages", "hi"}}, "messages"},
       {"messages empty", {{"messages", json::array()}}, "messages"},
@@ -178,6 +221,127 @@ TEST(RequestParsing, EveryBadChatFieldIsNamed) {
     EXPECT_EQ(e.param(), c.param) << c.name << ": " << e.what();
     EXPECT_NE(std::string(e.what()).find(c.param), std::string::npos) << c.name << ": " << e.what();
   }
+}
+
+TEST(RequestParsing, OpenAiToolsAndChoices) {
+  json tools = {
+      {{"type", "function"},
+       {"function",
+        {{"name", "get_weather"},
+         {"description", "d"},
+         {"parameters", {{"type", "object"}, {"properties", {{"city", {{"type", "string"}}}}}}}}}},
+      {{"type", "function"}, {"function", {{"name", "get_time"}}}}};
+  auto r = parse_chat_request(chat({{"tools", tools}}), limits());
+  ASSERT_EQ(r.tools.tools.size(), 2u);
+  EXPECT_EQ(r.tools.tools[0].name, "get_weather");
+  EXPECT_EQ(r.tools.tools[0].description, "d");
+  EXPECT_EQ(json::parse(r.tools.tools[0].parameters)["properties"]["city"]["type"], "string");
+  EXPECT_TRUE(r.tools.tools[1].parameters.empty());
+  EXPECT_EQ(r.tools.choice.mode, grammar::ToolChoice::Mode::automatic);  // default with tools
+  EXPECT_TRUE(r.tools.parallel);
+  EXPECT_TRUE(r.tools.calls_allowed());
+  EXPECT_EQ(json::parse(r.tools.tools_json)[1]["function"]["name"], "get_time");
+
+  auto none = parse_chat_request(chat({{"tools", tools}, {"tool_choice", "none"}}), limits());
+  EXPECT_FALSE(none.tools.calls_allowed());
+  EXPECT_FALSE(none.tools.tools_json.empty());  // still shown to the model
+  auto required = parse_chat_request(
+      chat({{"tools", tools}, {"tool_choice", "required"}, {"parallel_tool_calls", false}}),
+      limits());
+  EXPECT_EQ(required.tools.choice.mode, grammar::ToolChoice::Mode::required);
+  EXPECT_FALSE(required.tools.parallel);
+  auto named = parse_chat_request(
+      chat({{"tools", tools},
+            {"tool_choice", {{"type", "function"}, {"function", {{"name", "get_time"}}}}}}),
+      limits());
+  EXPECT_EQ(named.tools.choice.mode, grammar::ToolChoice::Mode::named);
+  EXPECT_EQ(named.tools.choice.name, "get_time");
+  auto without = parse_chat_request(chat(), limits());
+  EXPECT_FALSE(without.tools.calls_allowed());
+  EXPECT_TRUE(without.tools.tools_json.empty());
+}
+
+TEST(RequestParsing, ToolsKeepTheClientsKeyOrder) {
+  // Sorted-key JSON would show "properties" before "type" and "z" before "a" reversed.
+  const std::string body =
+      R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":)"
+      R"({"name":"f","parameters":{"type":"object","properties":{"z":{"type":"integer"},)"
+      R"("a":{"type":"string"}}}}}]})";
+  auto r = parse_chat_request(parse_json_body(body), limits());
+  keep_client_key_order(r.tools, body, /*anthropic=*/false);
+  EXPECT_EQ(r.tools.tools[0].parameters,
+            R"({"type":"object","properties":{"z":{"type":"integer"},"a":{"type":"string"}}})");
+  EXPECT_NE(r.tools.tools_json.find(R"("name":"f","parameters")"), std::string::npos)
+      << r.tools.tools_json;
+}
+
+TEST(RequestParsing, AnthropicToolsToolUseAndToolResult) {
+  json body = {
+      {"model", "m"},
+      {"max_tokens", 10},
+      {"tools",
+       {{{"name", "get_weather"}, {"description", "d"}, {"input_schema", {{"type", "object"}}}}}},
+      {"tool_choice", {{"type", "any"}, {"disable_parallel_tool_use", true}}},
+      {"messages",
+       {{{"role", "user"}, {"content", "weather?"}},
+        {{"role", "assistant"},
+         {"content",
+          {{{"type", "thinking"}, {"thinking", "hmm"}, {"signature", ""}},
+           {{"type", "text"}, {"text", "Checking."}},
+           {{"type", "tool_use"},
+            {"id", "toolu_1"},
+            {"name", "get_weather"},
+            {"input", {{"city", "Paris"}}}}}}},
+        {{"role", "user"},
+         {"content",
+          {{{"type", "tool_result"},
+            {"tool_use_id", "toolu_1"},
+            {"content", {{{"type", "text"}, {"text", "18 C"}}}}},
+           {{"type", "text"}, {"text", "thanks"}}}}}}}};
+  auto r = parse_messages_request(body, limits());
+  EXPECT_EQ(r.tools.choice.mode, grammar::ToolChoice::Mode::required);
+  EXPECT_FALSE(r.tools.parallel);
+  EXPECT_EQ(json::parse(r.tools.tools_json)[0]["function"]["parameters"]["type"], "object");
+  ASSERT_EQ(r.messages.size(), 4u);
+  EXPECT_EQ(r.messages[1].role, "assistant");
+  EXPECT_EQ(r.messages[1].content, "Checking.");  // the thinking block is not replayed
+  ASSERT_EQ(r.messages[1].tool_calls.size(), 1u);
+  EXPECT_EQ(r.messages[1].tool_calls[0].id, "toolu_1");
+  EXPECT_EQ(json::parse(r.messages[1].tool_calls[0].arguments)["city"], "Paris");
+  EXPECT_EQ(r.messages[2].role, "tool");  // the result comes before the user's text
+  EXPECT_EQ(r.messages[2].tool_call_id, "toolu_1");
+  EXPECT_EQ(r.messages[2].name, "get_weather");
+  EXPECT_EQ(r.messages[2].content, "18 C");
+  EXPECT_EQ(r.messages[3].role, "user");
+  EXPECT_EQ(r.messages[3].content, "thanks");
+
+  auto bad = [&](const char* what, auto edit, const std::string& param) {
+    json b = body;
+    edit(b);
+    EXPECT_EQ(rejection([&] { parse_messages_request(b, limits()); }).param(), param) << what;
+  };
+  bad(
+      "unknown result id", [](json& b) { b["messages"][2]["content"][0]["tool_use_id"] = "x"; },
+      "messages[2].content[0].tool_use_id");
+  bad(
+      "input not an object", [](json& b) { b["messages"][1]["content"][2]["input"] = "{}"; },
+      "messages[1].content[2].input");
+  bad(
+      "tool_use from the user",
+      [](json& b) { b["messages"][0]["content"] = b["messages"][1]["content"]; },
+      "messages[0].content[0].type");
+  bad(
+      "unknown named tool",
+      [](json& b) {
+        b["tool_choice"] = {{"type", "tool"}, {"name", "nope"}};
+      },
+      "tool_choice.name");
+  bad(
+      "server tool", [](json& b) { b["tools"][0]["type"] = "web_search_20250305"; },
+      "tools[0].type");
+  bad(
+      "no input_schema", [](json& b) { b["tools"][0].erase("input_schema"); },
+      "tools[0].input_schema");
 }
 
 TEST(RequestParsing, CompletionPromptsTokensEchoAndLimits) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/message_json.hpp"
 #include "inference/error.hpp"
 #include "inference/log.hpp"
 
@@ -33,14 +34,34 @@ ChatPrompt::ChatPrompt(const std::string& source, const std::string& architectur
 
 std::string ChatPrompt::render(std::span<const Message> messages,
                                bool add_generation_prompt) const {
+  // Tool calls and results in the history render as the template expects them.
+  return render_with_tools(messages, "", add_generation_prompt);
+}
+
+std::string ChatPrompt::render_with_tools(std::span<const Message> messages,
+                                          const std::string& tools_json,
+                                          bool add_generation_prompt) const {
   if (!template_) throw Error(ErrorCode::unsupported, error_);
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& m : messages) list.push_back({{"role", m.role}, {"content", m.content}});
-  chat::RenderOptions options;
-  options.add_generation_prompt = add_generation_prompt;
-  options.bos_token = bos_text_;
-  options.eos_token = eos_text_;
-  return template_->render(list, options);
+  // The variables of Hugging Face's apply_chat_template, in ordered JSON so that the tools'
+  // schemas and the calls' arguments keep the client's key order (templates tojson them).
+  nlohmann::ordered_json variables;
+  variables["messages"] = chat::messages_json(messages);
+  variables["tools"] = nullptr;
+  if (!tools_json.empty()) {
+    auto tools = nlohmann::ordered_json::parse(tools_json, nullptr, /*allow_exceptions=*/false);
+    if (!tools.is_array())
+      throw Error(ErrorCode::invalid_argument, "tools: expected a JSON array of tools");
+    if (!tools.empty()) variables["tools"] = std::move(tools);
+  }
+  variables["documents"] = nullptr;
+  variables["add_generation_prompt"] = add_generation_prompt;
+  if (!bos_text_.empty()) variables["bos_token"] = bos_text_;
+  if (!eos_text_.empty()) variables["eos_token"] = eos_text_;
+  return template_->render_variables(variables);
+}
+
+std::string ChatPrompt::source() const {
+  return template_ ? template_->source() : std::string();
 }
 
 std::vector<int32_t> ChatPrompt::encode(const std::string& rendered) const {

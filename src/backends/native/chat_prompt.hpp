@@ -29,6 +29,12 @@ class ChatPrompt {
   /// The prompt text for `messages`. Throws Error (invalid_argument from the template,
   /// unsupported when the model has no usable template).
   std::string render(std::span<const Message> messages, bool add_generation_prompt = true) const;
+  /// The same with the template's `tools` variable (a JSON array text; empty = none) and the
+  /// tool calls and results of `messages` (see chat/message_json.hpp).
+  std::string render_with_tools(std::span<const Message> messages, const std::string& tools_json,
+                                bool add_generation_prompt = true) const;
+  /// The template's Jinja source ("" when the model has no usable template).
+  std::string source() const;
   /// The ids of rendered text, with BOS exactly once.
   std::vector<int32_t> encode(const std::string& rendered) const;
 

@@ -10,6 +10,13 @@
 namespace inference::native {
 namespace {
 
+// options["chat_template"]: Jinja source replacing the model file's chat template, e.g. a
+// tool-calling template for a file that has none (`infer serve --chat-template-file`).
+std::string chat_template_option(const LoadConfig& config) {
+  auto it = config.options.find("chat_template");
+  return it == config.options.end() ? std::string() : it->second;
+}
+
 class NativeBackend final : public Backend {
  public:
   std::string name() const override { return "native"; }
@@ -35,7 +42,8 @@ class NativeBackend final : public Backend {
                   "max_queued must be >= 0, got " + std::to_string(config.max_queued));
     return std::make_unique<NativeModel>(
         engine::Engine::load(path, options),
-        generation::SchedulerOptions{.max_queued = config.max_queued});
+        generation::SchedulerOptions{.max_queued = config.max_queued},
+        chat_template_option(config));
   }
 };
 

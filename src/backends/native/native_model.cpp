@@ -8,13 +8,14 @@
 namespace inference::native {
 
 NativeModel::NativeModel(std::unique_ptr<engine::Engine> engine,
-                         generation::SchedulerOptions options) {
+                         generation::SchedulerOptions options, const std::string& chat_template) {
   info_ = engine->info();
   info_.backend = "native";
   info_.context_length = engine->context_length();
   info_.vocab_size = engine->n_vocab();
   tokenizer_ = &engine->tokenizer();
-  chat_prompt_.emplace(engine->chat_template_source(), info_.architecture, *tokenizer_);
+  chat_prompt_.emplace(chat_template.empty() ? engine->chat_template_source() : chat_template,
+                       info_.architecture, *tokenizer_);
   scheduler_ = std::make_shared<generation::BatchScheduler>(std::move(engine), options);
 }
 
@@ -59,6 +60,35 @@ TokenStream NativeModel::chat(const Context& ctx, std::span<const Message> messa
       std::lock_guard lock(mu_);
       if (!chat_prompt_) throw Error(ErrorCode::unavailable, "the model was closed");
       ids = chat_prompt_->encode(chat_prompt_->render(messages));
+    }
+    return scheduler_->generate(std::move(ids), config, ctx);
+  } catch (const Error& e) {
+    return TokenStream(e.status());
+  }
+}
+
+std::string NativeModel::chat_template_source() const {
+  std::lock_guard lock(mu_);
+  return chat_prompt_ ? chat_prompt_->source() : std::string();
+}
+
+std::string NativeModel::apply_chat_template_with_tools(std::span<const Message> messages,
+                                                        const std::string& tools_json,
+                                                        bool add_generation_prompt) const {
+  std::lock_guard lock(mu_);
+  if (!chat_prompt_) throw Error(ErrorCode::unavailable, "the model was closed");
+  return chat_prompt_->render_with_tools(messages, tools_json, add_generation_prompt);
+}
+
+TokenStream NativeModel::chat_with_tools(const Context& ctx, std::span<const Message> messages,
+                                         const std::string& tools_json,
+                                         const GenerateConfig& config) {
+  try {
+    std::vector<int32_t> ids;
+    {
+      std::lock_guard lock(mu_);
+      if (!chat_prompt_) throw Error(ErrorCode::unavailable, "the model was closed");
+      ids = chat_prompt_->encode(chat_prompt_->render_with_tools(messages, tools_json));
     }
     return scheduler_->generate(std::move(ids), config, ctx);
   } catch (const Error& e) {

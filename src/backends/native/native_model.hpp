@@ -19,6 +19,7 @@
 #include "engine/generation/batch_scheduler.hpp"
 #include "inference/capabilities.hpp"
 #include "inference/text_model.hpp"
+#include "inference/tool_chat_model.hpp"
 
 namespace inference::native {
 
@@ -27,10 +28,13 @@ class NativeModel final : public TextModel,
                           public AttentionInspector,
                           public TokenPromptModel,
                           public ServingStats,
-                          public LogprobModel {
+                          public LogprobModel,
+                          public ToolChatModel {
  public:
+  /// `chat_template` replaces the model file's template when non-empty (Jinja source).
   explicit NativeModel(std::unique_ptr<engine::Engine> engine,
-                       generation::SchedulerOptions options = {});
+                       generation::SchedulerOptions options = {},
+                       const std::string& chat_template = "");
   ~NativeModel() override;
 
   // TextModel
@@ -60,6 +64,15 @@ class NativeModel final : public TextModel,
   int64_t vocab_size() const override { return info_.vocab_size; }
   std::string apply_chat_template(std::span<const Message> messages,
                                   bool add_generation_prompt = true) const override;
+
+  // ToolChatModel
+  std::string chat_template_source() const override;
+  std::string apply_chat_template_with_tools(std::span<const Message> messages,
+                                             const std::string& tools_json,
+                                             bool add_generation_prompt = true) const override;
+  TokenStream chat_with_tools(const Context& ctx, std::span<const Message> messages,
+                              const std::string& tools_json,
+                              const GenerateConfig& config = {}) override;
 
   // AttentionInspector
   AttentionSnapshot inspect_attention(const Context& ctx, std::string_view prompt) override;
