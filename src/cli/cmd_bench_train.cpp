@@ -61,6 +61,7 @@ void run(BenchTrainOptions& o) {
                      {"targets", o.targets},
                      {"grad_checkpoint", o.config.grad_checkpoint},
                      {"reference", o.config.reference},
+                     {"exact", o.config.exact},
                      {"train_tokens_per_second", r.train_tokens_per_second},
                      {"pp_tokens_per_second", r.pp_tokens_per_second},
                      {"train_mean", train.mean},
@@ -82,10 +83,11 @@ void run(BenchTrainOptions& o) {
     std::cout << j.dump() << "\n";
     return;
   }
-  std::printf("model %s, seq %d, rank %d, targets %s%s%s\n", o.config.model.string().c_str(),
+  std::printf("model %s, seq %d, rank %d, targets %s%s%s%s\n", o.config.model.string().c_str(),
               o.config.seq_len, o.config.rank, o.targets.c_str(),
               o.config.grad_checkpoint ? ", gradient checkpointing" : "",
-              o.config.reference ? ", reference loops" : "");
+              o.config.reference ? ", reference loops" : "",
+              o.config.exact ? ", exact products" : "");
   std::printf("pp%-5d forward only   %9.1f ± %.1f tok/s   peak RSS %.0f MiB\n", o.config.seq_len,
               pp.mean, pp.stddev, mib(r.pp_peak_rss));
   std::printf(
@@ -124,6 +126,8 @@ void setup_bench_train(CLI::App& root) {
                 "Recompute activations in the backward pass");
   cmd->add_flag("--reference", o->config.reference,
                 "Time the reference loops instead of the engine kernels");
+  cmd->add_flag("--exact", o->config.exact,
+                "Float products over dequantised weights instead of the 8-bit kernels");
   cmd->add_flag("--json", o->json, "One JSON object on stdout");
   cmd->callback([o] { run(*o); });
 }

@@ -60,6 +60,14 @@ void transpose(const float* src, int64_t rows, int64_t cols, int64_t src_stride,
 }
 
 void BaseProducts::forward(const kernels::WeightView& w, const float* x, int64_t n, float* y) {
+  if (exact_ && w.type != GgmlType::F32) {
+    exact_forward_.resize(usz(w.rows * w.cols));
+    pool_.parallel_for(w.rows, [&](int64_t r0, int64_t r1) {
+      dequantize_block(w, r0, r1, exact_forward_.data() + usz(r0 * w.cols));
+    });
+    dense_nt(pool_, x, w.cols, n, exact_forward_.data(), w.cols, w.rows, w.cols, y, w.rows);
+    return;
+  }
   kernels::matmul(pool_, w, x, w.cols, n, y, w.rows, scratch(w, n));
 }
 
@@ -70,11 +78,20 @@ void* BaseProducts::scratch(const kernels::WeightView& w, int64_t n) {
 }
 
 const BaseProducts::Transposed& BaseProducts::transposed(const kernels::WeightView& w) {
+  if (exact_ && !float_type(w.type)) {
+    build_transposed(w, false, exact_transposed_);
+    return exact_transposed_;
+  }
   auto it = cache_.find(w.data);
   if (it != cache_.end()) return it->second;
   Transposed t;
+  build_transposed(w, !float_type(w.type) && w.rows % kQ8Block == 0, t);
+  transposed_bytes_ += t.data.size();
+  return cache_.emplace(w.data, std::move(t)).first->second;
+}
+
+void BaseProducts::build_transposed(const kernels::WeightView& w, bool q8, Transposed& t) {
   // Wᵀ: w.cols rows of w.rows elements.
-  const bool q8 = !float_type(w.type) && w.rows % kQ8Block == 0;
   t.view.type = q8 ? GgmlType::Q8_0 : GgmlType::F32;
   t.view.rows = w.cols;
   t.view.cols = w.rows;
@@ -102,8 +119,6 @@ const BaseProducts::Transposed& BaseProducts::transposed(const kernels::WeightVi
     }
   });
   t.view.data = t.data.data();
-  transposed_bytes_ += t.data.size();
-  return cache_.emplace(w.data, std::move(t)).first->second;
 }
 
 void BaseProducts::backward_acc(const kernels::WeightView& w, const float* dy, int64_t n,

@@ -9,6 +9,12 @@
 // Dense float products (attention, LoRA A/B and their gradients) use the engine's F32 kernels
 // through row-major views. All products split their output over the pool with each element
 // computed by one thread, so results do not depend on the thread count.
+//
+// Exact mode (set_exact) computes the base products of quantised (and F16/BF16) bases in float
+// over weights dequantised per call instead — forward through a float copy of the rows, backward
+// through a float transposed copy, neither kept — so a quantised base trains on the same
+// function, to float rounding, as the plain loops over dequantised weights; slower (float
+// instead of 8-bit products, and a dequantisation per call) and memory-light.
 #pragma once
 
 #include <cstddef>
@@ -37,6 +43,8 @@ class BaseProducts {
   void forward(const kernels::WeightView& w, const float* x, int64_t n, float* y);
   /// dx (n × w.cols) += dy (n × w.rows) · W, through the cached transposed copy of W.
   void backward_acc(const kernels::WeightView& w, const float* dy, int64_t n, float* dx);
+  void set_exact(bool on) noexcept { exact_ = on; }
+  bool exact() const noexcept { return exact_; }
   /// Bytes held by the transposed copies.
   size_t transposed_bytes() const noexcept { return transposed_bytes_; }
 
@@ -46,11 +54,15 @@ class BaseProducts {
     kernels::WeightView view;
   };
   const Transposed& transposed(const kernels::WeightView& w);
+  void build_transposed(const kernels::WeightView& w, bool q8, Transposed& t);
   void* scratch(const kernels::WeightView& w, int64_t n);
 
   kernels::ThreadPool& pool_;
   std::unordered_map<const void*, Transposed> cache_;
   size_t transposed_bytes_ = 0;
+  bool exact_ = false;
+  Transposed exact_transposed_;       // exact mode: this call's float transposed weights
+  std::vector<float> exact_forward_;  // exact mode: this call's float weights
   std::vector<std::byte> scratch_;
   std::vector<float> scaled_, product_, row_scale_;
 };

@@ -88,6 +88,11 @@ bool LoraTrainer<T>::fast() const noexcept {
 }
 
 template <typename T>
+void LoraTrainer<T>::set_exact_products(bool on) noexcept {
+  base_->set_exact(on);
+}
+
+template <typename T>
 size_t LoraTrainer<T>::transposed_weight_bytes() const noexcept {
   return base_->transposed_bytes();
 }

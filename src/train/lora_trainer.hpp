@@ -96,6 +96,9 @@ class LoraTrainer {
   /// fast_attention.hpp); set, it runs the plain loops over dequantised weights instead, the
   /// definition the fast path is tested against. The double trainer always runs the loops.
   void set_reference_path(bool on) noexcept { reference_ = on; }
+  /// On the float path: the base's products in float over weights dequantised per call
+  /// (fast_products.hpp, exact mode) instead of the engine's 8-bit products.
+  void set_exact_products(bool on) noexcept;
   /// Bytes of the transposed base-weight copies the fast backward pass keeps (0 before the
   /// first backward pass, and on the reference path).
   size_t transposed_weight_bytes() const noexcept;

@@ -74,6 +74,7 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config) {
   LoraTrainer<float> trainer(config.model, config.threads);
   trainer.set_gradient_checkpointing(config.grad_checkpoint);
   trainer.set_reference_path(config.reference);
+  trainer.set_exact_products(config.exact);
   trainer.init(
       {.rank = config.rank, .alpha = 16.0f, .targets = config.targets, .seed = config.seed});
   std::vector<uint8_t> mask(n, 1);

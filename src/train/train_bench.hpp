@@ -23,6 +23,7 @@ struct TrainBenchConfig {
   int32_t threads = 0;
   bool grad_checkpoint = false;
   bool reference = false;  ///< time the reference loops instead of the engine kernels
+  bool exact = false;      ///< float products over dequantised weights (LoraTrainer)
   uint64_t seed = 1;
 };
 

@@ -26,15 +26,18 @@ std::vector<int32_t> sequence(size_t n, uint64_t seed) {
   return tokens;
 }
 
-struct Run {
+struct StepsResult {
   std::vector<double> losses;
   std::vector<float> grads;  // of the first step
 };
 
 // A few AdamW steps on one sequence; every projection adapted so every backward product runs.
-Run train_steps(const std::filesystem::path& path, bool reference, int steps, size_t n) {
+enum class Path { fast, exact, reference };
+
+StepsResult train_steps(const std::filesystem::path& path, Path which, int steps, size_t n) {
   LoraTrainer<float> trainer(path, 2);
-  trainer.set_reference_path(reference);
+  trainer.set_reference_path(which == Path::reference);
+  trainer.set_exact_products(which == Path::exact);
   trainer.init(
       {.rank = 4,
        .alpha = 8.0f,
@@ -47,7 +50,7 @@ Run train_steps(const std::filesystem::path& path, bool reference, int steps, si
   OptimizerConfig opt;
   opt.learning_rate = 1e-2;
   opt.schedule = "constant";
-  Run run;
+  StepsResult run;
   for (int s = 1; s <= steps; ++s) {
     trainer.zero_grad();
     run.losses.push_back(trainer.accumulate(tokens, mask, 1.0 / static_cast<double>(n)));
@@ -80,7 +83,8 @@ TEST_P(FloatBase, FastPathEqualsTheReferenceLoops) {
   INFERENCE_REQUIRE_TESTDATA();
   const auto path = model(GetParam(), "F32");
   // 70 tokens: more than one 64-query attention block, and past gemma3's sliding window.
-  const Run fast = train_steps(path, false, 3, 70), ref = train_steps(path, true, 3, 70);
+  const StepsResult fast = train_steps(path, Path::fast, 3, 70),
+                    ref = train_steps(path, Path::reference, 3, 70);
   ASSERT_EQ(fast.grads.size(), ref.grads.size());
   for (size_t s = 0; s < fast.losses.size(); ++s)
     EXPECT_NEAR(fast.losses[s], ref.losses[s], 1e-4 * std::abs(ref.losses[s])) << "step " << s;
@@ -91,23 +95,40 @@ INSTANTIATE_TEST_SUITE_P(Train, FloatBase, ::testing::Values("llama", "qwen2", "
 
 class QuantisedBase : public ::testing::TestWithParam<const char*> {};
 
+TEST_P(QuantisedBase, ExactProductsEqualTheReferenceLoops) {
+  INFERENCE_REQUIRE_TESTDATA();
+  const auto path = model("llama", GetParam());
+  const StepsResult exact = train_steps(path, Path::exact, 4, 40),
+                    ref = train_steps(path, Path::reference, 4, 40);
+  ASSERT_EQ(exact.grads.size(), ref.grads.size());
+  for (size_t s = 0; s < exact.losses.size(); ++s)
+    EXPECT_NEAR(exact.losses[s], ref.losses[s], 1e-4 * std::abs(ref.losses[s])) << "step " << s;
+  EXPECT_LT(relative_distance(exact.grads, ref.grads), 1e-4);
+}
+
+// The 8-bit path computes a nearby function (activations rounded to 8 bits per block in the
+// forward pass, gradients and transposed weights in the backward pass). On these micro models
+// (random weights, large activations, four steps at a high learning rate) the measured
+// differences were: first loss 0.1–0.3%, later losses up to 3%, first gradients 3–4% apart in
+// norm; the bounds leave room for rounding, and catch a wrong product (which is off by 100%).
 TEST_P(QuantisedBase, FastPathTracksTheReferenceLoops) {
   INFERENCE_REQUIRE_TESTDATA();
   const auto path = model("llama", GetParam());
-  const Run fast = train_steps(path, false, 4, 40), ref = train_steps(path, true, 4, 40);
+  const StepsResult fast = train_steps(path, Path::fast, 4, 40),
+                    ref = train_steps(path, Path::reference, 4, 40);
   ASSERT_EQ(fast.grads.size(), ref.grads.size());
+  EXPECT_NEAR(fast.losses[0], ref.losses[0], 1e-2 * ref.losses[0]);
   double worst = 0;
   for (size_t s = 0; s < fast.losses.size(); ++s) {
     const double rel = std::abs(fast.losses[s] - ref.losses[s]) / std::abs(ref.losses[s]);
     worst = std::max(worst, rel);
-    EXPECT_LT(rel, 2e-3) << "step " << s << ": " << fast.losses[s] << " vs " << ref.losses[s];
+    EXPECT_LT(rel, 6e-2) << "step " << s << ": " << fast.losses[s] << " vs " << ref.losses[s];
   }
+  EXPECT_LT(fast.losses.back(), 0.5 * fast.losses.front());  // it trains
   const double grad_distance = relative_distance(fast.grads, ref.grads);
-  EXPECT_LT(grad_distance, 3e-2);
+  EXPECT_LT(grad_distance, 0.1);
   RecordProperty("worst_loss_relative_difference", std::to_string(worst));
   RecordProperty("gradient_relative_distance", std::to_string(grad_distance));
-  std::printf("%s: worst loss rel. difference %.2e, gradient rel. distance %.2e\n", GetParam(),
-              worst, grad_distance);
 }
 
 INSTANTIATE_TEST_SUITE_P(Train, QuantisedBase, ::testing::Values("Q4_K_M", "Q8_0", "Q4_0"));
