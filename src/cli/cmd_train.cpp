@@ -129,6 +129,9 @@ void setup_train(CLI::App& root) {
       ->capture_default_str();
   cmd->add_flag("--grad-checkpoint", o->run.grad_checkpoint,
                 "Recompute activations in the backward pass");
+  cmd->add_flag("--exact", o->run.exact_products,
+                "Quantised bases: float products over dequantised weights (slower) instead of "
+                "the 8-bit prompt-processing kernels");
   cmd->add_option("--save-every", o->run.save_every, "Checkpoint every K steps");
   cmd->add_option("--valid-every", o->run.valid_every, "Validation loss every K steps");
   cmd->add_flag("--resume", o->run.resume, "Continue from the latest checkpoint in --out");

@@ -1,8 +1,10 @@
 #include "train/lora_trainer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <random>
+#include <type_traits>
 
 #include "arch/architecture.hpp"
 #include "engine/model_files.hpp"
@@ -11,6 +13,8 @@
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/ops/rope.hpp"
 #include "kernels/cpu/thread_pool.hpp"
+#include "train/fast_attention.hpp"
+#include "train/fast_products.hpp"
 #include "train/train_math.hpp"
 
 namespace inference::train {
@@ -24,6 +28,21 @@ std::optional<Projection> parse_projection(std::string_view name) {
 }
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Adds the time from construction to destruction to a phase total.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(double& total) : total_(total), start_(Clock::now()) {}
+  ~PhaseTimer() { total_ += std::chrono::duration<double>(Clock::now() - start_).count(); }
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+ private:
+  double& total_;
+  Clock::time_point start_;
+};
 
 template <typename T>
 void dequantize_rows(const kernels::WeightView& w, int64_t row0, int64_t rows, std::vector<T>& out,
@@ -44,7 +63,7 @@ void dequantize_rows(const kernels::WeightView& w, int64_t row0, int64_t rows, s
 template <typename T>
 struct LoraTrainer<T>::LayerCache {
   std::vector<T> x_in, h1, r1, q_pre, k_pre, rq, rk, q, k, v, probs, att, o_pre, r_pa, x1, h2, r2,
-      g, u, d_pre, r_pf, x_out;
+      g, u, act, dact, d_pre, r_pf, x_out;
 };
 
 template <typename T>
@@ -60,6 +79,22 @@ LoraTrainer<T>::LoraTrainer(const std::filesystem::path& model, int32_t threads)
     : files_(engine::open_model_files(model)), hp_(files_->hparams()) {
   weights_ = std::make_unique<engine::ModelWeights>(engine::bind_weights(files_->tensors(), hp_));
   pool_ = std::make_unique<kernels::ThreadPool>(threads);
+  base_ = std::make_unique<BaseProducts>(*pool_);
+}
+
+template <typename T>
+bool LoraTrainer<T>::fast() const noexcept {
+  return std::is_same_v<T, float> && !reference_;
+}
+
+template <typename T>
+void LoraTrainer<T>::set_exact_products(bool on) noexcept {
+  base_->set_exact(on);
+}
+
+template <typename T>
+size_t LoraTrainer<T>::transposed_weight_bytes() const noexcept {
+  return base_->transposed_bytes();
 }
 
 template <typename T>
@@ -146,6 +181,27 @@ const std::vector<T>& LoraTrainer<T>::dequantized(int32_t il, Projection p) {
 template <typename T>
 void LoraTrainer<T>::project_forward(int32_t il, Projection p, const T* x, T* y, int64_t n) {
   const int64_t in = engine::projection_in(hp_, p), out = engine::projection_out(hp_, p);
+  if constexpr (std::is_same_v<T, float>) {
+    if (fast()) {
+      {
+        PhaseTimer timer(times_.base_forward);
+        base_->forward(engine::projection_weight(weights_->layers[sz(il)], p), x, n, y);
+      }
+      if (lora_.layers.empty()) return;
+      const auto& m = lora_.layers[sz(il)][static_cast<size_t>(p)];
+      if (!m) return;
+      PhaseTimer timer(times_.lora);
+      const int64_t r = m->rank;
+      std::vector<float> z(sz(n * r)), delta(sz(n * out));
+      dense_nt(*pool_, x, in, n, m->a.data(), in, r, in, z.data(), r);
+      dense_nt(*pool_, z.data(), r, n, m->b.data(), r, out, r, delta.data(), out);
+      const float s = lora_.scale;
+      pool_->parallel_for(n * out, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) y[i] += s * delta[sz(i)];
+      });
+      return;
+    }
+  }
   const auto& w = dequantized(il, p);
   matmul_nt(*pool_, x, w.data(), y, n, in, out);
   if (lora_.layers.empty()) return;
@@ -161,6 +217,43 @@ template <typename T>
 void LoraTrainer<T>::project_backward(int32_t il, Projection p, const T* x, const T* dy, T* dx,
                                       int64_t n) {
   const int64_t in = engine::projection_in(hp_, p), out = engine::projection_out(hp_, p);
+  if constexpr (std::is_same_v<T, float>) {
+    if (fast()) {
+      {
+        PhaseTimer timer(times_.base_backward);
+        base_->backward_acc(engine::projection_weight(weights_->layers[sz(il)], p), dy, n, dx);
+      }
+      if (lora_.layers.empty()) return;
+      auto& m = lora_.layers[sz(il)][static_cast<size_t>(p)];
+      if (!m) return;
+      PhaseTimer timer(times_.lora);
+      const int64_t r = m->rank;
+      const float s = lora_.scale;
+      // z = x·Aᵀ; dB += s·dyᵀ·z; dz = s·dy·B; dA += dzᵀ·x; dx += dz·A. The engine's kernels
+      // take the second factor by rows, so the factors are transposed first (all small).
+      std::vector<float> z(sz(n * r)), zt(sz(r * n)), dyt(sz(out * n)), gb(sz(out * r)),
+          bt(sz(r * out)), dz(sz(n * r)), dzt(sz(r * n)), xt(sz(in * n)), ga(sz(r * in)),
+          at(sz(in * r)), dxp(sz(n * in));
+      dense_nt(*pool_, x, in, n, m->a.data(), in, r, in, z.data(), r);
+      transpose(z.data(), n, r, r, zt.data(), n);
+      transpose(dy, n, out, out, dyt.data(), n);
+      dense_nt(*pool_, dyt.data(), n, out, zt.data(), n, r, n, gb.data(), r);
+      for (size_t i = 0; i < gb.size(); ++i) m->grad_b[i] += s * gb[i];
+      transpose(m->b.data(), out, r, r, bt.data(), out);
+      dense_nt(*pool_, dy, out, n, bt.data(), out, r, out, dz.data(), r);
+      for (float& v : dz) v *= s;
+      transpose(dz.data(), n, r, r, dzt.data(), n);
+      transpose(x, n, in, in, xt.data(), n);
+      dense_nt(*pool_, dzt.data(), n, r, xt.data(), n, in, n, ga.data(), in);
+      for (size_t i = 0; i < ga.size(); ++i) m->grad_a[i] += ga[i];
+      transpose(m->a.data(), r, in, in, at.data(), r);
+      dense_nt(*pool_, dz.data(), r, n, at.data(), r, in, r, dxp.data(), in);
+      pool_->parallel_for(n * in, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) dx[i] += dxp[sz(i)];
+      });
+      return;
+    }
+  }
   const auto& w = dequantized(il, p);
   matmul_nn_acc(*pool_, dy, w.data(), dx, n, out, in);
   if (lora_.layers.empty()) return;
@@ -177,6 +270,113 @@ void LoraTrainer<T>::project_backward(int32_t il, Projection p, const T* x, cons
 }
 
 template <typename T>
+void LoraTrainer<T>::attention_forward_pass(int32_t il, LayerCache& c, int64_t n) {
+  PhaseTimer timer(times_.attention);
+  // Causal attention (with the sliding window on local layers).
+  const int64_t QD = hp_.q_dim(), KVD = hp_.kv_dim();
+  const int32_t H = hp_.n_head, HKV = hp_.n_head_kv, D = hp_.head_dim;
+  const bool local = hp_.is_local_layer(il);
+  if constexpr (std::is_same_v<T, float>) {
+    if (fast()) {
+      const AttentionShape shape{n, H, HKV, D, local ? hp_.sliding_window : 0, hp_.kq_scale()};
+      c.probs.resize(sz(int64_t{H} * n * n));
+      c.att.resize(sz(n * QD));
+      attention_forward(*pool_, shape, c.q.data(), c.k.data(), c.v.data(), c.probs.data(),
+                        c.att.data());
+      return;
+    }
+  }
+  // The reference: one head per work item.
+  const T scale = static_cast<T>(hp_.kq_scale());
+  const int32_t window = local ? hp_.sliding_window : 0;
+  const int32_t group = H / HKV;
+  c.probs.assign(sz(int64_t{H} * n * n), T(0));
+  c.att.assign(sz(n * QD), T(0));
+  pool_->parallel_for(H, [&](int64_t h0, int64_t h1) {
+    for (int64_t h = h0; h < h1; ++h) {
+      const int64_t g = h / group;
+      for (int64_t t = 0; t < n; ++t) {
+        T* p = &c.probs[sz((h * n + t) * n)];
+        const T* q = &c.q[sz(t * QD + h * D)];
+        const int64_t first = window > 0 ? std::max<int64_t>(0, t - window + 1) : 0;
+        T max = -INFINITY;
+        for (int64_t s = first; s <= t; ++s) {
+          const T* k = &c.k[sz(s * KVD + g * D)];
+          T dot = 0;
+          for (int32_t i = 0; i < D; ++i) dot += q[i] * k[i];
+          p[s] = dot * scale;
+          max = std::max(max, p[s]);
+        }
+        T sum = 0;
+        for (int64_t s = first; s <= t; ++s) sum += (p[s] = std::exp(p[s] - max));
+        T* out = &c.att[sz(t * QD + h * D)];
+        for (int64_t s = first; s <= t; ++s) {
+          p[s] /= sum;
+          const T* v = &c.v[sz(s * KVD + g * D)];
+          for (int32_t i = 0; i < D; ++i) out[i] += p[s] * v[i];
+        }
+      }
+    }
+  });
+}
+
+template <typename T>
+void LoraTrainer<T>::attention_backward_pass(int32_t il, LayerCache& c, int64_t n,
+                                             const std::vector<T>& datt, std::vector<T>& dq,
+                                             std::vector<T>& dk, std::vector<T>& dv) {
+  PhaseTimer timer(times_.attention);
+  const int64_t QD = hp_.q_dim(), KVD = hp_.kv_dim();
+  const int32_t H = hp_.n_head, HKV = hp_.n_head_kv, D = hp_.head_dim;
+  const bool local = hp_.is_local_layer(il);
+  if constexpr (std::is_same_v<T, float>) {
+    if (fast()) {
+      const AttentionShape shape{n, H, HKV, D, local ? hp_.sliding_window : 0, hp_.kq_scale()};
+      attention_backward(*pool_, shape, c.q.data(), c.k.data(), c.v.data(), c.probs.data(),
+                         datt.data(), dq.data(), dk.data(), dv.data());
+      return;
+    }
+  }
+  const T scale = static_cast<T>(hp_.kq_scale());
+  const int32_t window = local ? hp_.sliding_window : 0;
+  const int32_t group = H / HKV;
+  // Per KV head, so the heads sharing its keys and values accumulate into them in order.
+  pool_->parallel_for(HKV, [&](int64_t g0, int64_t g1) {
+    std::vector<T> dp(sz(n));
+    for (int64_t g = g0; g < g1; ++g) {
+      for (int64_t h = g * group; h < (g + 1) * group; ++h) {
+        for (int64_t t = 0; t < n; ++t) {
+          const T* p = &c.probs[sz((h * n + t) * n)];
+          const T* dout = &datt[sz(t * QD + h * D)];
+          const int64_t first = window > 0 ? std::max<int64_t>(0, t - window + 1) : 0;
+          T dot_sum = 0;
+          for (int64_t s = first; s <= t; ++s) {
+            const T* v = &c.v[sz(s * KVD + g * D)];
+            T d = 0;
+            for (int32_t i = 0; i < D; ++i) d += dout[i] * v[i];
+            dp[sz(s)] = d;
+            dot_sum += d * p[s];
+            T* dvr = &dv[sz(s * KVD + g * D)];
+            for (int32_t i = 0; i < D; ++i) dvr[i] += p[s] * dout[i];
+          }
+          const T* q = &c.q[sz(t * QD + h * D)];
+          T* dqr = &dq[sz(t * QD + h * D)];
+          for (int64_t s = first; s <= t; ++s) {
+            const T ds = p[s] * (dp[sz(s)] - dot_sum) * scale;
+            if (ds == 0) continue;
+            const T* k = &c.k[sz(s * KVD + g * D)];
+            T* dkr = &dk[sz(s * KVD + g * D)];
+            for (int32_t i = 0; i < D; ++i) {
+              dqr[i] += ds * k[i];
+              dkr[i] += ds * q[i];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+template <typename T>
 void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
   const engine::LayerWeights& l = weights_->layers[sz(il)];
   const int64_t n = pass.n, E = hp_.n_embd, QD = hp_.q_dim(), KVD = hp_.kv_dim(), F = hp_.n_ff;
@@ -185,8 +385,11 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
   const auto attn_norm = vec(l.attn_norm);
   c.h1.resize(sz(n * E));
   c.r1.resize(sz(n));
-  for (int64_t t = 0; t < n; ++t)
-    c.r1[sz(t)] = rms_norm_forward(&c.x_in[sz(t * E)], attn_norm.data(), &c.h1[sz(t * E)], E, eps);
+  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      c.r1[sz(t)] =
+          rms_norm_forward(&c.x_in[sz(t * E)], attn_norm.data(), &c.h1[sz(t * E)], E, eps);
+  });
 
   c.q_pre.resize(sz(n * QD));
   c.k_pre.resize(sz(n * KVD));
@@ -226,38 +429,7 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
       rope_rotate(&c.k[sz(t * KVD + h * D)], a, hp_.rope_dims, hp_.rope_neox, false);
   }
 
-  // Causal attention (with the sliding window on local layers), one head per work item.
-  const T scale = static_cast<T>(hp_.kq_scale());
-  const int32_t window = local ? hp_.sliding_window : 0;
-  const int32_t group = H / HKV;
-  c.probs.assign(sz(int64_t{H} * n * n), T(0));
-  c.att.assign(sz(n * QD), T(0));
-  pool_->parallel_for(H, [&](int64_t h0, int64_t h1) {
-    for (int64_t h = h0; h < h1; ++h) {
-      const int64_t g = h / group;
-      for (int64_t t = 0; t < n; ++t) {
-        T* p = &c.probs[sz((h * n + t) * n)];
-        const T* q = &c.q[sz(t * QD + h * D)];
-        const int64_t first = window > 0 ? std::max<int64_t>(0, t - window + 1) : 0;
-        T max = -INFINITY;
-        for (int64_t s = first; s <= t; ++s) {
-          const T* k = &c.k[sz(s * KVD + g * D)];
-          T dot = 0;
-          for (int32_t i = 0; i < D; ++i) dot += q[i] * k[i];
-          p[s] = dot * scale;
-          max = std::max(max, p[s]);
-        }
-        T sum = 0;
-        for (int64_t s = first; s <= t; ++s) sum += (p[s] = std::exp(p[s] - max));
-        T* out = &c.att[sz(t * QD + h * D)];
-        for (int64_t s = first; s <= t; ++s) {
-          p[s] /= sum;
-          const T* v = &c.v[sz(s * KVD + g * D)];
-          for (int32_t i = 0; i < D; ++i) out[i] += p[s] * v[i];
-        }
-      }
-    }
-  });
+  attention_forward_pass(il, c, n);
 
   c.o_pre.resize(sz(n * E));
   project_forward(il, Projection::o, c.att.data(), c.o_pre.data(), n);
@@ -277,15 +449,33 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
   const auto ffn_norm = vec(l.ffn_norm);
   c.h2.resize(sz(n * E));
   c.r2.resize(sz(n));
-  for (int64_t t = 0; t < n; ++t)
-    c.r2[sz(t)] = rms_norm_forward(&c.x1[sz(t * E)], ffn_norm.data(), &c.h2[sz(t * E)], E, eps);
+  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      c.r2[sz(t)] = rms_norm_forward(&c.x1[sz(t * E)], ffn_norm.data(), &c.h2[sz(t * E)], E, eps);
+  });
   c.g.resize(sz(n * F));
   c.u.resize(sz(n * F));
   project_forward(il, Projection::gate, c.h2.data(), c.g.data(), n);
   project_forward(il, Projection::up, c.h2.data(), c.u.data(), n);
   const bool gelu = hp_.arch->activation == arch::Activation::gelu_tanh;
   std::vector<T> f(sz(n * F));
-  for (size_t i = 0; i < f.size(); ++i) f[i] = (gelu ? gelu_tanh(c.g[i]) : silu(c.g[i])) * c.u[i];
+  // The activation's derivative is kept for the backward pass (one exp per element in all).
+  c.act.resize(f.size());
+  c.dact.resize(f.size());
+  pool_->parallel_for(n * F, [&](int64_t i0, int64_t i1) {
+    for (size_t i = sz(i0); i < sz(i1); ++i) {
+      const T x = c.g[i];
+      if (gelu) {
+        c.act[i] = gelu_tanh(x);
+        c.dact[i] = gelu_tanh_grad(x);
+      } else {
+        const T sig = T(1) / (T(1) + std::exp(-x));
+        c.act[i] = x * sig;
+        c.dact[i] = sig * (T(1) + x * (T(1) - sig));
+      }
+      f[i] = c.act[i] * c.u[i];
+    }
+  });
   c.d_pre.resize(sz(n * E));
   project_forward(il, Projection::down, f.data(), c.d_pre.data(), n);
   c.x_out = c.x1;
@@ -319,25 +509,28 @@ void LoraTrainer<T>::layer_backward(int32_t il, Pass& pass, LayerCache& c, std::
                         &dd[sz(t * E)], E);
     }
   }
-  const bool gelu = hp_.arch->activation == arch::Activation::gelu_tanh;
   std::vector<T> f(sz(n * F)), df(sz(n * F), T(0));
-  for (size_t i = 0; i < f.size(); ++i) f[i] = (gelu ? gelu_tanh(c.g[i]) : silu(c.g[i])) * c.u[i];
+  pool_->parallel_for(n * F, [&](int64_t i0, int64_t i1) {
+    for (size_t i = sz(i0); i < sz(i1); ++i) f[i] = c.act[i] * c.u[i];
+  });
   project_backward(il, Projection::down, f.data(), dd.data(), df.data(), n);
   std::vector<T> dg(sz(n * F)), du(sz(n * F));
-  for (size_t i = 0; i < df.size(); ++i) {
-    const T act = gelu ? gelu_tanh(c.g[i]) : silu(c.g[i]);
-    const T dact = gelu ? gelu_tanh_grad(c.g[i]) : silu_grad(c.g[i]);
-    dg[i] = df[i] * c.u[i] * dact;
-    du[i] = df[i] * act;
-  }
+  pool_->parallel_for(n * F, [&](int64_t i0, int64_t i1) {
+    for (size_t i = sz(i0); i < sz(i1); ++i) {
+      dg[i] = df[i] * c.u[i] * c.dact[i];
+      du[i] = df[i] * c.act[i];
+    }
+  });
   std::vector<T> dh2(sz(n * E), T(0));
   project_backward(il, Projection::gate, c.h2.data(), dg.data(), dh2.data(), n);
   project_backward(il, Projection::up, c.h2.data(), du.data(), dh2.data(), n);
   const auto ffn_norm = vec(l.ffn_norm);
   std::vector<T>& dx1 = dx;  // the residual passes dx through unchanged
-  for (int64_t t = 0; t < n; ++t)
-    rms_norm_backward(&c.x1[sz(t * E)], ffn_norm.data(), c.r2[sz(t)], &dh2[sz(t * E)],
-                      &dx1[sz(t * E)], E);
+  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      rms_norm_backward(&c.x1[sz(t * E)], ffn_norm.data(), c.r2[sz(t)], &dh2[sz(t * E)],
+                        &dx1[sz(t * E)], E);
+  });
 
   // Attention: x1 = x_in + post_attn(o_pre), o_pre = o_proj(att).
   std::vector<T> dop(sz(n * E), T(0));
@@ -354,45 +547,8 @@ void LoraTrainer<T>::layer_backward(int32_t il, Pass& pass, LayerCache& c, std::
   project_backward(il, Projection::o, c.att.data(), dop.data(), datt.data(), n);
 
   const bool local = hp_.is_local_layer(il);
-  const T scale = static_cast<T>(hp_.kq_scale());
-  const int32_t window = local ? hp_.sliding_window : 0;
-  const int32_t group = H / HKV;
   std::vector<T> dq(sz(n * QD), T(0)), dk(sz(n * KVD), T(0)), dv(sz(n * KVD), T(0));
-  // Per KV head, so the heads sharing its keys and values accumulate into them in order.
-  pool_->parallel_for(HKV, [&](int64_t g0, int64_t g1) {
-    std::vector<T> dp(sz(n));
-    for (int64_t g = g0; g < g1; ++g) {
-      for (int64_t h = g * group; h < (g + 1) * group; ++h) {
-        for (int64_t t = 0; t < n; ++t) {
-          const T* p = &c.probs[sz((h * n + t) * n)];
-          const T* dout = &datt[sz(t * QD + h * D)];
-          const int64_t first = window > 0 ? std::max<int64_t>(0, t - window + 1) : 0;
-          T dot_sum = 0;
-          for (int64_t s = first; s <= t; ++s) {
-            const T* v = &c.v[sz(s * KVD + g * D)];
-            T d = 0;
-            for (int32_t i = 0; i < D; ++i) d += dout[i] * v[i];
-            dp[sz(s)] = d;
-            dot_sum += d * p[s];
-            T* dvr = &dv[sz(s * KVD + g * D)];
-            for (int32_t i = 0; i < D; ++i) dvr[i] += p[s] * dout[i];
-          }
-          const T* q = &c.q[sz(t * QD + h * D)];
-          T* dqr = &dq[sz(t * QD + h * D)];
-          for (int64_t s = first; s <= t; ++s) {
-            const T ds = p[s] * (dp[sz(s)] - dot_sum) * scale;
-            if (ds == 0) continue;
-            const T* k = &c.k[sz(s * KVD + g * D)];
-            T* dkr = &dk[sz(s * KVD + g * D)];
-            for (int32_t i = 0; i < D; ++i) {
-              dqr[i] += ds * k[i];
-              dkr[i] += ds * q[i];
-            }
-          }
-        }
-      }
-    }
-  });
+  attention_backward_pass(il, c, n, datt, dq, dk, dv);
 
   const auto& angles = local ? pass.angles_local : pass.angles_global;
   for (int64_t t = 0; t < n; ++t) {
@@ -421,9 +577,11 @@ void LoraTrainer<T>::layer_backward(int32_t il, Pass& pass, LayerCache& c, std::
   project_backward(il, Projection::k, c.h1.data(), dk.data(), dh1.data(), n);
   project_backward(il, Projection::v, c.h1.data(), dv.data(), dh1.data(), n);
   const auto attn_norm = vec(l.attn_norm);
-  for (int64_t t = 0; t < n; ++t)
-    rms_norm_backward(&c.x_in[sz(t * E)], attn_norm.data(), c.r1[sz(t)], &dh1[sz(t * E)],
-                      &dx[sz(t * E)], E);
+  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      rms_norm_backward(&c.x_in[sz(t * E)], attn_norm.data(), c.r1[sz(t)], &dh1[sz(t * E)],
+                        &dx[sz(t * E)], E);
+  });
 }
 
 template <typename T>
@@ -439,6 +597,7 @@ template <typename T>
 double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint8_t> mask,
                            double grad_scale, bool backward, std::vector<float>* logits_out) {
   check_tokens(tokens);
+  PhaseTimer whole(times_.total);
   Pass pass;
   pass.tokens = tokens;
   pass.n = static_cast<int64_t>(tokens.size());
@@ -484,6 +643,10 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
   }
 
   // Output: which rows need logits (targets with mask set, or every row for logits_out).
+  auto output_start = Clock::now();
+  const auto output_done = [&] {
+    times_.output += std::chrono::duration<double>(Clock::now() - output_start).count();
+  };
   std::vector<int64_t> rows;
   for (int64_t t = 0; t < n; ++t) {
     if (logits_out != nullptr || (t + 1 < n && mask[sz(t + 1)] != 0)) rows.push_back(t);
@@ -498,7 +661,10 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
   const auto& wout = weights_->output;
   constexpr int64_t kBlock = 1024;
   std::vector<float> tmp;
-  for (int64_t v0 = 0; v0 < V; v0 += kBlock) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (fast() && m > 0) base_->forward(wout, hf.data(), m, logits.data());
+  }
+  for (int64_t v0 = 0; v0 < V && !fast(); v0 += kBlock) {
     const int64_t rows_in_block = std::min(kBlock, V - v0);
     dequantize_rows(wout, v0, rows_in_block, output_rows_, tmp);
     std::vector<T> block(sz(m * rows_in_block));
@@ -509,30 +675,41 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
   if (logits_out != nullptr) logits_out->assign(logits.begin(), logits.end());
 
   // Masked cross-entropy; dlogits = (softmax − onehot)·grad_scale on the trained rows.
+  // Rows in parallel; each row's exponentials are computed once, in T, and summed in double.
+  std::vector<double> row_loss(sz(m), 0.0);
+  pool_->parallel_for(m, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t t = rows[sz(j)];
+      T* row = &logits[sz(j * V)];
+      if (t + 1 >= n || mask[sz(t + 1)] == 0) {
+        std::fill_n(row, V, T(0));
+        continue;
+      }
+      const T max = *std::max_element(row, row + V);
+      const int32_t target = tokens[sz(t + 1)];
+      const T target_logit = row[target] - max;
+      double sum = 0;
+      for (int64_t v = 0; v < V; ++v) sum += static_cast<double>(row[v] = std::exp(row[v] - max));
+      row_loss[sz(j)] = std::log(sum) - static_cast<double>(target_logit);
+      if (backward) {
+        const double k = grad_scale / sum;
+        for (int64_t v = 0; v < V; ++v) row[v] = static_cast<T>(static_cast<double>(row[v]) * k);
+        row[target] -= static_cast<T>(grad_scale);
+      }
+    }
+  });
   double total = 0;
-  for (int64_t j = 0; j < m; ++j) {
-    const int64_t t = rows[sz(j)];
-    if (t + 1 >= n || mask[sz(t + 1)] == 0) {
-      std::fill_n(&logits[sz(j * V)], V, T(0));
-      continue;
-    }
-    T* row = &logits[sz(j * V)];
-    const T max = *std::max_element(row, row + V);
-    double sum = 0;
-    for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v] - max));
-    const int32_t target = tokens[sz(t + 1)];
-    total -= static_cast<double>(row[target] - max) - std::log(sum);
-    if (backward) {
-      for (int64_t v = 0; v < V; ++v)
-        row[v] = static_cast<T>(std::exp(static_cast<double>(row[v] - max)) / sum * grad_scale);
-      row[target] -= static_cast<T>(grad_scale);
-    }
-  }
+  for (double l : row_loss) total += l;
+  output_done();
   if (!backward) return total;
+  output_start = Clock::now();
 
   // dh = dlogits · Wout, then through the output norm into dx.
   std::vector<T> dhf(sz(m * E), T(0));
-  for (int64_t v0 = 0; v0 < V; v0 += kBlock) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (fast() && m > 0) base_->backward_acc(wout, logits.data(), m, dhf.data());
+  }
+  for (int64_t v0 = 0; v0 < V && !fast(); v0 += kBlock) {
     const int64_t rows_in_block = std::min(kBlock, V - v0);
     dequantize_rows(wout, v0, rows_in_block, output_rows_, tmp);
     std::vector<T> block(sz(m * rows_in_block));
@@ -544,6 +721,7 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
   for (int64_t j = 0; j < m; ++j)
     rms_norm_backward(&x[sz(rows[sz(j)] * E)], out_norm.data(), rf[sz(j)], &dhf[sz(j * E)],
                       &dx[sz(rows[sz(j)] * E)], E);
+  output_done();
   for (int32_t il = hp_.n_layer - 1; il >= 0; --il) {
     LayerCache& c = caches[sz(il)];
     if (checkpointing_) layer_forward(il, pass, c);

@@ -33,6 +33,8 @@ struct ModelWeights;
 
 namespace inference::train {
 
+class BaseProducts;
+
 struct LoraTrainConfig {
   int32_t rank = 8;
   float alpha = 16.0f;
@@ -46,6 +48,13 @@ template <typename T>
 struct TrainMatrix {
   int32_t rank = 0, in = 0, out = 0;
   std::vector<T> a, b, grad_a, grad_b, m_a, v_a, m_b, v_b;
+};
+
+/// Where a pass's time went (seconds, summed since the last reset): the frozen base's products
+/// forward and backward (output matrix excluded), the LoRA A/B products and their gradients,
+/// attention forward and backward, the output matrix with the cross-entropy, and the whole pass.
+struct TrainPhaseTimes {
+  double base_forward = 0, base_backward = 0, lora = 0, attention = 0, output = 0, total = 0;
 };
 
 template <typename T>
@@ -83,6 +92,19 @@ class LoraTrainer {
   /// recomputed in the backward pass (less memory, ~1/3 more compute).
   void set_gradient_checkpointing(bool on) noexcept { checkpointing_ = on; }
 
+  /// The float trainer runs its products on the engine's kernels (fast_products.hpp,
+  /// fast_attention.hpp); set, it runs the plain loops over dequantised weights instead, the
+  /// definition the fast path is tested against. The double trainer always runs the loops.
+  void set_reference_path(bool on) noexcept { reference_ = on; }
+  /// On the float path: the base's products in float over weights dequantised per call
+  /// (fast_products.hpp, exact mode) instead of the engine's 8-bit products.
+  void set_exact_products(bool on) noexcept;
+  /// Bytes of the transposed base-weight copies the fast backward pass keeps (0 before the
+  /// first backward pass, and on the reference path).
+  size_t transposed_weight_bytes() const noexcept;
+  const TrainPhaseTimes& phase_times() const noexcept { return times_; }
+  void reset_phase_times() noexcept { times_ = {}; }
+
   void zero_grad();
   /// Forward and backward over one sequence: adds grad_scale·d(Σ masked losses) to the
   /// gradients and returns Σ masked losses (natural log). tokens.size() == mask.size().
@@ -106,13 +128,20 @@ class LoraTrainer {
                         int64_t n);
   const std::vector<T>& dequantized(int32_t il, engine::Projection p);
   std::vector<T> vec(const std::vector<float>& v) const;
+  bool fast() const noexcept;
+  void attention_forward_pass(int32_t il, LayerCache& c, int64_t n);
+  void attention_backward_pass(int32_t il, LayerCache& c, int64_t n, const std::vector<T>& datt,
+                               std::vector<T>& dq, std::vector<T>& dk, std::vector<T>& dv);
 
   std::unique_ptr<engine::ModelFiles> files_;
   engine::HParams hp_;
   std::unique_ptr<engine::ModelWeights> weights_;
   std::unique_ptr<kernels::ThreadPool> pool_;
   TrainableLora<T> lora_;
+  std::unique_ptr<BaseProducts> base_;  // the float trainer's engine-kernel products
   bool checkpointing_ = false;
+  bool reference_ = false;
+  TrainPhaseTimes times_;
   // The one projection dequantised last (reused while a pass stays on it).
   int32_t cached_layer_ = -1;
   int cached_projection_ = -1;

@@ -25,6 +25,8 @@ struct TrainRunConfig {
   int64_t steps = 0;    ///< 0: from epochs
   double epochs = 1.0;  ///< used when steps == 0
   bool grad_checkpoint = false;
+  /// Base products in float over dequantised weights instead of the 8-bit kernels (slower).
+  bool exact_products = false;
   int64_t save_every = 0;   ///< 0: only at the end
   int64_t valid_every = 0;  ///< 0: only at the end (when validation data is given)
   bool resume = false;

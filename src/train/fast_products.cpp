@@ -1,0 +1,161 @@
+#include "train/fast_products.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/cpu/quantize_activation.hpp"
+#include "kernels/cpu/thread_pool.hpp"
+
+namespace inference::train {
+
+using formats::GgmlType;
+
+namespace {
+
+constexpr int64_t kQ8Block = 32;
+constexpr size_t kQ8BlockBytes = 34;  // fp16 scale + 32 int8
+
+size_t usz(int64_t n) {
+  return static_cast<size_t>(n);
+}
+
+bool float_type(GgmlType t) {
+  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16;
+}
+
+// Rows [r0, r1) of w dequantised into `rows` ((r1 - r0) × w.cols floats).
+void dequantize_block(const kernels::WeightView& w, int64_t r0, int64_t r1, float* rows) {
+  for (int64_t r = r0; r < r1; ++r)
+    kernels::dequantize_row(w.type, static_cast<const std::byte*>(w.data) + usz(r) * w.row_bytes,
+                            rows + usz((r - r0) * w.cols), w.cols);
+}
+
+}  // namespace
+
+void dense_nt(kernels::ThreadPool& pool, const float* x, int64_t x_stride, int64_t n,
+              const float* w, int64_t w_stride, int64_t rows, int64_t cols, float* y,
+              int64_t y_stride) {
+  if (n <= 0 || rows <= 0) return;
+  if (cols <= 0) {
+    for (int64_t t = 0; t < n; ++t) std::fill_n(y + t * y_stride, rows, 0.0f);
+    return;
+  }
+  const kernels::WeightView view{GgmlType::F32, w, rows, cols, usz(w_stride) * sizeof(float)};
+  kernels::matmul(pool, view, x, x_stride, n, y, y_stride, nullptr);
+}
+
+void transpose(const float* src, int64_t rows, int64_t cols, int64_t src_stride, float* dst,
+               int64_t dst_stride) {
+  // Tiles of 16 × 16 keep both sides in cache lines.
+  constexpr int64_t kTile = 16;
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
+    const int64_t r1 = std::min(rows, r0 + kTile);
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+      const int64_t c1 = std::min(cols, c0 + kTile);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c) dst[c * dst_stride + r] = src[r * src_stride + c];
+    }
+  }
+}
+
+void BaseProducts::forward(const kernels::WeightView& w, const float* x, int64_t n, float* y) {
+  if (exact_ && w.type != GgmlType::F32) {
+    exact_forward_.resize(usz(w.rows * w.cols));
+    pool_.parallel_for(w.rows, [&](int64_t r0, int64_t r1) {
+      dequantize_block(w, r0, r1, exact_forward_.data() + usz(r0 * w.cols));
+    });
+    dense_nt(pool_, x, w.cols, n, exact_forward_.data(), w.cols, w.rows, w.cols, y, w.rows);
+    return;
+  }
+  kernels::matmul(pool_, w, x, w.cols, n, y, w.rows, scratch(w, n));
+}
+
+void* BaseProducts::scratch(const kernels::WeightView& w, int64_t n) {
+  const size_t bytes = kernels::activation_scratch_bytes(w.type, w.cols, n);
+  if (scratch_.size() < bytes) scratch_.resize(bytes);
+  return scratch_.data();
+}
+
+const BaseProducts::Transposed& BaseProducts::transposed(const kernels::WeightView& w) {
+  if (exact_ && !float_type(w.type)) {
+    build_transposed(w, false, exact_transposed_);
+    return exact_transposed_;
+  }
+  auto it = cache_.find(w.data);
+  if (it != cache_.end()) return it->second;
+  Transposed t;
+  build_transposed(w, !float_type(w.type) && w.rows % kQ8Block == 0, t);
+  transposed_bytes_ += t.data.size();
+  return cache_.emplace(w.data, std::move(t)).first->second;
+}
+
+void BaseProducts::build_transposed(const kernels::WeightView& w, bool q8, Transposed& t) {
+  // Wᵀ: w.cols rows of w.rows elements.
+  t.view.type = q8 ? GgmlType::Q8_0 : GgmlType::F32;
+  t.view.rows = w.cols;
+  t.view.cols = w.rows;
+  t.view.row_bytes = q8 ? usz(w.rows / kQ8Block) * kQ8BlockBytes : usz(w.rows) * sizeof(float);
+  t.data.resize(t.view.row_bytes * usz(w.cols));
+  std::byte* out = t.data.data();
+  const size_t row_bytes = t.view.row_bytes;
+  // Work in bands of 32 source rows: each band is one Q8_0 block of every transposed row, so
+  // threads write disjoint bytes.
+  const int64_t bands = (w.rows + kQ8Block - 1) / kQ8Block;
+  pool_.parallel_for(bands, [&](int64_t b0, int64_t b1) {
+    std::vector<float> rows(usz(kQ8Block * w.cols)), column(usz(kQ8Block));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = b * kQ8Block, r1 = std::min(w.rows, r0 + kQ8Block);
+      dequantize_block(w, r0, r1, rows.data());
+      for (int64_t c = 0; c < w.cols; ++c) {
+        for (int64_t r = r0; r < r1; ++r) column[usz(r - r0)] = rows[usz((r - r0) * w.cols + c)];
+        std::byte* dst = out + usz(c) * row_bytes;
+        if (q8) {
+          kernels::quantize_activation_q8_0(column.data(), dst + usz(b) * kQ8BlockBytes, kQ8Block);
+        } else {
+          std::memcpy(dst + usz(r0) * sizeof(float), column.data(), usz(r1 - r0) * sizeof(float));
+        }
+      }
+    }
+  });
+  t.view.data = t.data.data();
+}
+
+void BaseProducts::backward_acc(const kernels::WeightView& w, const float* dy, int64_t n,
+                                float* dx) {
+  const Transposed& t = transposed(w);
+  const int64_t out = w.rows, in = w.cols;
+  const float* src = dy;
+  row_scale_.assign(usz(n), 1.0f);
+  if (t.view.type == GgmlType::Q8_0) {
+    // Q8_0 stores its block scale in fp16, which cannot hold the scale of gradients far below
+    // 1 (they underflow to zero). Each row is multiplied by a power of two that brings its
+    // largest magnitude into [1, 2) — exact in float — and the product is divided back.
+    scaled_.resize(usz(n * out));
+    pool_.parallel_for(n, [&](int64_t t0, int64_t t1) {
+      for (int64_t r = t0; r < t1; ++r) {
+        const float* row = dy + r * out;
+        float amax = 0.0f;
+        for (int64_t i = 0; i < out; ++i) amax = std::max(amax, std::abs(row[i]));
+        const float s =
+            amax > 0.0f && std::isfinite(amax) ? std::ldexp(1.0f, -std::ilogb(amax)) : 1.0f;
+        row_scale_[usz(r)] = 1.0f / s;
+        float* dst = &scaled_[usz(r * out)];
+        for (int64_t i = 0; i < out; ++i) dst[i] = row[i] * s;
+      }
+    });
+    src = scaled_.data();
+  }
+  product_.resize(usz(n * in));
+  kernels::matmul(pool_, t.view, src, out, n, product_.data(), in, scratch(t.view, n));
+  pool_.parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t r = t0; r < t1; ++r) {
+      const float s = row_scale_[usz(r)];
+      const float* p = &product_[usz(r * in)];
+      float* d = dx + r * in;
+      for (int64_t i = 0; i < in; ++i) d[i] += p[i] * s;
+    }
+  });
+}
+
+}  // namespace inference::train

@@ -1,0 +1,70 @@
+// train/fast_products.hpp — the float training path's matrix products on the engine's kernels.
+//
+// Forward products of the frozen base go through kernels::matmul exactly as prompt processing
+// does (weights used in place in their file format, activations quantised to the weight type's
+// partner format). The backward input gradient dX = dY·W needs W by columns; the engine's
+// kernels read weights by rows, so each base matrix gets a transposed copy, built once on first
+// use and kept: F32 for float bases (the product is then the exact float one) and Q8_0 for
+// quantised bases (one byte per weight; the integer kernels run at prompt-processing speed).
+// Dense float products (attention, LoRA A/B and their gradients) use the engine's F32 kernels
+// through row-major views. All products split their output over the pool with each element
+// computed by one thread, so results do not depend on the thread count.
+//
+// Exact mode (set_exact) computes the base products of quantised (and F16/BF16) bases in float
+// over weights dequantised per call instead — forward through a float copy of the rows, backward
+// through a float transposed copy, neither kept — so a quantised base trains on the same
+// function, to float rounding, as the plain loops over dequantised weights; slower (float
+// instead of 8-bit products, and a dequantisation per call) and memory-light.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels/cpu/matmul.hpp"
+
+namespace inference::train {
+
+/// y[t][r] = Σc x[t][c]·w[r][c] for t < n, r < rows (row strides in floats); y is overwritten.
+void dense_nt(kernels::ThreadPool& pool, const float* x, int64_t x_stride, int64_t n,
+              const float* w, int64_t w_stride, int64_t rows, int64_t cols, float* y,
+              int64_t y_stride);
+
+/// dst (cols × rows, stride dst_stride) = srcᵀ (src: rows × cols, stride src_stride).
+void transpose(const float* src, int64_t rows, int64_t cols, int64_t src_stride, float* dst,
+               int64_t dst_stride);
+
+class BaseProducts {
+ public:
+  explicit BaseProducts(kernels::ThreadPool& pool) : pool_(pool) {}
+
+  /// y (n × w.rows) = x (n × w.cols) · Wᵀ, the engine's prompt-processing matmul.
+  void forward(const kernels::WeightView& w, const float* x, int64_t n, float* y);
+  /// dx (n × w.cols) += dy (n × w.rows) · W, through the cached transposed copy of W.
+  void backward_acc(const kernels::WeightView& w, const float* dy, int64_t n, float* dx);
+  void set_exact(bool on) noexcept { exact_ = on; }
+  bool exact() const noexcept { return exact_; }
+  /// Bytes held by the transposed copies.
+  size_t transposed_bytes() const noexcept { return transposed_bytes_; }
+
+ private:
+  struct Transposed {
+    std::vector<std::byte> data;
+    kernels::WeightView view;
+  };
+  const Transposed& transposed(const kernels::WeightView& w);
+  void build_transposed(const kernels::WeightView& w, bool q8, Transposed& t);
+  void* scratch(const kernels::WeightView& w, int64_t n);
+
+  kernels::ThreadPool& pool_;
+  std::unordered_map<const void*, Transposed> cache_;
+  size_t transposed_bytes_ = 0;
+  bool exact_ = false;
+  Transposed exact_transposed_;       // exact mode: this call's float transposed weights
+  std::vector<float> exact_forward_;  // exact mode: this call's float weights
+  std::vector<std::byte> scratch_;
+  std::vector<float> scaled_, product_, row_scale_;
+};
+
+}  // namespace inference::train
