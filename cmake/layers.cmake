@@ -90,7 +90,7 @@ inference_layer(ml DIRS src/ml DEPS core EXTERNAL nlohmann_json pcre2 sqlite3
   PUBLIC ml/classifier.hpp ml/fingerprint.hpp ml/label_match.hpp ml/model_ref.hpp
          ml/probe_runner.hpp ml/progress.hpp ml/responses.hpp ml/rubrics.hpp ml/scorer.hpp
          ml/summary.hpp)
-inference_layer(server DIRS src/server DEPS core EXTERNAL nlohmann_json cpp-httplib
+inference_layer(server DIRS src/server DEPS core grammar EXTERNAL nlohmann_json cpp-httplib
   PUBLIC server/server.hpp server/server_options.hpp)
 inference_layer(loadgen DIRS src/loadgen DEPS core EXTERNAL nlohmann_json cpp-httplib
   PUBLIC loadgen/serve_load.hpp)
