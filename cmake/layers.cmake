@@ -50,12 +50,12 @@ inference_layer(formats DIRS src/formats DEPS core arch EXTERNAL nlohmann_json
 inference_layer(tokenizer DIRS src/tokenizer DEPS core formats EXTERNAL pcre2 nlohmann_json
   PUBLIC tokenizer/tokenizer.hpp)
 inference_layer(chat DIRS src/chat DEPS core arch EXTERNAL nlohmann_json
-  PUBLIC chat/chat_template.hpp)
+  PUBLIC chat/chat_template.hpp chat/message_json.hpp)
 inference_layer(grammar DIRS src/grammar DEPS core EXTERNAL nlohmann_json
   PUBLIC grammar/compile.hpp grammar/grammar.hpp grammar/token_masker.hpp grammar/token_trie.hpp
          grammar/tool_calls.hpp)
 inference_layer(kernels_cpu DIRS src/kernels/cpu DEPS core formats
-  PUBLIC kernels/cpu/attention_batch.hpp kernels/cpu/attention_decode.hpp kernels/cpu/blocks.hpp kernels/cpu/fp16.hpp
+  PUBLIC kernels/cpu/attention_batch.hpp kernels/cpu/quantize_activation.hpp kernels/cpu/attention_decode.hpp kernels/cpu/blocks.hpp kernels/cpu/fp16.hpp
          kernels/cpu/matmul.hpp kernels/cpu/mlx_affine8.hpp kernels/cpu/quantize.hpp
          kernels/cpu/thread_pool.hpp kernels/cpu/ops/activations.hpp kernels/cpu/ops/attention.hpp
          kernels/cpu/ops/rms_norm.hpp kernels/cpu/ops/rope.hpp kernels/cpu/ops/softmax.hpp)
@@ -85,7 +85,7 @@ inference_layer(perf DIRS src/perf DEPS core formats kernels_cpu testing
   PUBLIC perf/*.hpp)
 inference_layer(train DIRS src/train DEPS core arch formats kernels_cpu engine
   EXTERNAL nlohmann_json
-  PUBLIC train/train_run.hpp)
+  PUBLIC train/train_run.hpp train/train_bench.hpp)
 inference_layer(ml DIRS src/ml DEPS core EXTERNAL nlohmann_json pcre2 sqlite3
   PUBLIC ml/classifier.hpp ml/fingerprint.hpp ml/label_match.hpp ml/model_ref.hpp
          ml/probe_runner.hpp ml/progress.hpp ml/responses.hpp ml/rubrics.hpp ml/scorer.hpp
