@@ -97,6 +97,35 @@ void expect_batch_invariant(const std::filesystem::path& path, bool sampled) {
   }
   // Shared forward passes: far fewer steps than tokens (8 streams × 10 tokens).
   EXPECT_LT(stats->serving_state().steps - steps_before, 30u);
+
+  // Nothing cached, and streams joining others that decode: three start, take a token each,
+  // then five more join, so one step carries 3 generated rows and 29 prompt tokens of 5
+  // sequences (32 rows: past every GEMM threshold of an unmarked batch).
+  auto fresh = load(path, static_cast<int32_t>(ps.size()));
+  auto* fresh_tokens = dynamic_cast<TokenPromptModel*>(fresh.get());
+  std::vector<TokenStream> joined;
+  std::vector<std::vector<int32_t>> got(ps.size());
+  auto pull = [&](size_t i) {
+    Token t;
+    if (!joined[i].next(t)) return false;
+    if (t.id >= 0) got[i].push_back(t.id);
+    return true;
+  };
+  for (size_t i = 0; i < 3; ++i)
+    joined.push_back(
+        fresh_tokens->generate_tokens(Context::background(), ps[i], config_for(i, sampled)));
+  for (size_t i = 0; i < 3; ++i) pull(i);
+  for (size_t i = 3; i < ps.size(); ++i)
+    joined.push_back(
+        fresh_tokens->generate_tokens(Context::background(), ps[i], config_for(i, sampled)));
+  for (more = true; more;) {
+    more = false;
+    for (size_t i = 0; i < joined.size(); ++i) more = pull(i) || more;
+  }
+  for (size_t i = 0; i < ps.size(); ++i) {
+    EXPECT_TRUE(joined[i].err().ok()) << joined[i].err().message;
+    EXPECT_EQ(got[i], alone[i]) << path.filename() << " prompt " << i << " (joining)";
+  }
 }
 
 // Every reference file, quantised ones included: the scheduler marks its entries
