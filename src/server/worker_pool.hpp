@@ -1,10 +1,9 @@
 // server/worker_pool.hpp — a fixed set of threads that pull the token streams of generations.
 //
-// Why not a thread per generation: a server that starts and ends a thread for every request
-// spreads its allocations over glibc's per-thread malloc arenas, whose free space fragments
-// and whose resident size keeps creeping up over thousands of requests. Workers that live as
-// long as the server keep their arenas (and their stacks) warm. One worker per slot is enough:
-// a generation runs only on slots it holds, and returns them only after its tasks ended.
+// Why not a thread per generation: a bounded set of long-lived threads keeps the number of
+// threads touching request memory (and so of glibc malloc arenas and stacks) fixed instead of
+// starting and ending one per request. One worker per slot is enough: a generation runs only
+// on slots it holds, and returns them only after its tasks ended.
 #pragma once
 
 #include <condition_variable>
