@@ -194,6 +194,9 @@ struct GenerateMetrics {
   /// Prompt tokens served from a cached prefix (not recomputed).
   int64_t cached_prompt_tokens = 0;
   FinishReason finish_reason = FinishReason::none;
+  /// The stop string (GenerateConfig::stop) that ended the generation, when finish_reason is
+  /// `stop` and the backend knows which one matched; "" otherwise.
+  std::string stop_string;
 };
 
 /// Static facts about a loaded model.

@@ -13,6 +13,10 @@
 #include <thread>
 
 #include "cli/command.hpp"
+#include "formats/display.hpp"
+#include "formats/memory_estimate.hpp"
+#include "formats/model_summary.hpp"
+#include "formats/parallel_slots.hpp"
 #include "inference/backend.hpp"
 #include "inference/error.hpp"
 #include "server/server.hpp"
@@ -38,7 +42,30 @@ struct ServeOptions {
   double drain_seconds = 10.0;
   double max_body_mib = 8.0;
   std::string chat_template_file;
+  int32_t parallel = 0;  ///< 0 = chosen from context and memory (formats/parallel_slots.hpp)
 };
+
+// -np when not given: as many slots as fit in 3/4 of MemAvailable at the slot's context, up to
+// 8 (formats::choose_parallel_slots). A model the estimate cannot read (a directory without
+// the shape, another backend's name) gets 4, as before.
+int32_t default_parallel(const std::string& path, const ServeOptions& o) {
+  try {
+    const auto kv = formats::kv_cache_type_from_name(o.kv_type.empty() ? "f16" : o.kv_type);
+    const formats::SlotChoice c = formats::choose_parallel_slots(
+        formats::summarize_model(path), o.ctx, kv.value_or(formats::KvCacheType::f16),
+        formats::available_memory_bytes(), o.threads);
+    std::cerr << "-np not given: " << c.slots << " slots (" << c.context
+              << " tokens each; estimated " << formats::format_bytes(c.total_bytes);
+    if (c.budget_bytes > 0)
+      std::cerr << " of a " << formats::format_bytes(c.budget_bytes) << " budget";
+    std::cerr << ")" << std::endl;
+    return c.slots;
+  } catch (const Error& e) {
+    std::cerr << "-np not given and the memory estimate failed (" << e.what() << "): 4 slots"
+              << std::endl;
+    return 4;
+  }
+}
 
 void warn_if_exposed(const server::ServerOptions& o) {
   if (server::is_loopback_host(o.host) || !o.api_key.empty()) return;
@@ -74,6 +101,7 @@ void serve(ServeOptions& o) {
   if (o.server.model_id.empty())
     o.server.model_id = std::filesystem::path(path).filename().string();
   o.server.index_html = std::string(web::chat_page());  // the chat page at GET / (web/)
+  o.server.parallel = o.parallel > 0 ? o.parallel : default_parallel(path, o);
 
   g_signal = 0;
   auto previous_int = std::signal(SIGINT, on_signal);
@@ -148,9 +176,10 @@ void setup_serve(CLI::App& root) {
   cmd->add_option("--port", o->server.port, "Port (0 = any free port, printed)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  cmd->add_option("--parallel", o->server.parallel, "Concurrent generations (slots); also -np N")
-      ->check(CLI::Range(1, 64))
-      ->capture_default_str();
+  cmd->add_option("--parallel", o->parallel,
+                  "Concurrent generations (slots); also -np N. Default: as many as fit in 3/4 "
+                  "of the free memory at the slot's context, up to 8")
+      ->check(CLI::Range(1, 64));
   cmd->add_option("-c,--ctx", o->ctx, "Context length per slot (0 = model default, capped)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core)")

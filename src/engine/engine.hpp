@@ -31,12 +31,22 @@ struct ModelLoadOptions {
   bool merge_adapters = false;
 };
 
+/// How the kernels for a batch entry are chosen.
+/// - `automatic`: by the chunk's size (fastest; a row's rounding depends on its neighbours).
+/// - `generated` / `prompt`: fixed per kind whatever else shares the chunk — a generated token
+///   takes the row-vector kernels and per-query attention (as a decode of one token does), a
+///   prompt token the prompt kernels (panel GEMM, blocked attention) — so a sequence gets the
+///   same bits alone or in any batch. Continuous batching marks its entries so; a chunk that
+///   does must list its `generated` entries first.
+enum class RowKind : uint8_t { automatic, generated, prompt };
+
 /// One entry of a batch.
 struct BatchEntry {
   int32_t token = 0;
   int32_t pos = 0;
   int32_t seq = 0;
   bool logits = false;  ///< produce the logits row for this entry
+  RowKind kind = RowKind::automatic;
 };
 
 class Model;

@@ -73,6 +73,8 @@ Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
     size_t act = 0;
     auto need = [&](const kernels::WeightView& w) {
       act = std::max(act, kernels::activation_scratch_bytes(w.type, w.cols, b));
+      for (auto path : {kernels::MatmulPath::decode, kernels::MatmulPath::prompt})
+        act = std::max(act, kernels::activation_scratch_bytes(w.type, w.cols, b, path));
     };
     need(weights.output);
     for (const LayerWeights& l : weights.layers) {
@@ -134,13 +136,39 @@ void Decoder::apply_lora(int32_t il, Projection p, const kernels::WeightView& w,
 }
 
 void Decoder::matmul(const kernels::WeightView& w, const float* x, int32_t n, float* y) {
-  kernels::matmul(pool_, w, x, w.cols, n, y, w.rows, act_scratch_.data());
+  if (!fixed_paths_) {
+    kernels::matmul(pool_, w, x, w.cols, n, y, w.rows, act_scratch_.data());
+    return;
+  }
+  // Generated rows, then prompt rows, each on its fixed path: every row's bits are those it
+  // gets alone.
+  const int32_t g = std::min(n, n_generated_);
+  if (g > 0) {
+    kernels::matmul(pool_, w, x, w.cols, g, y, w.rows, act_scratch_.data(),
+                    kernels::MatmulPath::decode);
+  }
+  if (n > g) {
+    kernels::matmul(pool_, w, x + sz(int64_t{g} * w.cols), w.cols, n - g,
+                    y + sz(int64_t{g} * w.rows), w.rows, act_scratch_.data(),
+                    kernels::MatmulPath::prompt);
+  }
 }
 
 void Decoder::forward(const Context& ctx, std::span<const BatchEntry> chunk, float* logits,
                       const AttentionCapture* capture) {
   const int32_t n = static_cast<int32_t>(chunk.size());
   chunk_ = chunk;
+  fixed_paths_ = n > 0 && chunk[0].kind != RowKind::automatic;
+  n_generated_ = 0;
+  while (n_generated_ < n && chunk[sz(n_generated_)].kind == RowKind::generated) ++n_generated_;
+  for (int32_t t = n_generated_; t < n && fixed_paths_; ++t) {
+    if (chunk[sz(t)].kind != RowKind::prompt) {
+      throw Error(ErrorCode::invalid_argument,
+                  "decode: a batch that marks its entries must list the generated tokens first "
+                  "and mark every entry (entry " +
+                      std::to_string(t) + ")");
+    }
+  }
   for (const BatchEntry& e : chunk) cache_.claim_cells(e.seq, e.pos, 1);
   embed(chunk);
   for (int32_t t = 0; t < n; ++t) {
@@ -245,7 +273,8 @@ void Decoder::add_residual(int32_t n, const std::vector<float>& post_norm, const
   });
 }
 
-bool Decoder::attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk) {
+bool Decoder::attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk, int32_t row0,
+                                  bool any_size) {
   // Below this many tokens the per-query path is as fast (the cells' conversion to float is
   // shared by fewer queries).
   constexpr size_t kMinTokens = 16;
@@ -253,7 +282,8 @@ bool Decoder::attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk)
   // the threads (later blocks see more cells).
   constexpr int32_t kBlockTokens = 64;
   const int32_t hd = hp_.head_dim;
-  if (chunk.size() < kMinTokens || !kernels::attend_tokens_available(hd)) return false;
+  if ((!any_size && chunk.size() < kMinTokens) || !kernels::attend_tokens_available(hd))
+    return false;
   const int32_t seq = chunk[0].seq;
   for (const BatchEntry& e : chunk) {
     if (e.seq != seq) return false;
@@ -273,11 +303,11 @@ bool Decoder::attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk)
 
   struct Job {
     Decoder* self;
-    int32_t il, seq, last_pos, n_blocks, n_items;
+    int32_t il, seq, last_pos, n_blocks, n_items, row0;
     std::span<const BatchEntry> chunk;
     size_t per_thread;
     std::atomic<int32_t> next{0};
-  } job{this, il, seq, last_pos, 0, 0, chunk, per_thread};
+  } job{this, il, seq, last_pos, 0, 0, row0, chunk, per_thread};
   const int32_t n = static_cast<int32_t>(chunk.size());
   job.n_blocks = (n + kBlockTokens - 1) / kBlockTokens;
   job.n_items = job.n_blocks * hp_.n_head_kv;
@@ -297,7 +327,7 @@ bool Decoder::attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk)
       const int32_t t1 =
           std::min<int32_t>(t0 + kBlockTokens, static_cast<int32_t>(j->chunk.size()));
       const kernels::KvHeadView kv = d.cache_.view(j->seq, j->il, kvh, j->last_pos);
-      const size_t off = sz(static_cast<int64_t>(t0) * hp.q_dim() + kvh * group * hd);
+      const size_t off = sz(static_cast<int64_t>(t0 + j->row0) * hp.q_dim() + kvh * group * hd);
       kernels::attend_tokens({d.q_.data() + off, d.att_.data() + off, hp.q_dim(), t1 - t0, group,
                               d.block_pos_.data() + t0},
                              hd, kv, local ? hp.sliding_window : 0, scale, scratch);
@@ -387,13 +417,41 @@ bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk) {
 }
 
 void Decoder::attend_all(int32_t il, std::span<const BatchEntry> chunk) {
-  if (attend_prompt_block(il, chunk)) return;
-  if (attend_split(il, chunk)) return;
+  if (!fixed_paths_) {
+    if (attend_prompt_block(il, chunk)) return;
+    if (attend_split(il, chunk)) return;
+    attend_queries(il, chunk, 0);
+    return;
+  }
+  // Fixed paths: generated tokens through the split decode kernel (its result for a token does
+  // not depend on the other tokens of the chunk), one query at a time where it does not apply;
+  // each sequence's prompt rows with the blocked kernel at any block size (its per-query result
+  // does not depend on the block), except on sliding-window layers, where the block's first
+  // position shifts the cells' order.
+  if (n_generated_ > 0) {
+    const auto generated = chunk.first(sz(n_generated_));
+    if (!attend_split(il, generated)) attend_queries(il, generated, 0);
+  }
+  const bool local = hp_.is_local_layer(il);
+  for (size_t b = sz(n_generated_); b < chunk.size();) {
+    size_t e = b + 1;
+    while (e < chunk.size() && chunk[e].seq == chunk[b].seq) ++e;
+    const auto segment = chunk.subspan(b, e - b);
+    const auto row0 = static_cast<int32_t>(b);
+    if (local || !attend_prompt_block(il, segment, row0, /*any_size=*/true)) {
+      attend_queries(il, segment, row0);
+    }
+    b = e;
+  }
+}
+
+void Decoder::attend_queries(int32_t il, std::span<const BatchEntry> rows, int32_t row0) {
   struct Job {
     Decoder* self;
     int32_t il;
     std::span<const BatchEntry> chunk;
-  } job{this, il, chunk};
+    int32_t row0;
+  } job{this, il, rows, row0};
   // One pointer captured: std::function keeps it inline, so no allocation per call.
   pool_.run([j = &job](int thread, int n_threads) {
     Decoder& d = *j->self;
@@ -409,9 +467,10 @@ void Decoder::attend_all(int32_t il, std::span<const BatchEntry> chunk) {
     const float scale = hp.arch->scale_query ? 1.0f : hp.kq_scale();
     const int32_t group = hp.n_head / hp.n_head_kv;
     for (int64_t i = begin; i < end; ++i) {
-      const int64_t t = i / hp.n_head;
+      const int64_t r = i / hp.n_head;
+      const int64_t t = r + j->row0;
       const int32_t h = static_cast<int32_t>(i % hp.n_head);
-      const BatchEntry& entry = j->chunk[sz(t)];
+      const BatchEntry& entry = j->chunk[sz(r)];
       kernels::AttentionMask mask = base;
       mask.pos = entry.pos;
       const kernels::KvHeadView kv = d.cache_.view(entry.seq, j->il, h / group, entry.pos);
@@ -455,7 +514,11 @@ void Decoder::output(std::span<const BatchEntry> chunk, float* logits) {
     ++n_out;
   }
   if (n_out == 0) return;
-  matmul(w_.output, h_.data(), n_out, logits);
+  // With fixed paths every logits row (a generated token's or a prompt's last) takes the
+  // row-vector path, as a lone sequence's single row does.
+  kernels::matmul(pool_, w_.output, h_.data(), w_.output.cols, n_out, logits, w_.output.rows,
+                  act_scratch_.data(),
+                  fixed_paths_ ? kernels::MatmulPath::decode : kernels::MatmulPath::automatic);
 }
 
 }  // namespace inference::engine

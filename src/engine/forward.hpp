@@ -61,9 +61,12 @@ class Decoder {
   /// next_norm is not null.
   void add_residual(int32_t n, const std::vector<float>& post_norm, const float* next_norm);
   void attend_all(int32_t il, std::span<const BatchEntry> chunk);
+  /// Per-query attention for rows [row0, row0 + rows.size()) of the chunk.
+  void attend_queries(int32_t il, std::span<const BatchEntry> rows, int32_t row0);
   /// attend_all for a prompt block of one sequence with the batched kernel; false if it does
   /// not apply (small or mixed batch, no kernel for this CPU, scratch unavailable).
-  bool attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk);
+  bool attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk, int32_t row0 = 0,
+                           bool any_size = false);
   /// attend_all through the split decode kernel (attention_decode.hpp): work items are
   /// (token, KV head, block of cells), merged per token afterwards; false if the kernel does
   /// not handle this head size or its scratch cannot be allocated.
@@ -101,6 +104,8 @@ class Decoder {
   std::vector<int32_t> split_first_item_;  // per token of the chunk (+1): its first work item
   const LoraSet* lora_ = nullptr;
   std::span<const BatchEntry> chunk_;  // the chunk forward() is evaluating
+  bool fixed_paths_ = false;           // the chunk's entries say their RowKind (none is automatic)
+  int32_t n_generated_ = 0;            // its leading RowKind::generated entries
   std::vector<float> lora_scale_;      // per row of the chunk
   std::vector<float> lora_tmp_;        // per row: max_rank floats
 };

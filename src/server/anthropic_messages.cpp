@@ -178,10 +178,12 @@ class MessagesWriter final : public JobWriter {
             {"usage", {{"input_tokens", prompt_tokens_}, {"output_tokens", tokens_}}}};
   }
 
-  // The engine reports that a stop string matched, not which one: with a single stop
-  // sequence it is that one; with several we cannot say, and report null.
+  // The backend names the stop string that matched; one that does not (a remote server)
+  // leaves it to us only when there was a single candidate.
   nlohmann::json stop_sequence() const {
-    if (end_.finish == FinishReason::stop && stops_.size() == 1) return stops_[0];
+    if (end_.finish != FinishReason::stop) return nullptr;
+    if (!end_.metrics.stop_string.empty()) return end_.metrics.stop_string;
+    if (stops_.size() == 1) return stops_[0];
     return nullptr;
   }
 

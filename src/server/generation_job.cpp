@@ -35,7 +35,11 @@ GenerationJob::~GenerationJob() {
 
 void GenerationJob::stop() {
   ctx_.cancel();
-  workers_.clear();  // joins: each stream ends at its next cancellation check
+  {
+    // Each stream ends at its next cancellation check.
+    std::unique_lock lock(mutex_);
+    done_cv_.wait(lock, [this] { return running_ == 0; });
+  }
   for (auto& stream : started_) stream.reset();  // started early, never pulled
   if (counted_in_flight_) --state_.metrics.in_flight;
   counted_in_flight_ = false;
@@ -133,7 +137,19 @@ bool GenerationJob::run(const std::function<bool()>& client_alive,
   }
   ++state_.metrics.in_flight;
   counted_in_flight_ = true;
-  for (int32_t slot : ticket_->slots()) workers_.emplace_back([this, slot] { work(slot); });
+  for (int32_t slot : ticket_->slots()) {
+    {
+      std::lock_guard lock(mutex_);
+      ++running_;
+    }
+    state_.workers->post([this, slot] {
+      work(slot);
+      // Notified under the lock: stop() cannot see 0 and destroy the job before this returns.
+      std::lock_guard lock(mutex_);
+      --running_;
+      done_cv_.notify_all();
+    });
+  }
 
   size_t ended = 0;
   auto last_check = Clock::now();

@@ -3,7 +3,8 @@
 //
 // Why worker threads: the response thread must notice a client that went away while the model
 // is busy (a long prefill, or a queue wait), and a TokenStream only returns between tokens. So
-// each slot of the request pulls its streams on a worker thread, and the response thread waits
+// each slot of the request pulls its streams on a worker of the server's WorkerPool (threads
+// that live as long as the server, not one per request), and the response thread waits
 // on the job's event queue, checking the client between events (at least every 50 ms). When
 // the client is gone, or a write fails, the job cancels its Context: the streams end within one
 // decode step and their slots go back to the pool. n choices run on min(n, slots) workers.
@@ -17,7 +18,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "inference/context.hpp"
@@ -80,7 +80,7 @@ class GenerationJob {
 
  private:
   void work(int32_t slot);
-  void stop();  // cancels, joins the workers, returns the slots; idempotent
+  void stop();  // cancels, waits for the workers, returns the slots; idempotent
   void push(JobEvent event);
   TokenStream start_choice(const ChoicePlan& plan);
 
@@ -91,9 +91,10 @@ class GenerationJob {
   std::shared_ptr<SlotTicket> ticket_;
   std::vector<std::optional<TokenStream>> started_;  // by choice index, from start_early()
   std::atomic<size_t> next_choice_{0};
-  std::vector<std::jthread> workers_;
   std::mutex mutex_;
   std::condition_variable cv_;
+  int running_ = 0;  // this job's tasks on the worker pool (under mutex_)
+  std::condition_variable done_cv_;
   std::deque<JobEvent> events_;
   bool counted_in_flight_ = false;
 };

@@ -99,7 +99,7 @@ class LlamaWriter final : public JobWriter {
         {"has_new_line", content_.find('\n') != std::string::npos},
         {"truncated", false},
         {"stop_type", llama_stop_type(end_.finish)},
-        {"stopping_word", end_.finish == FinishReason::stop && stops_.size() == 1 ? stops_[0] : ""},
+        {"stopping_word", stopping_word()},
         {"tokens_cached", m.cached_prompt_tokens},
         {"timings", timings}};
     if (!stream_ && n_probs_ > 0) body["completion_probabilities"] = probs_;
@@ -107,6 +107,13 @@ class LlamaWriter final : public JobWriter {
   }
 
  private:
+  // llama-server's name for the stop string that ended the generation ("" if none did).
+  std::string stopping_word() const {
+    if (end_.finish != FinishReason::stop) return "";
+    if (!end_.metrics.stop_string.empty()) return end_.metrics.stop_string;
+    return stops_.size() == 1 ? stops_[0] : "";
+  }
+
   bool stream_;
   int32_t n_probs_;
   bool return_tokens_;

@@ -34,6 +34,8 @@ SamplingRequest parse_openai_sampling(const json& body, const ParseLimits& limit
                               std::numeric_limits<int64_t>::max()))
     s.seed = static_cast<uint64_t>(*seed);
   g.stop = parse_stop(body, "stop", limits);
+  // A llama-server extension its OpenAI endpoints accept too (benchmarks use it).
+  g.ignore_eos = get_bool(body, "ignore_eos").value_or(false);
   if (const json* bias = find_field(body, "logit_bias"))
     g.logit_bias = parse_logit_bias(*bias, "logit_bias", limits);
   g.constraint = parse_constraint(body);

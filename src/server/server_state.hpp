@@ -2,6 +2,7 @@
 // pool, the metrics and the server's root Context (cancelled on shutdown). Internal.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include "server/metrics.hpp"
 #include "server/request_parsing.hpp"
 #include "server/server_options.hpp"
+#include "server/worker_pool.hpp"
 
 namespace inference::server {
 
@@ -37,6 +39,9 @@ struct ServerState {
   TokenPromptModel* token_prompt = nullptr;  ///< the model's, when it has the capability
   ModelInfo info;
   std::string model_id;
+  /// Pull the streams of running generations: one per slot (declared last: joined first).
+  std::unique_ptr<WorkerPool> workers =
+      std::make_unique<WorkerPool>(static_cast<size_t>(std::max(options.parallel, 1)));
 
   /// The model, or ApiError 503 (loading / shutting down) with the right message.
   TextModel& require_model() const;

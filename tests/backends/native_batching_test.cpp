@@ -97,25 +97,59 @@ void expect_batch_invariant(const std::filesystem::path& path, bool sampled) {
   }
   // Shared forward passes: far fewer steps than tokens (8 streams × 10 tokens).
   EXPECT_LT(stats->serving_state().steps - steps_before, 30u);
+
+  // Nothing cached, and streams joining others that decode: three start, take a token each,
+  // then five more join, so one step carries 3 generated rows and 29 prompt tokens of 5
+  // sequences (32 rows: past every GEMM threshold of an unmarked batch).
+  auto fresh = load(path, static_cast<int32_t>(ps.size()));
+  auto* fresh_tokens = dynamic_cast<TokenPromptModel*>(fresh.get());
+  std::vector<TokenStream> joined;
+  std::vector<std::vector<int32_t>> got(ps.size());
+  auto pull = [&](size_t i) {
+    Token t;
+    if (!joined[i].next(t)) return false;
+    if (t.id >= 0) got[i].push_back(t.id);
+    return true;
+  };
+  for (size_t i = 0; i < 3; ++i)
+    joined.push_back(
+        fresh_tokens->generate_tokens(Context::background(), ps[i], config_for(i, sampled)));
+  for (size_t i = 0; i < 3; ++i) pull(i);
+  for (size_t i = 3; i < ps.size(); ++i)
+    joined.push_back(
+        fresh_tokens->generate_tokens(Context::background(), ps[i], config_for(i, sampled)));
+  for (more = true; more;) {
+    more = false;
+    for (size_t i = 0; i < joined.size(); ++i) more = pull(i) || more;
+  }
+  for (size_t i = 0; i < ps.size(); ++i) {
+    EXPECT_TRUE(joined[i].err().ok()) << joined[i].err().message;
+    EXPECT_EQ(got[i], alone[i]) << path.filename() << " prompt " << i << " (joining)";
+  }
 }
 
-// The micro models are deliberately sensitive: on their quantised files a rounding difference of
-// 1e-6 (the matmul kernels pick dot / row tiles / panel GEMM by the batch's token count, which
-// sum in different orders) can flip a near-tie later in a greedy run — noise_floor.json shows
-// llama.cpp's own batched-vs-incremental rows differing by up to 0.28 on them. So the files
-// here are those whose rows agree to float tolerance on every path: all F32 files (every
-// architecture: sliding windows, q/k norms, biases) and K-quants that do. See docs/batching.md.
+// Every reference file, quantised ones included: the scheduler marks its entries
+// (engine::RowKind), so a generated token always takes the row-vector kernels and a prompt token
+// the prompt kernels, whatever else shares the step. The micro models are deliberately
+// sensitive (a rounding difference of 1e-6 can flip a later greedy near-tie), which is what
+// makes them a good check of bit-exactness.
+std::vector<std::pair<std::string, std::string>> every_reference_file() {
+  return {{"llama", "llama-F32.gguf"},        {"llama", "llama-F16.gguf"},
+          {"llama", "llama-BF16.gguf"},       {"llama", "llama-Q8_0.gguf"},
+          {"llama", "llama-Q6_K.gguf"},       {"llama", "llama-Q5_K_M.gguf"},
+          {"llama", "llama-Q4_K_M.gguf"},     {"llama", "llama-Q4_0.gguf"},
+          {"mistral", "mistral-F32.gguf"},    {"mistral", "mistral-Q8_0.gguf"},
+          {"mistral", "mistral-Q5_K_M.gguf"}, {"mistral", "mistral-Q4_K_M.gguf"},
+          {"qwen2", "qwen2-F32.gguf"},        {"qwen2", "qwen2-Q8_0.gguf"},
+          {"qwen2", "qwen2-Q4_K_M.gguf"},     {"qwen2", "qwen2-Q4_0.gguf"},
+          {"qwen3", "qwen3-F32.gguf"},        {"qwen3", "qwen3-Q6_K.gguf"},
+          {"qwen3", "qwen3-Q4_K_M.gguf"},     {"gemma3", "gemma3-F32.gguf"},
+          {"gemma3", "gemma3-Q4_K_M.gguf"}};
+}
+
 TEST(NativeBatching, GreedyTokensDoNotDependOnTheBatch) {
   INFERENCE_REQUIRE_TESTDATA();
-  for (const auto& [family, file] :
-       std::vector<std::pair<std::string, std::string>>{{"llama", "llama-F32.gguf"},
-                                                        {"mistral", "mistral-F32.gguf"},
-                                                        {"qwen2", "qwen2-F32.gguf"},
-                                                        {"qwen3", "qwen3-F32.gguf"},
-                                                        {"gemma3", "gemma3-F32.gguf"},
-                                                        {"llama", "llama-Q4_K_M.gguf"},
-                                                        {"qwen2", "qwen2-Q4_K_M.gguf"},
-                                                        {"qwen3", "qwen3-Q6_K.gguf"}}) {
+  for (const auto& [family, file] : every_reference_file()) {
     SCOPED_TRACE(file);
     expect_batch_invariant(model_path(family, file), /*sampled=*/false);
   }
@@ -124,15 +158,16 @@ TEST(NativeBatching, GreedyTokensDoNotDependOnTheBatch) {
 TEST(NativeBatching, SeededSamplingDoesNotDependOnTheBatch) {
   INFERENCE_REQUIRE_TESTDATA();
   expect_batch_invariant(model_path("llama", "llama-Q4_K_M.gguf"), /*sampled=*/true);
+  expect_batch_invariant(model_path("mistral", "mistral-Q8_0.gguf"), /*sampled=*/true);
+  expect_batch_invariant(model_path("qwen2", "qwen2-Q4_0.gguf"), /*sampled=*/true);
   expect_batch_invariant(model_path("gemma3", "gemma3-F32.gguf"), /*sampled=*/true);
 }
 
 TEST(NativeBatching, EightStreamsFromEightThreads) {
   INFERENCE_REQUIRE_TESTDATA();
-  // F32: whatever the prompt chunks of a step add up to, every row takes the same kernel path.
-  // (Quantised files switch to the GEMM path when a step holds >= 16 prompt tokens, whose
-  // rounding differs from the single-row path: see docs/batching.md.)
-  const auto path = model_path("qwen2", "qwen2-F32.gguf");
+  // A quantised file: whatever the prompt chunks of a step add up to (steps here can hold more
+  // than 16 prompt tokens, the GEMM threshold), each row keeps the kernels of its kind.
+  const auto path = model_path("mistral", "mistral-Q8_0.gguf");
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
   const auto ps = prompts();
   auto model = load(path, 8);

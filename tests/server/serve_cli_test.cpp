@@ -119,6 +119,24 @@ TEST(ServeCli, SigtermDrainsTheRequestInFlightThenExitsZero) {
   EXPECT_NE(serve.stderr_text().find("SIGTERM"), std::string::npos);
 }
 
+TEST(ServeCli, DefaultSlotCountComesFromContextAndMemory) {
+  REQUIRE_MODELS();
+  // No -np: the server says how many slots fit (formats/parallel_slots.hpp) and serves that
+  // many. The micro model at 256 tokens a slot fits the cap of 8 in any machine's memory.
+  ServeProcess serve({bpe_model(), "-t", "1", "-c", "256"});
+  const int port = serve.wait_listening();
+  ASSERT_GT(port, 0) << serve.stderr_text();
+  const std::string err = serve.stderr_text();
+  const auto at = err.find("-np not given: ");
+  ASSERT_NE(at, std::string::npos) << err;
+  const int slots = std::stoi(err.substr(at + 15));
+  EXPECT_EQ(slots, 8) << err;
+  EXPECT_NE(err.find("256 tokens each"), std::string::npos) << err;
+  EXPECT_EQ(get(port, "/props").json_body()["total_slots"], slots);
+  EXPECT_EQ(get(port, "/slots").json_body().size(), static_cast<size_t>(slots));
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.stderr_text();
+}
+
 TEST(ServeCli, UsageAndLoadErrors) {
   const InferRun none = run_infer({"serve", "--port", "0"});
   EXPECT_EQ(none.exit_code, 2) << none.err;

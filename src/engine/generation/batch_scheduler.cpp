@@ -401,7 +401,7 @@ bool BatchScheduler::step_locked(std::unique_lock<std::mutex>& lock) {
     SequenceState& s = *sp;
     if (s.phase != SequencePhase::decoding || s.queued_output() >= kMaxReadAhead) continue;
     const int32_t pos = cache_len_[static_cast<size_t>(s.slot)];
-    batch_.push_back({s.pending(), pos, s.slot, true});
+    batch_.push_back({s.pending(), pos, s.slot, true, engine::RowKind::generated});
     participants_.push_back({&s, 0, pos, true});
   }
   // Then prompt chunks, oldest admission first, within the step's token budget.
@@ -413,7 +413,8 @@ bool BatchScheduler::step_locked(std::unique_lock<std::mutex>& lock) {
     const auto& prompt = s.prompt();
     const size_t n = std::min(budget, prompt.size() - s.prefilled);
     for (size_t i = s.prefilled; i < s.prefilled + n; ++i)
-      batch_.push_back({prompt[i], static_cast<int32_t>(i), s.slot, i + 1 == prompt.size()});
+      batch_.push_back({prompt[i], static_cast<int32_t>(i), s.slot, i + 1 == prompt.size(),
+                        engine::RowKind::prompt});
     participants_.push_back(
         {&s, n, static_cast<int32_t>(s.prefilled), s.prefilled + n == prompt.size()});
     budget -= n;

@@ -171,6 +171,7 @@ void SequenceState::on_logits(std::span<const float> row, int32_t cache_len,
   fill_logprobs(row, tokenizer, id, out);
   if (stop_.stopped()) {
     if (!out.text.empty()) emit(std::move(out));
+    metrics_.stop_string = stop_.matched();
     return finish(FinishReason::stop, {});
   }
   const bool max_reached =

@@ -140,7 +140,12 @@ bool gemm_wanted(GgmlType type, int64_t n_tokens) noexcept {
 }
 
 size_t gemm_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcept {
-  if (!gemm_wanted(type, n_tokens) || cols <= 0) return 0;
+  if (!gemm_wanted(type, n_tokens)) return 0;
+  return gemm_scratch_bytes_any_batch(type, cols, n_tokens);
+}
+
+size_t gemm_scratch_bytes_any_batch(GgmlType type, int64_t cols, int64_t n_tokens) noexcept {
+  if (gemm_min_tokens(type) <= 0 || cols <= 0 || n_tokens <= 0) return 0;
   const auto groups = static_cast<size_t>(cols / panel_group(type));
   const auto slots = static_cast<size_t>((n_tokens + kActTile - 1) / kActTile * kActTile);
   return 64 + align64(slots * static_cast<size_t>(cols)) +

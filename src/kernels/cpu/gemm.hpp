@@ -23,6 +23,9 @@ bool gemm_wanted(GgmlType type, int64_t n_tokens) noexcept;
 /// GEMM's layout (ActivationPlane) with per-group scales and sums (0 when gemm_wanted() is
 /// false).
 size_t gemm_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcept;
+/// The same for a batch of any size (MatmulPath::prompt takes the panel path below
+/// gemm_min_tokens too); 0 when the type has no panel form.
+size_t gemm_scratch_bytes_any_batch(GgmlType type, int64_t cols, int64_t n_tokens) noexcept;
 
 /// y = w × activations, the activations already quantised for w.type at `act` (`act_stride`
 /// bytes per token); `extra` is the gemm_scratch_bytes() area. Needs table.gemm_panel.

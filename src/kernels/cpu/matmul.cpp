@@ -161,8 +161,25 @@ size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_to
          detail::gemv_scratch_bytes(weight_type, cols, n_tokens);
 }
 
+size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_tokens,
+                                MatmulPath path) noexcept {
+  const ActivationFormat f = activation_format(weight_type);
+  if (path == MatmulPath::automatic || f.quantize == nullptr || cols <= 0 || n_tokens <= 0) {
+    return activation_scratch_bytes(weight_type, cols, n_tokens);
+  }
+  const size_t rows =
+      static_cast<size_t>(cols / f.block) * f.block_bytes * static_cast<size_t>(n_tokens);
+  if (path == MatmulPath::prompt) {
+    return rows + detail::gemm_scratch_bytes_any_batch(weight_type, cols, n_tokens);
+  }
+  // decode: the row-vector kernels take the rows in pieces below the GEMM threshold.
+  const int64_t gemm_min = detail::gemm_min_tokens(weight_type);
+  const int64_t piece = gemm_min > 1 ? std::min(n_tokens, gemm_min - 1) : n_tokens;
+  return rows + detail::gemv_scratch_bytes(weight_type, cols, piece);
+}
+
 void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride,
-            int64_t n_tokens, float* y, int64_t y_stride, void* scratch) {
+            int64_t n_tokens, float* y, int64_t y_stride, void* scratch, MatmulPath path) {
   if (n_tokens <= 0 || w.rows <= 0) return;
   // Checked here, once per call, so that a caller's mistake is an error and not a jump through
   // a null kernel pointer or a read past the last block.
@@ -193,16 +210,27 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
       const MatmulJob* j = &job;  // one pointer: the std::function stores it without allocating
       pool.parallel_for(n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
     }
-    if ((job.table->gemm_panel_types >> static_cast<uint32_t>(w.type) & 1u) != 0 &&
-        detail::gemm_wanted(w.type, n_tokens)) {
-      detail::gemm(pool, *job.table, w, job.act, job.act_stride, n_tokens, y, y_stride,
-                   job.scratch + job.act_stride * static_cast<size_t>(n_tokens));
+    std::byte* extra = job.scratch + job.act_stride * static_cast<size_t>(n_tokens);
+    const bool has_panel = (job.table->gemm_panel_types >> static_cast<uint32_t>(w.type) & 1u) != 0;
+    if (has_panel && (path == MatmulPath::prompt ||
+                      (path == MatmulPath::automatic && detail::gemm_wanted(w.type, n_tokens)))) {
+      detail::gemm(pool, *job.table, w, job.act, job.act_stride, n_tokens, y, y_stride, extra);
       return;
     }
-    if (job.table->gemv[static_cast<int>(w.type)] != nullptr &&
-        detail::gemv_wanted(w.type, n_tokens)) {
-      detail::gemv(pool, *job.table, w, job.act, job.act_stride, n_tokens, y, y_stride,
-                   job.scratch + job.act_stride * static_cast<size_t>(n_tokens));
+    const bool row_vectors =
+        job.table->gemv[static_cast<int>(w.type)] != nullptr && detail::gemv_wanted(w.type, 1) &&
+        (path == MatmulPath::decode ||
+         (path == MatmulPath::automatic && detail::gemv_wanted(w.type, n_tokens)));
+    if (row_vectors) {
+      // Pieces below the GEMM threshold (one piece unless a forced decode batch is larger);
+      // each token's arithmetic is the same in any piece.
+      const int64_t gemm_min = detail::gemm_min_tokens(w.type);
+      const int64_t piece = gemm_min > 1 ? gemm_min - 1 : n_tokens;
+      for (int64_t t0 = 0; t0 < n_tokens; t0 += piece) {
+        const int64_t nt = std::min(piece, n_tokens - t0);
+        detail::gemv(pool, *job.table, w, job.act + job.act_stride * static_cast<size_t>(t0),
+                     job.act_stride, nt, y + t0 * y_stride, y_stride, extra);
+      }
       return;
     }
   }

@@ -34,8 +34,23 @@ bool matmul_supported(GgmlType type) noexcept;
 /// The activation format `type` weights are multiplied against.
 GgmlType activation_type(GgmlType weight_type) noexcept;
 
+/// Which kernels a matmul uses for its activation rows.
+///
+/// `automatic` picks by batch size (row-vector/dot kernels for small batches, the panel GEMM
+/// from gemm_min_tokens), so a row's rounding depends on how many rows share the call. The
+/// other two fix the kernel whatever the batch size, so that each row's result is the same
+/// bits as when it runs alone — what continuous batching needs for "same request, same
+/// tokens, whatever else is in the batch":
+/// - `decode`: the row-vector / dot-product kernels (a batch of 1 takes them anyway);
+/// - `prompt`: the panel GEMM where the weight type has a panel form (prompt chunks of any
+///   size), else the dot-product tiles.
+enum class MatmulPath { automatic, decode, prompt };
+
 /// Bytes needed to hold `n_tokens` activation rows of length `cols` quantised for `weight_type`.
 size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_tokens) noexcept;
+/// The same for a fixed path (enough for any batch of up to n_tokens rows on that path).
+size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_tokens,
+                                MatmulPath path) noexcept;
 
 /// y[t][r] = dot(w row r, x[t]) for t < n_tokens, r < w.rows.
 /// x: n_tokens rows of w.cols floats (stride x_stride floats); y: n_tokens rows of w.rows floats
@@ -43,8 +58,11 @@ size_t activation_scratch_bytes(GgmlType weight_type, int64_t cols, int64_t n_to
 /// Work is split over the pool's threads by rows (decode) or tiles (prefill).
 /// Throws inference::Error for a type matmul_supported() rejects or a column count that is not
 /// a whole number of blocks (checked once per call; the kernels themselves never throw).
+/// `path` fixes the kernels (see MatmulPath); `scratch` must then hold
+/// activation_scratch_bytes(w.type, w.cols, n_tokens, path).
 void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_stride,
-            int64_t n_tokens, float* y, int64_t y_stride, void* scratch);
+            int64_t n_tokens, float* y, int64_t y_stride, void* scratch,
+            MatmulPath path = MatmulPath::automatic);
 
 /// The most weights matmul_shared_input() fuses into one pass.
 inline constexpr int kMaxSharedInput = 4;

@@ -1,0 +1,75 @@
+// Fixed matmul paths (MatmulPath::decode / prompt): a row's result does not depend on how many
+// other rows share the call — what continuous batching relies on for "same request, same
+// tokens, whatever else is in the batch". For every weight type and SIMD path this CPU runs:
+// rows of a batch on the decode path give the bits of a one-row automatic matmul (a lone
+// decode), also beyond the GEMM threshold; rows on the prompt path give the bits of the same row
+// alone on the prompt path.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "kernel_test_util.hpp"
+#include "kernels/cpu/matmul.hpp"
+
+namespace inference::kernels {
+namespace {
+
+struct Weights {
+  GgmlType type;
+  int64_t rows, cols;
+  std::vector<uint8_t> data;
+  WeightView view() const { return {type, data.data(), rows, cols, test::row_bytes(type, cols)}; }
+};
+
+std::vector<float> product(ThreadPool& pool, const Weights& w, const float* x, int64_t n,
+                           MatmulPath path) {
+  std::vector<uint8_t> scratch(
+      std::max(activation_scratch_bytes(w.type, w.cols, n, path), size_t{1}));
+  std::vector<float> y(static_cast<size_t>(n * w.rows), -7.f);
+  matmul(pool, w.view(), x, w.cols, n, y.data(), w.rows, scratch.data(), path);
+  return y;
+}
+
+bool same_bits(const float* a, const float* b, int64_t n) {
+  return std::memcmp(a, b, static_cast<size_t>(n) * sizeof(float)) == 0;
+}
+
+TEST(MatmulPath, EveryRowGetsTheBitsItGetsAloneOnItsPath) {
+  constexpr int64_t kRows = 48, kCols = 512, kTokens = 21;  // above every GEMM threshold
+  ThreadPool pool(2);
+  int checked_paths = 0;
+  for (const char* simd : {"scalar", "avx2", "avx512"}) {
+    if (!force_simd_path(simd)) continue;
+    ++checked_paths;
+    for (GgmlType type : test::supported_types()) {
+      SCOPED_TRACE(std::string(simd) + " type " + std::to_string(static_cast<int>(type)));
+      std::mt19937 rng(7 + static_cast<unsigned>(type));
+      Weights w{type, kRows, kCols, {}};
+      for (int64_t r = 0; r < kRows; ++r) {
+        const auto row = test::random_row(type, kCols, rng);
+        w.data.insert(w.data.end(), row.begin(), row.end());
+      }
+      const auto x = test::random_floats(kTokens * kCols, rng);
+      const auto decode = product(pool, w, x.data(), kTokens, MatmulPath::decode);
+      const auto prompt = product(pool, w, x.data(), kTokens, MatmulPath::prompt);
+      for (int64_t t = 0; t < kTokens; ++t) {
+        const float* xt = x.data() + t * kCols;
+        const auto lone = product(pool, w, xt, 1, MatmulPath::automatic);
+        EXPECT_TRUE(same_bits(decode.data() + t * kRows, lone.data(), kRows)) << "decode row " << t;
+        const auto lone_prompt = product(pool, w, xt, 1, MatmulPath::prompt);
+        EXPECT_TRUE(same_bits(prompt.data() + t * kRows, lone_prompt.data(), kRows))
+            << "prompt row " << t;
+      }
+      // A prompt chunk of another size (one GEMM token tile and a bit) agrees as well.
+      const auto part = product(pool, w, x.data() + 3 * kCols, 9, MatmulPath::prompt);
+      EXPECT_TRUE(same_bits(part.data(), prompt.data() + 3 * kRows, 9 * kRows));
+    }
+  }
+  force_simd_path("");
+  EXPECT_GT(checked_paths, 0);
+}
+
+}  // namespace
+}  // namespace inference::kernels
