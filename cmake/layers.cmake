@@ -44,7 +44,7 @@ inference_layer(arch DIRS src/arch STD_ONLY src/arch
 inference_layer(web_assets DIRS web
   PUBLIC web/web_assets.hpp)
 inference_layer(formats DIRS src/formats DEPS core arch EXTERNAL nlohmann_json
-  PUBLIC formats/display.hpp formats/ggml_types.hpp formats/gguf.hpp
+  PUBLIC formats/display.hpp formats/parallel_slots.hpp formats/ggml_types.hpp formats/gguf.hpp
          formats/hf_config.hpp formats/memory_estimate.hpp formats/model_summary.hpp
          formats/safetensors.hpp)
 inference_layer(tokenizer DIRS src/tokenizer DEPS core formats EXTERNAL pcre2 nlohmann_json
