@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/generation_flags.hpp"
 #include "engine/engine.hpp"
 #include "formats/gguf.hpp"
 #include "inference/backend.hpp"
@@ -47,7 +48,8 @@ struct BenchOptions {
   double bandwidth_gbs = 0;  // > 0: use instead of measuring
   int bandwidth_mib = 1024;
   bool profile = false;
-  bool engine = false;  // time Engine::decode directly instead of the contract
+  bool engine = false;            // time Engine::decode directly instead of the contract
+  std::vector<std::string> lora;  // PATH[:SCALE]: also time the model with these (unmerged)
 };
 
 struct TestResult {
@@ -176,6 +178,40 @@ void print_profile(const MatmulProfile& p, bool json, double bench_ms_per_token)
     std::printf("skipped (type not supported): %s\n", name.c_str());
 }
 
+// The base and the adapted engine alternately, rep by rep (base, adapted, base, …), so both see
+// the same machine state; "ppN+lora" / "tgN+lora" follow the base's lines, and "lora_cost_*"
+// lines give the adapted speed over the base's (mean of the per-rep ratios).
+void add_lora_results(const BenchOptions& o, engine::Engine& base, engine::Engine& adapted,
+                      const std::vector<int32_t>& tokens, const ModelTraffic& traffic,
+                      std::vector<TestResult>& results) {
+  std::vector<float> logits;
+  auto both = [&](const std::string& test, int n_prompt, int n_gen, const auto& run) {
+    std::vector<double> base_s, lora_s, ratios;
+    run(adapted);  // warm-up of the adapter matrices
+    for (int r = 0; r < o.reps; ++r) {
+      base_s.push_back(run(base));
+      lora_s.push_back(run(adapted));
+      ratios.push_back(base_s.back() / lora_s.back());
+    }
+    const int n_tokens = n_prompt > 0 ? n_prompt : n_gen;
+    const int passes = n_prompt > 0 ? 1 : n_gen;
+    results.push_back(summarise(test + "/base", n_prompt, n_gen, n_tokens, base_s,
+                                traffic.bytes_per_pass, passes));
+    results.push_back(summarise(test + "+lora", n_prompt, n_gen, n_tokens, lora_s,
+                                traffic.bytes_per_pass, passes));
+    TestResult ratio{"lora_speed_ratio_" + test, n_prompt, n_gen, {}, {}, 0};
+    ratio.tokens_per_second = perf::sample_stats(ratios);
+    ratio.ms_per_token = perf::sample_stats(ratios);
+    results.push_back(ratio);
+  };
+  if (o.n_prompt > 0)
+    both("pp" + std::to_string(o.n_prompt), o.n_prompt, 0,
+         [&](engine::Engine& e) { return run_prompt(e, tokens, o.n_prompt, logits); });
+  if (o.n_gen > 0)
+    both("tg" + std::to_string(o.n_gen), 0, o.n_gen,
+         [&](engine::Engine& e) { return run_generation(e, tokens, o.n_gen, logits); });
+}
+
 void run_bench(const BenchOptions& o) {
   if (o.n_prompt < 0 || o.n_gen < 0) throw ExitRequest{kUsage, "bench: -p and -n must be >= 0"};
   if (o.reps < 1) throw ExitRequest{kUsage, "bench: -r must be >= 1"};
@@ -223,11 +259,18 @@ void run_bench(const BenchOptions& o) {
   std::unique_ptr<TextModel> model;
   std::optional<perf::ContractBench> contract;
   ModelInfo info;
-  if (o.engine) {
+  // --lora: the same file loaded again with the adapters applied unmerged, timed in turn with
+  // the base in every repetition, so the cost ratio comes from one run under the same noise.
+  std::unique_ptr<engine::Engine> lora_engine;
+  if (o.engine || !o.lora.empty()) {
     engine::ModelLoadOptions load;
     load.context_length = n_ctx;
     load.threads = threads;
     engine = engine::Engine::load(o.model, load);
+    if (!o.lora.empty()) {
+      for (const auto& flag : o.lora) load.adapters.push_back(parse_adapter_flag(flag));
+      lora_engine = engine::Engine::load(o.model, load);
+    }
     info = engine->info();
     tokens = perf::bench_tokens(std::max({o.n_prompt, o.n_gen, 1}), engine->n_vocab());
     time_prompt = [&](int n) { return run_prompt(*engine, tokens, n, logits); };
@@ -263,6 +306,7 @@ void run_bench(const BenchOptions& o) {
     results.push_back(summarise("tg" + std::to_string(o.n_gen), 0, o.n_gen, o.n_gen, seconds,
                                 traffic.bytes_per_pass, o.n_gen));
   }
+  if (lora_engine) add_lora_results(o, *engine, *lora_engine, tokens, traffic, results);
   const uint64_t rss = perf::peak_rss_bytes();
   const uint64_t budget = file_bytes + kv_bytes;
   const std::string model_name = std::filesystem::path(o.model).filename().string();
@@ -275,6 +319,7 @@ void run_bench(const BenchOptions& o) {
   contract.reset();
   model.reset();
   engine.reset();
+  lora_engine.reset();
   const auto bandwidth = bandwidth_for(o, threads);
   if (o.bandwidth) print_bandwidth(bandwidth, o.json);
 
@@ -303,7 +348,7 @@ void run_bench(const BenchOptions& o) {
           {"kv_cache_bytes", kv_bytes},
           {"engine_memory_bytes", engine_bytes},
           {"rss_over_file_plus_kv", budget > 0 ? static_cast<double>(rss) / budget : 0.0},
-          {"path", o.engine ? "engine" : "contract"}};
+          {"path", o.engine || !o.lora.empty() ? "engine" : "contract"}};
       std::cout << line.dump() << "\n";
     }
   } else {
@@ -362,6 +407,9 @@ void setup_bench(CLI::App& root) {
   cmd->add_flag("--engine", o->engine,
                 "Time the engine's decode calls directly instead of driving the model through "
                 "the public API");
+  cmd->add_option("--lora", o->lora,
+                  "Also time the model with this LoRA adapter PATH[:SCALE] applied unmerged "
+                  "(repeatable; alternates with the base in each repetition; implies --engine)");
   cmd->callback([o] { run_bench(*o); });
 }
 

@@ -81,6 +81,12 @@ Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
     if (lora_ != nullptr) {
       lora_scale_.resize(sz(b));
       lora_tmp_.resize(sz(b * lora_->max_rank));
+      const int64_t widest = std::max(
+          {int64_t{hp.n_embd}, int64_t{hp.q_dim()}, int64_t{hp.kv_dim()}, int64_t{hp.n_ff}});
+      lora_out_.resize(sz(b * widest));
+      lora_act_scratch_.resize(
+          std::max(kernels::activation_scratch_bytes(formats::GgmlType::F32, widest, b),
+                   kernels::activation_scratch_bytes(formats::GgmlType::F32, lora_->max_rank, b)));
     }
   } catch (const std::bad_alloc&) {
     throw Error(ErrorCode::out_of_memory, "cannot allocate the forward-pass scratch buffers");
@@ -90,8 +96,8 @@ Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
 uint64_t Decoder::scratch_bytes() const noexcept {
   uint64_t floats = x_.size() + h_.size() + o_.size() + q_.size() + att_.size() + k_.size() +
                     v_.size() + gate_.size() + up_.size() + angles_.size() + attn_tmp_.size();
-  floats += lora_scale_.size() + lora_tmp_.size();
-  return floats * sizeof(float) + act_scratch_.size();
+  floats += lora_scale_.size() + lora_tmp_.size() + lora_out_.size();
+  return floats * sizeof(float) + act_scratch_.size() + lora_act_scratch_.size();
 }
 
 void Decoder::project(int32_t il, Projection p, const kernels::WeightView& w, const float* x,
@@ -103,16 +109,35 @@ void Decoder::project(int32_t il, Projection p, const kernels::WeightView& w, co
     const LoraAdapter& adapter = lora_->adapters[a];
     const auto& m = adapter.layers[sz(il)][static_cast<size_t>(p)];
     if (!m) continue;
+    bool any = false;
     for (int32_t t = 0; t < n; ++t) {
       const int32_t seq = chunk_[sz(t)].seq;
       lora_scale_[sz(t)] = adapter.scale * lora_->seq_scales[sz(seq) * n_adapters + a];
+      any |= lora_scale_[sz(t)] != 0.0f;
     }
-    const LoraMatrix& matrix = *m;
-    for_rows(pool_, n, [&](int32_t t) {
-      apply_lora_rows(matrix, x + sz(int64_t{t} * w.cols), w.cols, 1, &lora_scale_[sz(t)],
-                      y + sz(int64_t{t} * w.rows), w.rows,
-                      lora_tmp_.data() + sz(int64_t{t} * lora_->max_rank));
-    });
+    if (!any) continue;  // no sequence of this chunk uses the adapter
+    // A·x of every row at once, then B·(s·A·x): two small GEMMs through the engine's own F32
+    // kernels (SIMD, split over the pool) rather than a loop per row; a row whose scale is 0
+    // gets exactly nothing added, so it stays equal to the base model's.
+    const int32_t rank = m->rank;
+    const kernels::WeightView a_view{formats::GgmlType::F32, m->a.data(), rank, m->in,
+                                     sz(m->in) * sizeof(float)};
+    const kernels::WeightView b_view{formats::GgmlType::F32, m->b.data(), m->out, rank,
+                                     sz(rank) * sizeof(float)};
+    float* tmp = lora_tmp_.data();
+    kernels::matmul(pool_, a_view, x, w.cols, n, tmp, rank, lora_act_scratch_.data());
+    for (int32_t t = 0; t < n; ++t) {
+      const float s = lora_scale_[sz(t)];
+      for (int32_t k = 0; k < rank; ++k) tmp[sz(int64_t{t} * rank + k)] *= s;
+    }
+    float* delta = lora_out_.data();
+    kernels::matmul(pool_, b_view, tmp, rank, n, delta, m->out, lora_act_scratch_.data());
+    for (int32_t t = 0; t < n; ++t) {
+      if (lora_scale_[sz(t)] == 0.0f) continue;
+      float* yr = y + sz(int64_t{t} * w.rows);
+      const float* dr = delta + sz(int64_t{t} * m->out);
+      for (int32_t o = 0; o < m->out; ++o) yr[o] += dr[o];
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "inference/capabilities.hpp"
 #include "inference/context.hpp"
@@ -37,10 +38,21 @@ struct ServerState {
   TokenPromptModel* token_prompt = nullptr;  ///< the model's, when it has the capability
   ModelInfo info;
   std::string model_id;
+  /// The adapters the model applies unmerged (AdapterModel; GET /lora-adapters lists them).
+  std::vector<AdapterConfig> adapters;
+
+  /// What a request without `lora` gets; starts at the load-time scales, POST /lora-adapters
+  /// sets it.
+  std::vector<float> adapter_scales() const;
+  void set_adapter_scales(std::vector<float> scales);
 
   /// The model, or ApiError 503 (loading / shutting down) with the right message.
   TextModel& require_model() const;
   ParseLimits limits() const;
+
+ private:
+  mutable std::mutex adapter_mu_;
+  std::vector<float> adapter_scales_;  // guarded by adapter_mu_
 };
 
 /// Unix time now, in seconds.

@@ -101,8 +101,11 @@ struct LoraSet;
 /// The weight of projection `p` in a layer.
 const kernels::WeightView& projection_weight(const LayerWeights& layer, Projection p) noexcept;
 
+/// Largest magnitude of a user's adapter scale (load time or per request).
+inline constexpr float kMaxAdapterScale = 1000.0f;
+
 /// Reads and binds every adapter of `configs` for a model with `hp` whose q/k rows are in GGUF
-/// llama order when `base_qk_permuted`; scales start at 1 for each of `n_seq` sequences.
+/// llama order when `base_qk_permuted`; each of `n_seq` sequences starts at the configs' scales.
 LoraSet load_lora_set(std::span<const AdapterConfig> configs, const HParams& hp,
                       bool base_qk_permuted, int32_t n_seq);
 
