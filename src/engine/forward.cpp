@@ -96,8 +96,8 @@ Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
 uint64_t Decoder::scratch_bytes() const noexcept {
   uint64_t floats = x_.size() + h_.size() + o_.size() + q_.size() + att_.size() + k_.size() +
                     v_.size() + gate_.size() + up_.size() + angles_.size() + attn_tmp_.size();
-  floats += lora_scale_.size() + lora_tmp_.size() + lora_out_.size();
-  return floats * sizeof(float) + act_scratch_.size() + lora_act_scratch_.size();
+  floats += lora_scale_.size() + lora_tmp_.size();
+  return floats * sizeof(float) + act_scratch_.size();
 }
 
 void Decoder::project(int32_t il, Projection p, const kernels::WeightView& w, const float* x,
@@ -116,28 +116,7 @@ void Decoder::project(int32_t il, Projection p, const kernels::WeightView& w, co
       any |= lora_scale_[sz(t)] != 0.0f;
     }
     if (!any) continue;  // no sequence of this chunk uses the adapter
-    // A·x of every row at once, then B·(s·A·x): two small GEMMs through the engine's own F32
-    // kernels (SIMD, split over the pool) rather than a loop per row; a row whose scale is 0
-    // gets exactly nothing added, so it stays equal to the base model's.
-    const int32_t rank = m->rank;
-    const kernels::WeightView a_view{formats::GgmlType::F32, m->a.data(), rank, m->in,
-                                     sz(m->in) * sizeof(float)};
-    const kernels::WeightView b_view{formats::GgmlType::F32, m->b.data(), m->out, rank,
-                                     sz(rank) * sizeof(float)};
-    float* tmp = lora_tmp_.data();
-    kernels::matmul(pool_, a_view, x, w.cols, n, tmp, rank, lora_act_scratch_.data());
-    for (int32_t t = 0; t < n; ++t) {
-      const float s = lora_scale_[sz(t)];
-      for (int32_t k = 0; k < rank; ++k) tmp[sz(int64_t{t} * rank + k)] *= s;
-    }
-    float* delta = lora_out_.data();
-    kernels::matmul(pool_, b_view, tmp, rank, n, delta, m->out, lora_act_scratch_.data());
-    for (int32_t t = 0; t < n; ++t) {
-      if (lora_scale_[sz(t)] == 0.0f) continue;
-      float* yr = y + sz(int64_t{t} * w.rows);
-      const float* dr = delta + sz(int64_t{t} * m->out);
-      for (int32_t o = 0; o < m->out; ++o) yr[o] += dr[o];
-    }
+    apply_lora(pool_, *m, x, w.cols, n, lora_scale_.data(), y, w.rows, lora_tmp_.data());
   }
 }
 

@@ -55,7 +55,9 @@ class ServeLora : public ::testing::Test {
     ASSERT_GT(port_, 0) << serve_->stderr_text();
   }
   void TearDown() override {
-    if (serve_) EXPECT_EQ(serve_->stop(SIGTERM), 0) << serve_->stderr_text();
+    if (serve_) {
+      EXPECT_EQ(serve_->stop(SIGTERM), 0) << serve_->stderr_text();
+    }
   }
   std::unique_ptr<ServeProcess> serve_;
   int port_ = -1;
