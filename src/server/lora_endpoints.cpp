@@ -18,7 +18,9 @@ void handle_lora_adapters(ServerState& state, const Req&, Res& res) {
 
 void handle_set_lora_adapters(ServerState& state, const Req& req, Res& res) {
   state.require_model();
-  const json body = parse_json_body(req.body);
+  // The body is an array, which parse_json_body (objects only) refuses: parse it as the one
+  // member of an object, keeping that function's size, depth and syntax checks.
+  const json body = parse_json_body("{\"lora\":" + req.body + "}")["lora"];
   // The same list a request's `lora` field carries: adapters it leaves out are switched off.
   state.set_adapter_scales(parse_lora_scales(body, "", state.adapters.size()));
   send_json(res, 200, {{"success", true}});
