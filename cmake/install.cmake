@@ -9,8 +9,8 @@ include(CMakePackageConfigHelpers)
 # a plain archive member that nothing references would be dropped with the registration in it.
 add_library(inference_native STATIC $<TARGET_OBJECTS:inference_backend_native>)
 # The OBJECT library's own dependencies (src/backends/native/CMakeLists.txt).
-target_link_libraries(inference_native PUBLIC inference_generation inference_engine inference_chat
-                                              inference_tokenizer inference_core
+target_link_libraries(inference_native PUBLIC inference_generation inference_engine inference_train
+                                              inference_chat inference_tokenizer inference_core
                                               nlohmann_json::nlohmann_json)
 
 add_library(inference INTERFACE)
@@ -33,7 +33,7 @@ endif()
 # dependencies to the consumer's link line).
 set(INFERENCE_INSTALLED_LIBRARIES inference inference_native inference_core inference_arch
     inference_formats inference_tokenizer inference_chat inference_kernels_cpu inference_engine
-    inference_generation inference_grammar)
+    inference_generation inference_grammar inference_train)
 install(TARGETS ${INFERENCE_INSTALLED_LIBRARIES} EXPORT inferenceTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

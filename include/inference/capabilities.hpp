@@ -92,6 +92,18 @@ class LogprobModel {
       const Context& ctx, std::span<const ScoreRequest> requests) = 0;
 };
 
+/// LoRA adapters loaded unmerged with the model (LoadConfig::adapters, adapter_path first),
+/// which GenerateConfig::adapter_scales selects per call: requests with different adapters can
+/// share one base model and one batch.
+class AdapterModel {
+ public:
+  virtual ~AdapterModel() = default;
+  /// The adapters in GenerateConfig::adapter_scales order, each with the scale it was loaded
+  /// with (used by a call that gives no scale for it). Empty when none are loaded, or when they
+  /// were merged into the weights (LoadConfig::merge_adapters): those cannot change per call.
+  virtual std::vector<AdapterConfig> adapters() const = 0;
+};
+
 /// One KV-cache slot of a batching backend, as llama-server's /slots reports it.
 struct SlotState {
   int32_t id = 0;

@@ -9,5 +9,6 @@
 #include "inference/log.hpp"
 #include "inference/text_model.hpp"
 #include "inference/token_stream.hpp"
+#include "inference/trainable_model.hpp"
 #include "inference/types.hpp"
 #include "inference/version.hpp"

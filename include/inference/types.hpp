@@ -93,8 +93,9 @@ struct GenerateConfig {
   bool ignore_eos = false;           ///< Keep generating past end-of-sequence tokens.
   OutputConstraint constraint;       ///< Grammar / JSON Schema / regex the output must follow.
   std::vector<LogitBias> logit_bias;  ///< Added to the logits before any other step.
-  /// Per-request adapter scales by adapter index (LoadConfig::adapters order); empty = the
-  /// scales the model was loaded with.
+  /// Per-request adapter scales by adapter index (AdapterModel::adapters() order), each
+  /// replacing that adapter's load-time scale (0 = off); adapters past the end, or all when
+  /// empty, keep the scales the model was loaded with.
   std::vector<float> adapter_scales;
 };
 
@@ -105,7 +106,7 @@ struct LoadConfig {
   int32_t gpu_layers = -1;     ///< -1 = all layers on the GPU (GPU backends only).
   int32_t parallel_slots = 1;  ///< Concurrent sequences the model can serve.
   int32_t threads = 0;         ///< 0 = one per physical core.
-  std::string adapter_path;    ///< LoRA adapter (backends that support AdapterModel).
+  std::string adapter_path;    ///< One more LoRA adapter, scale 1, before `adapters`.
   std::string kv_cache_type;   ///< "" = backend default ("f16" for native), or "f32", "q8_0".
 
   /// LoRA adapters applied on top of the base weights (in addition to adapter_path).

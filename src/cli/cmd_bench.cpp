@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/generation_flags.hpp"
 #include "engine/engine.hpp"
 #include "formats/gguf.hpp"
 #include "formats/memory_estimate.hpp"
@@ -57,6 +58,7 @@ struct BenchOptions {
   bool engine = false;  // time Engine::decode directly instead of the contract
   std::vector<int> depths{0};
   std::string kv_type = "f16";
+  std::vector<std::string> lora;  // PATH[:SCALE]: also time the model with these (unmerged)
 };
 
 struct TestResult {
@@ -244,6 +246,8 @@ void print_attention_profile(const perf::AttentionProfile& p, const std::string&
       "%.1f MiB/token, %.1f GB/s, %lld work items per layer\n",
       p.depth, kv_type.c_str(), p.us_per_token / 1e3, p.us_per_token_min / 1e3,
       p.bytes_per_token / 1048576.0, gbs, static_cast<long long>(p.work_items_per_layer));
+}
+
 // The per-operation profile of one decoded token at depth 0 (perf/decode_profile.hpp), against
 // the engine's measured ms/token and the memory bandwidth.
 void print_decode_profile(const perf::DecodeProfile& p, bool json, double bench_ms_per_token,
@@ -293,6 +297,41 @@ void print_decode_profile(const perf::DecodeProfile& p, bool json, double bench_
                 100.0 * (1000.0 * bench_ms_per_token - p.total_us_per_token) /
                     (1000.0 * bench_ms_per_token));
   }
+}
+
+// The base and the adapted engine alternately, rep by rep (base, adapted, base, …), so both see
+// the same machine state; "ppN+lora" / "tgN+lora" follow the base's lines, and "lora_cost_*"
+// lines give the adapted speed over the base's (mean of the per-rep ratios).
+void add_lora_results(const BenchOptions& o, engine::Engine& base, engine::Engine& adapted,
+                      const std::vector<int32_t>& tokens, const ModelTraffic& traffic,
+                      std::vector<TestResult>& results) {
+  std::vector<float> logits;
+  auto both = [&](const std::string& test, int n_prompt, int n_gen, const auto& run) {
+    std::vector<double> base_s, lora_s, ratios;
+    run(base);     // warm-up of both engines (first-touch of the weights, the scratch)
+    run(adapted);  // and of the adapter matrices
+    for (int r = 0; r < o.reps; ++r) {
+      base_s.push_back(run(base));
+      lora_s.push_back(run(adapted));
+      ratios.push_back(base_s.back() / lora_s.back());
+    }
+    const int n_tokens = n_prompt > 0 ? n_prompt : n_gen;
+    const int passes = n_prompt > 0 ? 1 : n_gen;
+    results.push_back(summarise(test + "/base", n_prompt, n_gen, n_tokens, base_s,
+                                traffic.bytes_per_pass, passes));
+    results.push_back(summarise(test + "+lora", n_prompt, n_gen, n_tokens, lora_s,
+                                traffic.bytes_per_pass, passes));
+    TestResult ratio{"lora_speed_ratio_" + test, n_prompt, n_gen, {}, {}, 0};
+    ratio.tokens_per_second = perf::sample_stats(ratios);
+    ratio.ms_per_token = perf::sample_stats(ratios);
+    results.push_back(ratio);
+  };
+  if (o.n_prompt > 0)
+    both("pp" + std::to_string(o.n_prompt), o.n_prompt, 0,
+         [&](engine::Engine& e) { return run_prompt(e, tokens, 0, o.n_prompt, logits); });
+  if (o.n_gen > 0)
+    both("tg" + std::to_string(o.n_gen), 0, o.n_gen,
+         [&](engine::Engine& e) { return run_generation(e, tokens, 0, o.n_gen, logits); });
 }
 
 void run_bench(const BenchOptions& o) {
@@ -355,12 +394,19 @@ void run_bench(const BenchOptions& o) {
   std::unique_ptr<TextModel> model;
   std::optional<perf::ContractBench> contract;
   ModelInfo info;
-  if (o.engine) {
+  // --lora: the same file loaded again with the adapters applied unmerged, timed in turn with
+  // the base in every repetition, so the cost ratio comes from one run under the same noise.
+  std::unique_ptr<engine::Engine> lora_engine;
+  if (o.engine || !o.lora.empty()) {
     engine::ModelLoadOptions load;
     load.context_length = n_ctx;
     load.threads = threads;
     load.kv_cache_type = o.kv_type;
     engine = engine::Engine::load(o.model, load);
+    if (!o.lora.empty()) {
+      for (const auto& flag : o.lora) load.adapters.push_back(parse_adapter_flag(flag));
+      lora_engine = engine::Engine::load(o.model, load);
+    }
     info = engine->info();
     tokens = perf::bench_tokens(max_depth + std::max({o.n_prompt, o.n_gen, 1}), engine->n_vocab());
     time_prompt = [&](int d, int n) { return run_prompt(*engine, tokens, d, n, logits); };
@@ -408,6 +454,7 @@ void run_bench(const BenchOptions& o) {
       results.back().depth = depth;
     }
   }
+  if (lora_engine) add_lora_results(o, *engine, *lora_engine, tokens, traffic, results);
   const uint64_t rss = perf::peak_rss_bytes();
   const uint64_t budget = file_bytes + kv_bytes;
   const std::string model_name = std::filesystem::path(o.model).filename().string();
@@ -422,6 +469,7 @@ void run_bench(const BenchOptions& o) {
   contract.reset();
   model.reset();
   engine.reset();
+  lora_engine.reset();
   // Printed once, in every mode: every row's "% bw" below divides by this one figure.
   const auto bandwidth = bandwidth_for(o, threads);
   if (o.bandwidth || !o.json) print_bandwidth(bandwidth, o.json);
@@ -455,7 +503,7 @@ void run_bench(const BenchOptions& o) {
           {"kv_cache_bytes", kv_bytes},
           {"engine_memory_bytes", engine_bytes},
           {"rss_over_file_plus_kv", budget > 0 ? static_cast<double>(rss) / budget : 0.0},
-          {"path", o.engine ? "engine" : "contract"}};
+          {"path", o.engine || !o.lora.empty() ? "engine" : "contract"}};
       std::cout << line.dump() << "\n";
     }
   } else {
@@ -536,6 +584,9 @@ void setup_bench(CLI::App& root) {
   cmd->add_flag("--engine", o->engine,
                 "Time the engine's decode calls directly instead of driving the model through "
                 "the public API");
+  cmd->add_option("--lora", o->lora,
+                  "Also time the model with this LoRA adapter PATH[:SCALE] applied unmerged "
+                  "(repeatable; alternates with the base in each repetition; implies --engine)");
   cmd->callback([o] { run_bench(*o); });
 }
 

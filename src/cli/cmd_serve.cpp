@@ -17,6 +17,7 @@
 #include "formats/memory_estimate.hpp"
 #include "formats/model_summary.hpp"
 #include "formats/parallel_slots.hpp"
+#include "cli/generation_flags.hpp"
 #include "inference/backend.hpp"
 #include "inference/error.hpp"
 #include "server/server.hpp"
@@ -43,6 +44,9 @@ struct ServeOptions {
   double max_body_mib = 8.0;
   std::string chat_template_file;
   int32_t parallel = 0;  ///< 0 = chosen from context and memory (formats/parallel_slots.hpp)
+  std::vector<std::string> lora;  // PATH[:SCALE]
+  bool lora_merge = false;
+  bool lora_init_without_apply = false;
 };
 
 // -np when not given: as many slots as fit in 3/4 of MemAvailable at the slot's context, up to
@@ -94,6 +98,13 @@ void serve(ServeOptions& o) {
   if (path.empty()) throw ExitRequest{kUsage, "serve: a model is required (MODEL or -m MODEL)"};
   if (o.drain_seconds < 0) throw ExitRequest{kUsage, "--drain-timeout must be >= 0"};
   if (o.max_body_mib <= 0) throw ExitRequest{kUsage, "--max-body must be > 0"};
+  std::vector<AdapterConfig> adapters;
+  for (const auto& flag : o.lora) adapters.push_back(parse_adapter_flag(flag));
+  if (o.lora_init_without_apply) {
+    if (o.lora_merge)
+      throw ExitRequest{kUsage, "--lora-init-without-apply cannot be used with --lora-merge"};
+    for (auto& a : adapters) a.scale = 0.0f;  // off until POST /lora-adapters or a request's lora
+  }
   o.server.model_path = path;
   o.server.drain_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(o.drain_seconds * 1000.0));
@@ -119,7 +130,9 @@ void serve(ServeOptions& o) {
                       .context_length = o.ctx,
                       .parallel_slots = o.server.parallel,
                       .threads = o.threads,
-                      .kv_cache_type = o.kv_type};
+                      .kv_cache_type = o.kv_type,
+                      .adapters = std::move(adapters),
+                      .merge_adapters = o.lora_merge};
     // The native backend's option (docs/backends.md).
     if (!o.chat_template_file.empty())
       config.options["chat_template"] = read_chat_template_file(o.chat_template_file);
@@ -189,6 +202,14 @@ void setup_serve(CLI::App& root) {
   cmd->add_option("--api-key", o->server.api_key,
                   "Require 'Authorization: Bearer KEY' (or x-api-key) on every endpoint but "
                   "/health");
+  cmd->add_option("--lora", o->lora,
+                  "LoRA adapter PATH[:SCALE] (repeatable; ids 0, 1, … in /lora-adapters, chosen "
+                  "per request with `lora: [{id, scale}]`)");
+  cmd->add_flag("--lora-merge", o->lora_merge,
+                "Merge the adapters into the weights at load (faster; no per-request scales)");
+  cmd->add_flag("--lora-init-without-apply", o->lora_init_without_apply,
+                "Load the adapters with scale 0 (off until POST /lora-adapters or a request's "
+                "lora)");
   cmd->add_option("--alias", o->server.model_id, "Model name in the API (default: file name)");
   cmd->add_option("--max-queue", o->server.max_queue,
                   "Requests that may wait for a slot (then 429)")

@@ -104,6 +104,13 @@ class NativeEngine final : public Engine {
 
   int32_t n_adapters() const override { return static_cast<int32_t>(lora_.adapters.size()); }
 
+  std::vector<AdapterConfig> adapters() const override {
+    std::vector<AdapterConfig> out;
+    for (size_t a = 0; a < lora_.adapters.size(); ++a)
+      out.push_back({lora_.adapters[a].source, lora_.default_scales[a]});
+    return out;
+  }
+
   void set_adapter_scales(int32_t seq, std::span<const float> scales) override {
     check_seq(seq);
     const size_t n = lora_.adapters.size();
@@ -114,8 +121,9 @@ class NativeEngine final : public Engine {
     float* row = lora_.seq_scales.data() + static_cast<size_t>(seq) * n;
     bool changed = false;
     for (size_t a = 0; a < n; ++a) {
-      const float want = a < scales.size() ? scales[a] : 1.0f;
-      if (!(want >= -1e3f && want <= 1e3f)) invalid("adapter scale out of range [-1000, 1000]");
+      const float want = a < scales.size() ? scales[a] : lora_.default_scales[a];
+      if (!(want >= -kMaxAdapterScale && want <= kMaxAdapterScale))
+        invalid("adapter scale out of range [-1000, 1000]");
       changed |= row[a] != want;
       row[a] = want;
     }

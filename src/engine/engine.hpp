@@ -91,9 +91,13 @@ class Engine {
 
   /// Number of LoRA adapters applied unmerged (0 when none or merged at load).
   virtual int32_t n_adapters() const { return 0; }
-  /// Per-sequence multipliers of the unmerged adapters' scales (index = adapter), used by every
-  /// later decode of `seq` until changed; empty = all 1. Throws Error(invalid_argument) when
-  /// more scales than adapters are given.
+  /// The unmerged adapters, in load order, with the scales they were loaded with.
+  virtual std::vector<AdapterConfig> adapters() const { return {}; }
+  /// Per-sequence scales of the unmerged adapters (index = adapter; each multiplies the
+  /// adapter's own alpha / r and replaces the scale it was loaded with), used by every later
+  /// decode of `seq` until changed; adapters past the end of `scales` get their load-time scale.
+  /// Throws Error(invalid_argument) when more scales than adapters are given or one is outside
+  /// [-1000, 1000].
   virtual void set_adapter_scales(int32_t seq, std::span<const float> scales) {
     (void)seq;
     if (!scales.empty())

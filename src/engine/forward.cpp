@@ -84,6 +84,12 @@ Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
     if (lora_ != nullptr) {
       lora_scale_.resize(sz(b));
       lora_tmp_.resize(sz(b * lora_->max_rank));
+      const int64_t widest = std::max(
+          {int64_t{hp.n_embd}, int64_t{hp.q_dim()}, int64_t{hp.kv_dim()}, int64_t{hp.n_ff}});
+      lora_out_.resize(sz(b * widest));
+      lora_act_scratch_.resize(
+          std::max(kernels::activation_scratch_bytes(formats::GgmlType::F32, widest, b),
+                   kernels::activation_scratch_bytes(formats::GgmlType::F32, lora_->max_rank, b)));
     }
   } catch (const std::bad_alloc&) {
     throw Error(ErrorCode::out_of_memory, "cannot allocate the forward-pass scratch buffers");
@@ -122,16 +128,14 @@ void Decoder::apply_lora(int32_t il, Projection p, const kernels::WeightView& w,
     const LoraAdapter& adapter = lora_->adapters[a];
     const auto& m = adapter.layers[sz(il)][static_cast<size_t>(p)];
     if (!m) continue;
+    bool any = false;
     for (int32_t t = 0; t < n; ++t) {
       const int32_t seq = chunk_[sz(t)].seq;
       lora_scale_[sz(t)] = adapter.scale * lora_->seq_scales[sz(seq) * n_adapters + a];
+      any |= lora_scale_[sz(t)] != 0.0f;
     }
-    const LoraMatrix& matrix = *m;
-    for_rows(pool_, n, [&](int32_t t) {
-      apply_lora_rows(matrix, x + sz(int64_t{t} * w.cols), w.cols, 1, &lora_scale_[sz(t)],
-                      y + sz(int64_t{t} * w.rows), w.rows,
-                      lora_tmp_.data() + sz(int64_t{t} * lora_->max_rank));
-    });
+    if (!any) continue;  // no sequence of this chunk uses the adapter
+    apply_lora(pool_, *m, x, w.cols, n, lora_scale_.data(), y, w.rows, lora_tmp_.data());
   }
 }
 

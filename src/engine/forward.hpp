@@ -29,10 +29,13 @@ struct AttentionCapture {
   int32_t n_tokens = 0;
 };
 
-/// Unmerged LoRA adapters and each sequence's multipliers of their scales.
+/// Unmerged LoRA adapters and each sequence's scales of them. An adapter's own `scale` is its
+/// alpha / r; the user's scale (LoadConfig, or a request's) is kept per sequence so a request can
+/// replace it, as llama-server's per-request `lora` does.
 struct LoraSet {
   std::vector<LoraAdapter> adapters;
-  std::vector<float> seq_scales;  ///< [seq][adapter], 1 by default
+  std::vector<float> default_scales;  ///< [adapter]: the scales the adapters were loaded with
+  std::vector<float> seq_scales;      ///< [seq][adapter], default_scales by default
   int32_t max_rank = 0;
 };
 
@@ -103,11 +106,13 @@ class Decoder {
   std::vector<float> split_partials_;      // per work item: one partial, grown on demand
   std::vector<int32_t> split_first_item_;  // per token of the chunk (+1): its first work item
   const LoraSet* lora_ = nullptr;
-  std::span<const BatchEntry> chunk_;  // the chunk forward() is evaluating
-  bool fixed_paths_ = false;           // the chunk's entries say their RowKind (none is automatic)
-  int32_t n_generated_ = 0;            // its leading RowKind::generated entries
-  std::vector<float> lora_scale_;      // per row of the chunk
-  std::vector<float> lora_tmp_;        // per row: max_rank floats
+  std::span<const BatchEntry> chunk_;        // the chunk forward() is evaluating
+  bool fixed_paths_ = false;  // the chunk's entries say their RowKind (none is automatic)
+  int32_t n_generated_ = 0;   // its leading RowKind::generated entries
+  std::vector<float> lora_scale_;            // per row of the chunk
+  std::vector<float> lora_tmp_;              // per row: max_rank floats (s·A·x)
+  std::vector<float> lora_out_;              // per row: the widest projection's B·(s·A·x)
+  std::vector<std::byte> lora_act_scratch_;  // the F32 matmul's activation scratch
 };
 
 }  // namespace inference::engine

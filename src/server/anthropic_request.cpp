@@ -76,6 +76,7 @@ MessagesRequest parse_messages_request(const json& body, const ParseLimits& limi
     r.stop_sequences = parse_stop(body, "stop_sequences", limits);
   }
   s.config.stop = r.stop_sequences;
+  s.config.adapter_scales = parse_lora_field(body, limits);  // llama-server's extension
   s.stream = get_bool(body, "stream").value_or(false);
   return r;
 }

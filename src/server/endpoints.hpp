@@ -29,6 +29,9 @@ void handle_llama_completion(ServerState& state, const Req& req, Res& res);
 void handle_props(ServerState& state, const Req& req, Res& res);
 void handle_slots(ServerState& state, const Req& req, Res& res);
 void handle_metrics(ServerState& state, const Req& req, Res& res);
+// llama-server's LoRA endpoints (lora_endpoints.cpp)
+void handle_lora_adapters(ServerState& state, const Req& req, Res& res);
+void handle_set_lora_adapters(ServerState& state, const Req& req, Res& res);
 
 /// Per-choice seed: the request's seed + the choice index, or a fresh random one.
 uint64_t choice_seed(const std::optional<uint64_t>& seed, size_t index);

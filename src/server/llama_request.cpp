@@ -42,6 +42,7 @@ LlamaCompletionRequest parse_llama_completion_request(const json& body, const Pa
   if (const json* bias = find_field(body, "logit_bias"))
     g.logit_bias = parse_logit_bias(*bias, "logit_bias", limits);
   g.constraint = parse_constraint(body);
+  g.adapter_scales = parse_lora_field(body, limits);
   if (auto seed = get_integer(body, "seed", -1, std::numeric_limits<int64_t>::max());
       seed && *seed >= 0)
     s.seed = static_cast<uint64_t>(*seed);  // -1 = random, as in llama-server

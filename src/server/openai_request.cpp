@@ -39,6 +39,7 @@ SamplingRequest parse_openai_sampling(const json& body, const ParseLimits& limit
   if (const json* bias = find_field(body, "logit_bias"))
     g.logit_bias = parse_logit_bias(*bias, "logit_bias", limits);
   g.constraint = parse_constraint(body);
+  g.adapter_scales = parse_lora_field(body, limits);  // llama-server's extension
   s.stream = get_bool(body, "stream").value_or(false);
   return s;
 }

@@ -23,6 +23,9 @@ struct ParseLimits {
   int32_t max_stop = 16;   ///< Most stop strings.
   int64_t vocab_size = 0;  ///< Token ids must be below it (0 = unknown: not checked).
   int32_t max_top_logprobs = 20;
+  /// The scale of each LoRA adapter the model applies unmerged, as POST /lora-adapters last set
+  /// them: what a request without `lora` gets (its size is the number of adapters).
+  std::vector<float> adapter_scales;
 };
 
 /// The sampling and stopping fields shared by every generating endpoint.
@@ -113,5 +116,14 @@ std::vector<LogitBias> parse_logit_bias(const json& value, const std::string& pa
                                         const ParseLimits& limits);
 /// response_format / grammar / json_schema → the output constraint.
 OutputConstraint parse_constraint(const json& body);
+
+// LoRA (lora_fields.cpp).
+
+/// `[{"id", "scale"}, …]` at `path` → one scale per adapter; adapters not listed get 0 (as in
+/// llama-server). 400 naming the entry for an unknown or repeated id or a bad scale.
+std::vector<float> parse_lora_scales(const json& list, const std::string& path, size_t n_adapters);
+/// A generating request's `lora` → GenerateConfig::adapter_scales; without the field, the
+/// server's current scales (limits.adapter_scales).
+std::vector<float> parse_lora_field(const json& body, const ParseLimits& limits);
 
 }  // namespace inference::server

@@ -112,6 +112,8 @@ class Server::Impl {
     get("/props", handle_props);
     get("/slots", handle_slots);
     get("/metrics", handle_metrics);
+    get("/lora-adapters", handle_lora_adapters);
+    post("/lora-adapters", handle_set_lora_adapters);
     for (const char* path : {"/v1/embeddings", "/embeddings"})
       http.Post(path, guarded(ApiStyle::openai, [this](const Req& req, Res&) {
                   check_auth(req);
@@ -226,6 +228,10 @@ void Server::set_model(std::shared_ptr<TextModel> model) {
   ServerState& s = impl_->state;
   s.tokenizer = dynamic_cast<TokenizerModel*>(model.get());
   s.token_prompt = dynamic_cast<TokenPromptModel*>(model.get());
+  if (auto* adapters = dynamic_cast<AdapterModel*>(model.get())) s.adapters = adapters->adapters();
+  std::vector<float> scales;
+  for (const AdapterConfig& a : s.adapters) scales.push_back(a.scale);
+  s.set_adapter_scales(std::move(scales));
   s.info = model->info();
   s.model_id = s.options.model_id.empty() ? (s.info.name.empty() ? "model" : s.info.name)
                                           : s.options.model_id;

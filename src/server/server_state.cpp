@@ -28,7 +28,18 @@ ParseLimits ServerState::limits() const {
   ParseLimits l;
   l.max_n = options.max_n;
   l.vocab_size = info.vocab_size;
+  l.adapter_scales = adapter_scales();
   return l;
+}
+
+std::vector<float> ServerState::adapter_scales() const {
+  std::lock_guard lock(adapter_mu_);
+  return adapter_scales_;
+}
+
+void ServerState::set_adapter_scales(std::vector<float> scales) {
+  std::lock_guard lock(adapter_mu_);
+  adapter_scales_ = std::move(scales);
 }
 
 int64_t unix_now() {

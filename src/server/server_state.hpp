@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "inference/capabilities.hpp"
 #include "inference/context.hpp"
@@ -39,6 +40,14 @@ struct ServerState {
   TokenPromptModel* token_prompt = nullptr;  ///< the model's, when it has the capability
   ModelInfo info;
   std::string model_id;
+  /// The adapters the model applies unmerged (AdapterModel; GET /lora-adapters lists them).
+  std::vector<AdapterConfig> adapters;
+
+  /// What a request without `lora` gets; starts at the load-time scales, POST /lora-adapters
+  /// sets it.
+  std::vector<float> adapter_scales() const;
+  void set_adapter_scales(std::vector<float> scales);
+
   /// Pull the streams of running generations: one per slot (declared last: joined first).
   std::unique_ptr<WorkerPool> workers =
       std::make_unique<WorkerPool>(static_cast<size_t>(std::max(options.parallel, 1)));
@@ -46,6 +55,10 @@ struct ServerState {
   /// The model, or ApiError 503 (loading / shutting down) with the right message.
   TextModel& require_model() const;
   ParseLimits limits() const;
+
+ private:
+  mutable std::mutex adapter_mu_;
+  std::vector<float> adapter_scales_;  // guarded by adapter_mu_
 };
 
 /// Unix time now, in seconds.

@@ -4,6 +4,7 @@
 
 #include "engine/generation/prefill.hpp"
 #include "inference/error.hpp"
+#include "train/lora_trainer.hpp"
 
 namespace inference::native {
 
@@ -14,6 +15,7 @@ NativeModel::NativeModel(std::unique_ptr<engine::Engine> engine,
   info_.context_length = engine->context_length();
   info_.vocab_size = engine->n_vocab();
   tokenizer_ = &engine->tokenizer();
+  adapters_ = engine->adapters();
   chat_prompt_.emplace(chat_template.empty() ? engine->chat_template_source() : chat_template,
                        info_.architecture, *tokenizer_);
   scheduler_ = std::make_shared<generation::BatchScheduler>(std::move(engine), options);

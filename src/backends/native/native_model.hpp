@@ -20,6 +20,12 @@
 #include "inference/capabilities.hpp"
 #include "inference/text_model.hpp"
 #include "inference/tool_chat_model.hpp"
+#include "inference/trainable_model.hpp"
+
+namespace inference::train {
+template <typename T>
+class LoraTrainer;
+}  // namespace inference::train
 
 namespace inference::native {
 
@@ -29,7 +35,9 @@ class NativeModel final : public TextModel,
                           public TokenPromptModel,
                           public ServingStats,
                           public LogprobModel,
-                          public ToolChatModel {
+                          public ToolChatModel,
+                          public AdapterModel,
+                          public TrainableModel {
  public:
   /// `chat_template` replaces the model file's template when non-empty (Jinja source).
   explicit NativeModel(std::unique_ptr<engine::Engine> engine,
@@ -56,7 +64,7 @@ class NativeModel final : public TextModel,
   TokenStream generate_tokens(const Context& ctx, std::span<const int32_t> prompt,
                               const GenerateConfig& config = {}) override;
 
-  // TokenizerModel
+  // TokenizerModel (encode and decode are TrainableModel's too)
   std::vector<int32_t> encode(std::string_view text, bool add_special = true,
                               bool parse_special = false) const override;
   std::string decode(std::span<const int32_t> ids) const override;
@@ -84,6 +92,18 @@ class NativeModel final : public TextModel,
   std::vector<ContinuationScore> score_continuations(
       const Context& ctx, std::span<const ScoreRequest> requests) override;
 
+  // AdapterModel
+  std::vector<AdapterConfig> adapters() const override { return adapters_; }
+
+  // TrainableModel (native_trainable.cpp)
+  void apply_lora(const LoraConfig& config) override;
+  TrainStepResult train_step(std::span<const TrainExample> batch,
+                             const TrainStepConfig& config = {}) override;
+  double evaluate_loss(std::span<const TrainExample> examples) override;
+  void save_adapter(const std::filesystem::path& dir) const override;
+  /// The file the model was loaded from, which training reads again (the backend sets it).
+  void set_training_source(std::filesystem::path model, int32_t threads);
+
  private:
   const tokenizer::Tokenizer& open_tokenizer() const;
 
@@ -92,6 +112,13 @@ class NativeModel final : public TextModel,
   ModelInfo info_;
   const tokenizer::Tokenizer* tokenizer_ = nullptr;  // owned by the engine; null once closed
   std::optional<ChatPrompt> chat_prompt_;
+  std::vector<AdapterConfig> adapters_;  // the engine's unmerged adapters (fixed at load)
+
+  mutable std::mutex train_mu_;  // guards the training state below
+  std::filesystem::path train_model_path_;
+  int32_t train_threads_ = 0;
+  std::unique_ptr<train::LoraTrainer<float>> trainer_;
+  int64_t train_steps_ = 0;
 };
 
 }  // namespace inference::native

@@ -23,6 +23,7 @@
 #include "engine/hparams.hpp"
 #include "inference/types.hpp"
 #include "kernels/cpu/matmul.hpp"
+#include "kernels/cpu/thread_pool.hpp"
 
 namespace inference::engine {
 
@@ -81,9 +82,11 @@ const char* projection_name(Projection p) noexcept;
 std::optional<Projection> parse_projection_name(std::string_view module) noexcept;
 
 /// y[t] += scale[t] · B·(A·x[t]) for n rows; x rows of m.in floats (stride x_stride), y rows of
-/// m.out floats (stride y_stride). `tmp` holds m.rank floats. Rows with scale 0 are skipped.
-void apply_lora_rows(const LoraMatrix& m, const float* x, int64_t x_stride, int32_t n,
-                     const float* scale, float* y, int64_t y_stride, float* tmp) noexcept;
+/// m.out floats (stride y_stride). `tmp` holds n · m.rank floats. Rows with scale 0 get nothing
+/// added. The A·x of every row, then the B rows, are split over `pool`; each output value is
+/// computed the same way whatever n and the thread count are.
+void apply_lora(kernels::ThreadPool& pool, const LoraMatrix& m, const float* x, int64_t x_stride,
+                int32_t n, const float* scale, float* y, int64_t y_stride, float* tmp);
 
 /// Maps GGUF-llama q/k row order to Hugging Face order or back for `n_heads` heads of
 /// `head_dim` rows; `to_gguf` chooses the direction. rows: n_heads·head_dim rows of `cols`.
@@ -101,8 +104,11 @@ struct LoraSet;
 /// The weight of projection `p` in a layer.
 const kernels::WeightView& projection_weight(const LayerWeights& layer, Projection p) noexcept;
 
+/// Largest magnitude of a user's adapter scale (load time or per request).
+inline constexpr float kMaxAdapterScale = 1000.0f;
+
 /// Reads and binds every adapter of `configs` for a model with `hp` whose q/k rows are in GGUF
-/// llama order when `base_qk_permuted`; scales start at 1 for each of `n_seq` sequences.
+/// llama order when `base_qk_permuted`; each of `n_seq` sequences starts at the configs' scales.
 LoraSet load_lora_set(std::span<const AdapterConfig> configs, const HParams& hp,
                       bool base_qk_permuted, int32_t n_seq);
 

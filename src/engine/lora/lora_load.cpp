@@ -44,11 +44,20 @@ LoraSet load_lora_set(std::span<const AdapterConfig> configs, const HParams& hp,
   for (const AdapterConfig& config : configs) {
     if (config.path.empty())
       throw Error(ErrorCode::invalid_argument, "a LoRA adapter path is empty");
+    if (!(config.scale >= -kMaxAdapterScale && config.scale <= kMaxAdapterScale))
+      throw Error(ErrorCode::invalid_argument, "LoRA adapter " + config.path + ": scale " +
+                                                   std::to_string(config.scale) +
+                                                   " is outside [-1000, 1000]");
+    // The user's scale stays out of the bound adapter: it is per sequence (see LoraSet).
     set.adapters.push_back(
-        bind_lora_adapter(read_lora_adapter(config.path), hp, base_qk_permuted, config.scale));
+        bind_lora_adapter(read_lora_adapter(config.path), hp, base_qk_permuted, 1.0f));
+    set.default_scales.push_back(config.scale);
     set.max_rank = std::max(set.max_rank, set.adapters.back().max_rank);
   }
-  set.seq_scales.assign(sz(n_seq) * set.adapters.size(), 1.0f);
+  set.seq_scales.reserve(sz(n_seq) * set.adapters.size());
+  for (int32_t s = 0; s < n_seq; ++s)
+    set.seq_scales.insert(set.seq_scales.end(), set.default_scales.begin(),
+                          set.default_scales.end());
   return set;
 }
 
@@ -73,14 +82,16 @@ void merge_lora_set(const LoraSet& set, ModelWeights& weights,
                                 static_cast<const std::byte*>(view.data) + sz(r) * view.row_bytes,
                                 merged.data() + sz(r * view.cols), view.cols);
       }
-      for (const LoraAdapter& adapter : set.adapters) {
+      for (size_t ai = 0; ai < set.adapters.size(); ++ai) {
+        const LoraAdapter& adapter = set.adapters[ai];
         const auto& m = adapter.layers[il][static_cast<size_t>(p)];
         if (!m) continue;
+        const float scale = adapter.scale * set.default_scales[ai];
         // W[o][i] += s · Σk B[o][k] A[k][i]
         for (int32_t o = 0; o < m->out; ++o) {
           float* row = merged.data() + sz(int64_t{o} * m->in);
           for (int32_t k = 0; k < m->rank; ++k) {
-            const float bk = adapter.scale * m->b[sz(int64_t{o} * m->rank + k)];
+            const float bk = scale * m->b[sz(int64_t{o} * m->rank + k)];
             const float* a = m->a.data() + sz(int64_t{k} * m->in);
             for (int32_t i = 0; i < m->in; ++i) row[i] += bk * a[i];
           }
