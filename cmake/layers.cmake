@@ -67,8 +67,11 @@ inference_layer(generation DIRS src/engine/generation DEPS core engine tokenizer
   PUBLIC engine/generation/batch_scheduler.hpp engine/generation/logprobs.hpp
          engine/generation/prefill.hpp engine/generation/rng.hpp engine/generation/sampler.hpp
          engine/generation/token_constraint.hpp)
+inference_layer(train DIRS src/train DEPS core arch formats kernels_cpu engine
+  EXTERNAL nlohmann_json
+  PUBLIC train/train_run.hpp train/lora_checkpoint.hpp train/adamw.hpp train/lora_trainer.hpp train/train_bench.hpp)
 inference_layer(backend_native DIRS src/backends/native
-  DEPS core generation engine chat tokenizer EXTERNAL nlohmann_json)
+  DEPS core generation engine chat tokenizer train EXTERNAL nlohmann_json)
 inference_layer(net DIRS src/net DEPS core EXTERNAL cpp-httplib
   PUBLIC net/*.hpp)
 inference_layer(remote DIRS src/backends/remote DEPS core net EXTERNAL nlohmann_json
@@ -79,13 +82,10 @@ inference_layer(backend_llama_server DIRS src/backends/llama_server DEPS core re
 inference_layer(convert DIRS src/convert DEPS core arch formats kernels_cpu engine
   PUBLIC convert/*.hpp)
 inference_layer(testing DIRS src/testing DEPS core arch formats kernels_cpu generation convert
-  PUBLIC testing/generate_model.hpp testing/model_shapes.hpp testing/random_weights.hpp
+  PUBLIC testing/generate_model.hpp testing/generate_lora.hpp testing/model_shapes.hpp testing/random_weights.hpp
          testing/synthetic_vocab.hpp)
 inference_layer(perf DIRS src/perf DEPS core formats kernels_cpu testing
   PUBLIC perf/*.hpp)
-inference_layer(train DIRS src/train DEPS core arch formats kernels_cpu engine
-  EXTERNAL nlohmann_json
-  PUBLIC train/train_run.hpp train/train_bench.hpp)
 inference_layer(ml DIRS src/ml DEPS core EXTERNAL nlohmann_json pcre2 sqlite3
   PUBLIC ml/classifier.hpp ml/fingerprint.hpp ml/label_match.hpp ml/model_ref.hpp
          ml/probe_runner.hpp ml/progress.hpp ml/responses.hpp ml/rubrics.hpp ml/scorer.hpp
