@@ -242,6 +242,7 @@ TEST_P(Conformance, CloseTwiceIsSafeAndLaterCallsFail) {
 INSTANTIATE_TEST_SUITE_P(Backends, Conformance,
                          ::testing::Values(ConformanceLeg{"native", true},
                                            ConformanceLeg{"http", false},
+                                           ConformanceLeg{"http_proxy", false},
                                            ConformanceLeg{"llama_server", true},
                                            ConformanceLeg{"llama_server_real", true}),
                          [](const auto& info) { return info.param.name; });
