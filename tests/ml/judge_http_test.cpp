@@ -122,7 +122,8 @@ TEST(HttpJudge, ServerErrorsAreRetriedThenRecordedPerItemAndTheRunGoesOn) {
       chat_reply(res, kGoodToxigen);
     });
   });
-  auto model = http_judge(server, {{"retries", "2"}});
+  // One endpoint: its 503s must not take it out of service for the other items.
+  auto model = http_judge(server, {{"retries", "2"}, {"failure_threshold", "1000"}});
   ResponseSet set;
   for (int i = 1; i <= 4; ++i) set.items.push_back(item(std::to_string(i)));
   ScoreConfig config;

@@ -3,6 +3,7 @@
 // never more than N at once, and far fewer forward passes than judging one item at a time.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 

@@ -104,6 +104,19 @@ TEST(HttpBackend, MetricsComeFromTheServersTimingsWhenReported) {
   EXPECT_GT(got.metrics.time_to_first_token.count(), 0);
 }
 
+// A seed above INT64_MAX (a proxy's random draw) was forwarded as-is and refused by servers
+// that read a signed 64-bit seed: it is folded into that range.
+TEST(HttpBackend, ASeedBeyondInt64IsFoldedIntoRange) {
+  ScriptedServer server(answer_three_tokens);
+  auto model = load_model(server.url(), fast_config());
+  auto got = collect(model->generate(Context::background(), "Hi",
+                                     {.max_tokens = 3, .seed = 0x8000'0000'0000'0005ull}));
+  ASSERT_TRUE(got.status.ok()) << got.status.message;
+  auto body = json::parse(server.requests().at(0).body);
+  ASSERT_TRUE(body["seed"].is_number_integer());
+  EXPECT_EQ(body["seed"].get<int64_t>(), 5);
+}
+
 TEST(HttpBackend, CrLfLineEndsAndKeepAliveComments) {
   ScriptedServer server([](httplib::Server& s, ScriptedServer& self) {
     s.Post("/v1/completions", [&self](const httplib::Request& req, httplib::Response& res) {
