@@ -213,7 +213,9 @@ TEST(HttpJudge, ThroughInferServeEqualsTheNativeJudge) {
     auto a = over_http.judge(Context::background(), *find_rubric("toxigen"), item(id));
     auto b = in_process.judge(Context::background(), *find_rubric("toxigen"), item(id));
     EXPECT_EQ(a.scores.has_value(), b.scores.has_value()) << id << ": " << a.error;
-    if (a.scores && b.scores) EXPECT_EQ(*a.scores, *b.scores) << id;
+    if (a.scores && b.scores) {
+      EXPECT_EQ(*a.scores, *b.scores) << id;
+    }
     EXPECT_EQ(a.error, b.error) << id;
     EXPECT_EQ(a.attempts, b.attempts) << id;
   }
