@@ -25,6 +25,19 @@ class Backend {
   virtual bool available() const = 0;
   /// When !available(): one line saying why (shown by `infer backends`).
   virtual std::string unavailable_reason() const { return {}; }
+  /// Whether this backend can load a model with `config` here. load_model() asks this, not
+  /// available(): a backend whose means of running come from the configuration (llama_server's
+  /// LoadConfig::executable) is usable with that configuration even when nothing in the
+  /// environment would do.
+  virtual bool available_for(const LoadConfig& config) const {
+    (void)config;
+    return available();
+  }
+  /// When !available_for(config): one line saying why.
+  virtual std::string unavailable_reason_for(const LoadConfig& config) const {
+    (void)config;
+    return unavailable_reason();
+  }
   /// Loads a model; throws inference::Error (not_found, invalid_model, unsupported,
   /// out_of_memory, …) naming the file. Thread-safe.
   virtual std::unique_ptr<TextModel> load_model(const std::filesystem::path& path,

@@ -1,6 +1,8 @@
 // infer logits — the verification tool: evaluates a prompt as one batch with the native engine
 // and prints the top-K log-probabilities of the next token (at the last position, or every
 // position with --all), and/or writes the raw logits rows (float32 little-endian) to a file.
+// With --backend llama_server or http it asks that backend for the next token's top-K
+// log-probabilities (all a server returns); what needs whole rows stays native-only.
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -12,6 +14,7 @@
 #include "cli/command.hpp"
 #include "cli/generation_flags.hpp"
 #include "engine/engine.hpp"
+#include "inference/backend.hpp"
 #include "inference/error.hpp"
 #include "kernels/cpu/ops/softmax.hpp"
 
@@ -32,6 +35,8 @@ struct LogitsOptions {
   bool parse_special = false;
   std::vector<std::string> lora;
   bool lora_merge = false;
+  std::string backend;  // "" or "native": the engine itself
+  LoadFlags remote;     // --url, --remote-model, --api-key-env, --backend-opt
 };
 
 std::vector<int32_t> parse_ids(const std::string& text) {
@@ -110,11 +115,70 @@ void print_position(const engine::Engine& engine, int32_t pos, int32_t token, co
   }
 }
 
+// The next token's top-K log-probabilities from a backend that is not the engine itself: one
+// classify call asking for `top` alternatives.
+void run_backend_logits(const LogitsOptions& o) {
+  const std::string needs_rows = "needs the native backend (a " + o.backend +
+                                 " backend gives only the next token's top log-probabilities)";
+  if (!o.tokens.empty()) throw ExitRequest{kUsage, "logits: --tokens " + needs_rows};
+  if (o.all) throw ExitRequest{kUsage, "logits: --all " + needs_rows};
+  if (!o.out.empty()) throw ExitRequest{kUsage, "logits: --out " + needs_rows};
+  if (o.top < 1)
+    throw ExitRequest{kUsage, "logits: --top must be >= 1 with --backend " + o.backend};
+  LoadConfig load = o.remote.config();
+  load.backend = o.backend;
+  load.context_length = o.ctx;
+  load.threads = o.threads;
+  for (const auto& flag : o.lora) load.adapters.push_back(parse_adapter_flag(flag));
+  auto model = load_model(o.model, load);
+  GenerateConfig config;
+  config.temperature = 0.0f;
+  config.logprobs = o.top;
+  const std::vector<std::string> prompts = {o.prompt};
+  auto results = model->classify(Context::background(), prompts, config);
+  if (results.size() != 1)
+    throw Error(ErrorCode::backend, "the " + o.backend + " backend returned " +
+                                        std::to_string(results.size()) + " results for 1 prompt");
+  const ClassifyResult& r = results.front();
+  if (!r.status.ok())
+    throw Error(r.status.code,
+                "the " + o.backend +
+                    " backend cannot give the next token's log-probabilities: " + r.status.message);
+  if (r.token.top_logprobs.empty())
+    throw Error(ErrorCode::unsupported,
+                "the " + o.backend +
+                    " backend returned no log-probabilities for the next token (does the "
+                    "server support logprobs?)");
+  auto text = [](const std::string& t) {
+    return nlohmann::json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  const size_t k = std::min(static_cast<size_t>(o.top), r.token.top_logprobs.size());
+  if (o.json) {
+    // Positions and logits are not known to a server client: "pos" and "token" are null.
+    nlohmann::json line = {{"pos", nullptr}, {"token", nullptr}};
+    nlohmann::json entries = nlohmann::json::array();
+    for (size_t i = 0; i < k; ++i) {
+      const auto& e = r.token.top_logprobs[i];
+      entries.push_back({{"id", e.id}, {"logprob", e.logprob}, {"text", e.text}});
+    }
+    line["top"] = std::move(entries);
+    std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << "next token (" << o.backend << " backend):\n";
+    for (size_t i = 0; i < k; ++i) {
+      const auto& e = r.token.top_logprobs[i];
+      std::cout << "  " << e.id << "\t" << e.logprob << "\t" << text(e.text) << "\n";
+    }
+  }
+  model->close();
+}
+
 void run_logits(const LogitsOptions& o) {
   if (o.tokens.empty() == o.prompt.empty()) {
     throw ExitRequest{kUsage, "logits: give exactly one of --tokens or --prompt"};
   }
   if (o.top < 0) throw ExitRequest{kUsage, "logits: --top must be >= 0"};
+  if (!o.backend.empty() && o.backend != "native") return run_backend_logits(o);
   engine::ModelLoadOptions load{
       .context_length = o.ctx, .n_sequences = 1, .threads = o.threads, .kv_cache_type = o.kv_type};
   for (const auto& flag : o.lora) load.adapters.push_back(parse_adapter_flag(flag));
@@ -154,7 +218,9 @@ void setup_logits(CLI::App& root) {
   auto* cmd = root.add_subcommand(
       "logits", "Evaluate a prompt in one batch; print top-K log-probabilities / dump logits");
   auto o = std::make_shared<LogitsOptions>();
-  cmd->add_option("model", o->model, "GGUF file or Safetensors model directory")->required();
+  cmd->add_option("model", o->model,
+                  "GGUF file or Safetensors model directory (http backend: base URL)")
+      ->required();
   cmd->add_option("--tokens", o->tokens, "Comma-separated token ids (no BOS is added)");
   cmd->add_option("--prompt", o->prompt,
                   "Text, tokenized with the model's tokenizer (adds BOS "
@@ -175,6 +241,10 @@ void setup_logits(CLI::App& root) {
   cmd->add_option("--ctx", o->ctx, "Context length (0 = model default, capped at 4096)");
   cmd->add_option("--lora", o->lora, "LoRA adapter PATH[:SCALE] (repeatable)");
   cmd->add_flag("--lora-merge", o->lora_merge, "Merge the adapters into the weights at load");
+  cmd->add_option("--backend", o->backend,
+                  "native (default: the engine itself), or llama_server / http: the next "
+                  "token's top-K log-probabilities from that backend (--prompt only)");
+  add_remote_flags(cmd, o->remote);
   cmd->callback([o] { run_logits(*o); });
 }
 

@@ -1,7 +1,9 @@
 // infer serve MODEL — the OpenAI/Anthropic/llama-server compatible HTTP server (src/server)
 // over one model. Also takes llama-server's common flags (-m, --host, --port, -c, -np, -t,
-// --api-key), so it can stand in for it. Prints "listening on URL" on stderr once the model is
-// loaded; SIGINT/SIGTERM drain in-flight requests (bounded wait), then exit 0.
+// --api-key), so it can stand in for it. With --backend http it is a proxy in front of one
+// OpenAI-compatible server or a pool of them (--url, repeatable). Prints "listening on URL" on
+// stderr once the model is loaded; SIGINT/SIGTERM drain in-flight requests (bounded wait), then
+// exit 0.
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -37,6 +39,7 @@ struct ServeOptions {
   std::string model_flag;
   server::ServerOptions server;
   std::string backend;
+  LoadFlags remote;  // --url, --remote-model, --api-key-env, --backend-opt
   int32_t ctx = 0;
   int32_t threads = 0;
   std::string kv_type;
@@ -94,8 +97,15 @@ std::string read_chat_template_file(const std::string& path) {
 void serve(ServeOptions& o) {
   if (!o.model.empty() && !o.model_flag.empty() && o.model != o.model_flag)
     throw ExitRequest{kUsage, "give the model once: either MODEL or -m MODEL"};
-  const std::string path = o.model.empty() ? o.model_flag : o.model;
-  if (path.empty()) throw ExitRequest{kUsage, "serve: a model is required (MODEL or -m MODEL)"};
+  std::string path = o.model.empty() ? o.model_flag : o.model;
+  std::vector<std::string> endpoints = o.remote.urls;
+  if (path.empty() && !endpoints.empty()) {
+    // A proxy needs no MODEL argument: the first --url is the pool's first endpoint.
+    path = endpoints.front();
+    endpoints.erase(endpoints.begin());
+  }
+  if (path.empty())
+    throw ExitRequest{kUsage, "serve: a model is required (MODEL, -m MODEL, or --url URL)"};
   if (o.drain_seconds < 0) throw ExitRequest{kUsage, "--drain-timeout must be >= 0"};
   if (o.max_body_mib <= 0) throw ExitRequest{kUsage, "--max-body must be > 0"};
   std::vector<AdapterConfig> adapters;
@@ -109,10 +119,21 @@ void serve(ServeOptions& o) {
   o.server.drain_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(o.drain_seconds * 1000.0));
   o.server.max_body_bytes = static_cast<size_t>(o.max_body_mib * 1024.0 * 1024.0);
-  if (o.server.model_id.empty())
+  // A remote model keeps the name its server gives it (set_model() falls back to info().name).
+  const bool remote = path.find("://") != std::string::npos;
+  if (o.server.model_id.empty() && !remote)
     o.server.model_id = std::filesystem::path(path).filename().string();
-  o.server.index_html = std::string(web::chat_page());  // the chat page at GET / (web/)
+  LoadConfig load = o.remote.config();
+  load.backend = o.backend.empty() && remote ? "http" : o.backend;
+  load.endpoints = endpoints;
+  load.context_length = o.ctx;
   o.server.parallel = o.parallel > 0 ? o.parallel : default_parallel(path, o);
+  load.parallel_slots = o.server.parallel;
+  load.threads = o.threads;
+  load.kv_cache_type = o.kv_type;
+  load.adapters = std::move(adapters);
+  load.merge_adapters = o.lora_merge;
+  o.server.index_html = std::string(web::chat_page());  // the chat page at GET / (web/)
 
   g_signal = 0;
   auto previous_int = std::signal(SIGINT, on_signal);
@@ -126,17 +147,10 @@ void serve(ServeOptions& o) {
   std::cerr << "loading " << path << " (" << o.server.parallel << " slots) ..." << std::endl;
   std::shared_ptr<TextModel> model;
   try {
-    LoadConfig config{.backend = o.backend,
-                      .context_length = o.ctx,
-                      .parallel_slots = o.server.parallel,
-                      .threads = o.threads,
-                      .kv_cache_type = o.kv_type,
-                      .adapters = std::move(adapters),
-                      .merge_adapters = o.lora_merge};
     // The native backend's option (docs/backends.md).
     if (!o.chat_template_file.empty())
-      config.options["chat_template"] = read_chat_template_file(o.chat_template_file);
-    model = load_model(path, config);
+      load.options["chat_template"] = read_chat_template_file(o.chat_template_file);
+    model = load_model(path, load);
   } catch (...) {
     srv.shutdown();
     std::signal(SIGINT, previous_int);
@@ -145,9 +159,9 @@ void serve(ServeOptions& o) {
   }
   const ModelInfo info = model->info();
   srv.set_model(model);
-  std::cerr << "model " << o.server.model_id << ": " << info.architecture << ", "
-            << info.quantization << ", context " << info.context_length << ", backend "
-            << info.backend << "\n";
+  std::cerr << "model " << (o.server.model_id.empty() ? info.name : o.server.model_id) << ": "
+            << info.architecture << ", " << info.quantization << ", context " << info.context_length
+            << ", backend " << info.backend << "\n";
   std::cerr << "listening on " << srv.url() << std::endl;
 
   while (g_signal.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -182,7 +196,8 @@ void setup_serve(CLI::App& root) {
   auto* cmd = root.add_subcommand(
       "serve", "Serve a model over HTTP: OpenAI, Anthropic and llama-server compatible APIs");
   auto o = std::make_shared<ServeOptions>();
-  cmd->add_option("model", o->model, "GGUF file or Safetensors model directory");
+  cmd->add_option("model", o->model,
+                  "GGUF file or Safetensors model directory (http backend: base URL)");
   cmd->add_option("-m,--model", o->model_flag, "The model (llama-server style)");
   cmd->add_option("--host", o->server.host, "Address to listen on (loopback by default)")
       ->capture_default_str();
@@ -197,7 +212,10 @@ void setup_serve(CLI::App& root) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("-t,--threads", o->threads, "Threads (0 = one per physical core)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--backend", o->backend, "Backend name (default: the best available)");
+  cmd->add_option("--backend", o->backend,
+                  "Backend name (default: the best available); http: a proxy in front of the "
+                  "server at MODEL (a base URL) and every --url");
+  add_remote_flags(cmd, o->remote);
   cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 (default), f32, q8_0 (half the KV bytes of f16)");
   cmd->add_option("--api-key", o->server.api_key,
                   "Require 'Authorization: Bearer KEY' (or x-api-key) on every endpoint but "

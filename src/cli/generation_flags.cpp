@@ -43,14 +43,7 @@ void add_load_flags(CLI::App* cmd, LoadFlags& flags) {
   cmd->add_option("--backend", flags.backend,
                   "Backend name: native, llama_server, http (default: the best available; "
                   "for http the MODEL is the server's base URL)");
-  cmd->add_option("--url", flags.urls,
-                  "http backend: another server base URL (repeatable: a pool)");
-  cmd->add_option("--remote-model", flags.remote_model,
-                  "http backend: the served model (default: the first the server lists)");
-  cmd->add_option("--api-key-env", flags.api_key_env,
-                  "http backend: the environment variable holding the API key");
-  cmd->add_option("--backend-opt", flags.backend_options,
-                  "Backend option KEY=VALUE (repeatable; see docs/backends.md)");
+  add_remote_flags(cmd, flags);
   cmd->add_option("-c,--ctx", flags.ctx, "Context length (0 = model default, capped)");
   cmd->add_option("-t,--threads", flags.threads, "Threads (0 = one per physical core)");
   cmd->add_option("--kv-type", flags.kv_type, "KV cache type: f16 (default), f32, q8_0 (half the KV bytes of f16)");
@@ -59,6 +52,17 @@ void add_load_flags(CLI::App* cmd, LoadFlags& flags) {
                   "repeatable)");
   cmd->add_flag("--lora-merge", flags.lora_merge,
                 "Merge the adapters into float copies of the weights at load");
+}
+
+void add_remote_flags(CLI::App* cmd, LoadFlags& flags) {
+  cmd->add_option("--url", flags.urls,
+                  "http backend: another server base URL (repeatable: a pool)");
+  cmd->add_option("--remote-model", flags.remote_model,
+                  "http backend: the served model (default: the first the server lists)");
+  cmd->add_option("--api-key-env", flags.api_key_env,
+                  "http backend: the environment variable holding the API key");
+  cmd->add_option("--backend-opt", flags.backend_options,
+                  "Backend option KEY=VALUE (repeatable; see docs/backends.md)");
 }
 
 AdapterConfig parse_adapter_flag(const std::string& flag) {

@@ -36,6 +36,9 @@ struct LoadFlags {
 };
 
 void add_load_flags(CLI::App* cmd, LoadFlags& flags);
+/// Only the remote backends' flags: --url, --remote-model, --api-key-env, --backend-opt (for
+/// commands with their own --backend, -c, -t, such as serve).
+void add_remote_flags(CLI::App* cmd, LoadFlags& flags);
 
 /// The sampling and stopping flags: -n, --temp, --top-k, --top-p, --min-p, --repeat-penalty,
 /// --repeat-last-n, --presence-penalty, --frequency-penalty, --seed, --stop, --ignore-eos.

@@ -95,8 +95,8 @@ std::shared_ptr<Backend> default_backend() {
 
 std::unique_ptr<TextModel> load_model(const std::filesystem::path& path, const LoadConfig& config) {
   auto backend = config.backend.empty() ? default_backend() : get_backend(config.backend);
-  if (!backend->available()) {
-    auto why = backend->unavailable_reason();
+  if (!backend->available_for(config)) {
+    auto why = backend->unavailable_reason_for(config);
     throw Error(ErrorCode::unavailable, "backend '" + backend->name() + "' is not available" +
                                             (why.empty() ? "" : ": " + why));
   }

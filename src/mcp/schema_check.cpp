@@ -2,44 +2,20 @@
 
 #include <string_view>
 
+#include "core/json_type.hpp"
+
 namespace inference::mcp {
 namespace {
 
 using json = nlohmann::json;
 
 std::string type_of(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-      return "integer";
-    case json::value_t::number_float:
-      return "number";
-    case json::value_t::string:
-      return "string";
-    case json::value_t::array:
-      return "array";
-    case json::value_t::object:
-      return "object";
-    default:
-      return "value";
-  }
+  return std::string(json_type_name(v));
 }
 
 bool has_type(const json& v, std::string_view type) {
   if (type == "number") return v.is_number();
-  if (type == "integer") {
-    if (v.is_number_integer()) return true;
-    // 3.0 is an integer in JSON Schema.
-    if (v.is_number_float()) {
-      double d = v.get<double>();
-      return d == static_cast<double>(static_cast<long long>(d)) && d > -9.0e18 && d < 9.0e18;
-    }
-    return false;
-  }
+  if (type == "integer") return json_is_integral(v);  // 3.0 is an integer in JSON Schema
   return type_of(v) == type;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/json_type.hpp"
+
 namespace inference::server {
 
 namespace {
@@ -69,25 +71,7 @@ std::string index_path(const std::string& parent, size_t i) {
 }
 
 std::string type_name(const json& value) {
-  switch (value.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-      return "integer";
-    case json::value_t::number_float:
-      return "number";
-    case json::value_t::string:
-      return "string";
-    case json::value_t::array:
-      return "array";
-    case json::value_t::object:
-      return "object";
-    default:
-      return "an unsupported value";
-  }
+  return std::string(json_type_name(value));
 }
 
 const json* find_field(const json& object, std::string_view key) {

@@ -54,6 +54,20 @@ struct HttpServe {
   std::string url;
 };
 
+// Starts `infer ARGS --host 127.0.0.1 --port FREE`, kept in `servers`; returns its /v1 URL.
+std::string start_serve(std::vector<std::string> args, std::vector<HttpServe>& servers) {
+  llama_server::SupervisorOptions o;
+  o.executable = INFER_BINARY;
+  o.args = std::move(args);
+  o.startup_timeout = std::chrono::seconds(60);
+  HttpServe serve;
+  serve.server = std::make_shared<llama_server::ServerSupervisor>(o);
+  serve.server->start_now(Context::background());
+  serve.url = serve.server->acquire(Context::background()).url.to_string() + "/v1";
+  servers.push_back(serve);
+  return serve.url;
+}
+
 std::shared_ptr<TextModel> load(const ConformanceLeg& leg, const std::string& model_path,
                                 int32_t context_length, std::vector<HttpServe>& servers) {
   LoadConfig c;
@@ -64,23 +78,29 @@ std::shared_ptr<TextModel> load(const ConformanceLeg& leg, const std::string& mo
     return load_model(model_path, c);
   }
   if (leg.name == "http") {
-    llama_server::SupervisorOptions o;
-    o.executable = INFER_BINARY;
-    o.args = {"serve", model_path, "-t", "1"};
-    if (context_length > 0) o.args.insert(o.args.end(), {"-c", std::to_string(context_length)});
-    o.startup_timeout = std::chrono::seconds(60);
-    HttpServe serve;
-    serve.server = std::make_shared<llama_server::ServerSupervisor>(o);
-    serve.server->start_now(Context::background());
-    serve.url = serve.server->acquire(Context::background()).url.to_string() + "/v1";
-    servers.push_back(serve);
+    std::vector<std::string> args = {"serve", model_path, "-t", "1"};
+    if (context_length > 0) args.insert(args.end(), {"-c", std::to_string(context_length)});
     c.backend = "http";
-    return load_model(serve.url, c);
+    return load_model(start_serve(args, servers), c);
+  }
+  if (leg.name == "http_proxy") {
+    // http → `infer serve --backend http` → a pool of a dead endpoint and `infer serve MODEL`:
+    // the proxy must be invisible, and the dead endpoint must cost nothing but a retry.
+    std::vector<std::string> args = {"serve", model_path, "-t", "1"};
+    if (context_length > 0) args.insert(args.end(), {"-c", std::to_string(context_length)});
+    const std::string inner = start_serve(args, servers);
+    const std::string model_id = std::filesystem::path(model_path).filename().string();
+    const std::string outer =
+        start_serve({"serve", "--backend", "http", "--url", "http://127.0.0.1:1/v1", "--url", inner,
+                     "--remote-model", model_id, "--backend-opt", "failure_threshold=1",
+                     "--backend-opt", "retry_base_ms=5"},
+                    servers);
+    c.backend = "http";
+    return load_model(outer, c);
   }
   c.backend = "llama_server";
   if (leg.name == "llama_server") {
     c.executable = wrapper_script();
-    ::setenv("INFERENCE_LLAMA_SERVER", wrapper_script().c_str(), 1);  // the registry's check
   } else {
     c.executable = *real_llama_server();
   }

@@ -5,7 +5,6 @@
 #include "backends/remote/anthropic_protocol.hpp"
 #include "backends/remote/load_options.hpp"
 #include "backends/remote/openai_protocol.hpp"
-#include "backends/remote/parallel_for.hpp"
 #include "backends/remote/remote_call.hpp"
 #include "backends/remote/remote_stream.hpp"
 #include "inference/error.hpp"
@@ -130,18 +129,8 @@ void HttpModel::check_open() const {
 
 TokenStream HttpModel::start(const Context& ctx, const std::string& path, json body,
                              const GenerateConfig& config, remote::ChunkDecoder decode) {
-  remote::StreamRequest request;
-  request.http.path = path;
-  request.http.body = body.dump();
-  request.http.headers.emplace_back("Accept", "text/event-stream");
-  request.decode = std::move(decode);
-  request.max_tokens = config.max_tokens;
-  request.on_finish = [recorder = recorder_](const GenerateMetrics& m, const Status& s) {
-    std::lock_guard lock(recorder->mutex);
-    recorder->metrics = m;
-    recorder->status = s;
-  };
-  return remote::start_remote_stream(ctx, pool_, std::move(request));
+  return remote::start_remote_stream(
+      ctx, pool_, remote::stream_request(path, body.dump(), config, std::move(decode), last_));
 }
 
 TokenStream HttpModel::generate(const Context& ctx, std::string_view prompt,
@@ -190,49 +179,30 @@ std::vector<ClassifyResult> HttpModel::classify(const Context& ctx,
   json base = remote::openai::completion_request(options_.remote_model, "", one);
   base["stream"] = false;
   base.erase("stream_options");
-  std::vector<ClassifyResult> results(prompts.size());
-  remote::parallel_for(prompts.size(), options_.concurrency * pool_->size(), [&](size_t i) {
-    try {
-      json body = base;
-      body["prompt"] = prompts[i];
-      net::HttpRequest req;
-      req.path = "/completions";
-      req.body = body.dump();
-      json answer = remote::call_json(ctx, *pool_, req);
-      results[i].token = remote::openai::first_completion_token(answer);
-    } catch (const Error& e) {
-      results[i].status = e.status();
-    } catch (const std::exception& e) {
-      results[i].status = {ErrorCode::backend, e.what()};
-    }
+  return remote::classify_each(prompts.size(), options_.concurrency * pool_->size(), [&](size_t i) {
+    json body = base;
+    body["prompt"] = prompts[i];
+    net::HttpRequest req;
+    req.path = "/completions";
+    req.body = body.dump();
+    return remote::openai::first_completion_token(remote::call_json(ctx, *pool_, req));
   });
-  return results;
 }
 
 std::vector<BatchResult> HttpModel::batch_generate(const Context& ctx,
                                                    std::span<const std::string> prompts,
                                                    const GenerateConfig& config) {
   check_open();
-  std::vector<BatchResult> results(prompts.size());
-  remote::parallel_for(prompts.size(), options_.concurrency * pool_->size(), [&](size_t i) {
-    auto stream = generate(ctx, prompts[i], config);
-    for (const Token& t : stream) {
-      results[i].text += t.text;
-      results[i].tokens.push_back(t);
-    }
-    results[i].status = stream.err();
-  });
-  return results;
+  return remote::generate_each(prompts, options_.concurrency * pool_->size(),
+                               [&](const std::string& p) { return generate(ctx, p, config); });
 }
 
 GenerateMetrics HttpModel::metrics() const {
-  std::lock_guard lock(recorder_->mutex);
-  return recorder_->metrics;
+  return last_.metrics();
 }
 
 Status HttpModel::err() const {
-  std::lock_guard lock(recorder_->mutex);
-  return recorder_->status;
+  return last_.status();
 }
 
 }  // namespace inference::http

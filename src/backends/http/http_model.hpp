@@ -11,6 +11,7 @@
 
 #include "backends/remote/chunk_update.hpp"
 #include "backends/remote/endpoint_pool.hpp"
+#include "backends/remote/model_support.hpp"
 #include "inference/text_model.hpp"
 
 namespace inference::http {
@@ -62,18 +63,13 @@ class HttpModel final : public TextModel {
   std::vector<remote::EndpointState> endpoints() const { return pool_->state(); }
 
  private:
-  struct Recorder {
-    std::mutex mutex;
-    GenerateMetrics metrics;
-    Status status;
-  };
   TokenStream start(const Context& ctx, const std::string& path, nlohmann::json body,
                     const GenerateConfig& config, remote::ChunkDecoder decode);
   void check_open() const;
 
   HttpModelOptions options_;
   std::shared_ptr<remote::EndpointPool> pool_;
-  std::shared_ptr<Recorder> recorder_ = std::make_shared<Recorder>();
+  remote::LastRequest last_;
   ModelInfo info_;
   std::atomic<bool> closed_{false};
 };

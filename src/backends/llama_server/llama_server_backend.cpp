@@ -65,10 +65,15 @@ ModelInfo model_info(const std::filesystem::path& path, const LoadConfig& c) {
 class LlamaServerBackend final : public Backend {
  public:
   std::string name() const override { return "llama_server"; }
-  bool available() const override { return find_server_binary("", nullptr).has_value(); }
-  std::string unavailable_reason() const override {
+  bool available() const override { return available_for({}); }
+  std::string unavailable_reason() const override { return unavailable_reason_for({}); }
+  // LoadConfig::executable counts: a program may name the binary instead of the environment.
+  bool available_for(const LoadConfig& config) const override {
+    return find_server_binary(config.executable, nullptr).has_value();
+  }
+  std::string unavailable_reason_for(const LoadConfig& config) const override {
     std::string why;
-    return find_server_binary("", &why) ? "" : why;
+    return find_server_binary(config.executable, &why) ? "" : why;
   }
   std::unique_ptr<TextModel> load_model(const std::filesystem::path& path,
                                         const LoadConfig& config) override {

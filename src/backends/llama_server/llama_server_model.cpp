@@ -2,7 +2,6 @@
 
 #include "backends/remote/llamacpp_protocol.hpp"
 #include "backends/remote/openai_protocol.hpp"
-#include "backends/remote/parallel_for.hpp"
 #include "backends/remote/remote_call.hpp"
 #include "backends/remote/remote_stream.hpp"
 
@@ -47,18 +46,8 @@ void LlamaServerModel::check_open() const {
 TokenStream LlamaServerModel::start(const Context& ctx, const std::string& path,
                                     const std::string& body, const GenerateConfig& config,
                                     remote::ChunkDecoder decode, bool ids_known) {
-  remote::StreamRequest request;
-  request.http.path = path;
-  request.http.body = body;
-  request.http.headers.emplace_back("Accept", "text/event-stream");
-  request.decode = std::move(decode);
-  request.max_tokens = config.max_tokens;
+  auto request = remote::stream_request(path, body, config, std::move(decode), last_);
   if (ids_known) request.stop_tokens = config.stop_tokens;
-  request.on_finish = [recorder = recorder_](const GenerateMetrics& m, const Status& s) {
-    std::lock_guard lock(recorder->mutex);
-    recorder->metrics = m;
-    recorder->status = s;
-  };
   return remote::start_remote_stream(ctx, supervisor_, std::move(request));
 }
 
@@ -105,41 +94,25 @@ std::vector<ClassifyResult> LlamaServerModel::classify(const Context& ctx,
   GenerateConfig one = config;
   one.max_tokens = 1;
   one.logprobs = std::max(1, config.logprobs);
-  std::vector<ClassifyResult> results(prompts.size());
-  remote::parallel_for(prompts.size(), static_cast<size_t>(concurrency_), [&](size_t i) {
-    try {
-      net::HttpRequest req;
-      req.path = "/completion";
-      req.body = remote::llamacpp::completion_request(prompts[i], one, false).dump();
-      json answer = remote::call_json(ctx, *supervisor_, req);
-      auto tokens = remote::llamacpp::tokens_of(answer);
-      if (tokens.empty())
-        throw Error(ErrorCode::backend, "llama-server returned no token for classify");
-      results[i].token = tokens.front();
-      for (size_t k = 1; k < tokens.size(); ++k) results[i].token.text += tokens[k].text;
-    } catch (const Error& e) {
-      results[i].status = e.status();
-    } catch (const std::exception& e) {
-      results[i].status = {ErrorCode::backend, e.what()};
-    }
+  return remote::classify_each(prompts.size(), static_cast<size_t>(concurrency_), [&](size_t i) {
+    net::HttpRequest req;
+    req.path = "/completion";
+    req.body = remote::llamacpp::completion_request(prompts[i], one, false).dump();
+    auto tokens = remote::llamacpp::tokens_of(remote::call_json(ctx, *supervisor_, req));
+    if (tokens.empty())
+      throw Error(ErrorCode::backend, "llama-server returned no token for classify");
+    Token token = tokens.front();
+    for (size_t k = 1; k < tokens.size(); ++k) token.text += tokens[k].text;
+    return token;
   });
-  return results;
 }
 
 std::vector<BatchResult> LlamaServerModel::batch_generate(const Context& ctx,
                                                           std::span<const std::string> prompts,
                                                           const GenerateConfig& config) {
   check_open();
-  std::vector<BatchResult> results(prompts.size());
-  remote::parallel_for(prompts.size(), static_cast<size_t>(concurrency_), [&](size_t i) {
-    auto stream = generate(ctx, prompts[i], config);
-    for (const Token& t : stream) {
-      results[i].text += t.text;
-      results[i].tokens.push_back(t);
-    }
-    results[i].status = stream.err();
-  });
-  return results;
+  return remote::generate_each(prompts, static_cast<size_t>(concurrency_),
+                               [&](const std::string& p) { return generate(ctx, p, config); });
 }
 
 TokenStream LlamaServerModel::generate_tokens(const Context& ctx, std::span<const int32_t> prompt,
@@ -207,13 +180,11 @@ std::string LlamaServerModel::apply_chat_template(std::span<const Message> messa
 }
 
 GenerateMetrics LlamaServerModel::metrics() const {
-  std::lock_guard lock(recorder_->mutex);
-  return recorder_->metrics;
+  return last_.metrics();
 }
 
 Status LlamaServerModel::err() const {
-  std::lock_guard lock(recorder_->mutex);
-  return recorder_->status;
+  return last_.status();
 }
 
 }  // namespace inference::llama_server

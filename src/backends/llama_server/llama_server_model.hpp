@@ -9,6 +9,7 @@
 
 #include "backends/llama_server/server_supervisor.hpp"
 #include "backends/remote/chunk_update.hpp"
+#include "backends/remote/model_support.hpp"
 #include "inference/capabilities.hpp"
 #include "inference/text_model.hpp"
 
@@ -54,11 +55,6 @@ class LlamaServerModel final : public TextModel, public TokenizerModel, public T
   pid_t server_pid() { return supervisor_->pid(); }
 
  private:
-  struct Recorder {
-    std::mutex mutex;
-    GenerateMetrics metrics;
-    Status status;
-  };
   TokenStream start(const Context& ctx, const std::string& path, const std::string& body,
                     const GenerateConfig& config, remote::ChunkDecoder decode, bool ids_known);
   void check_open() const;
@@ -66,7 +62,7 @@ class LlamaServerModel final : public TextModel, public TokenizerModel, public T
   std::shared_ptr<ServerSupervisor> supervisor_;
   ModelInfo info_;
   int32_t concurrency_;
-  std::shared_ptr<Recorder> recorder_ = std::make_shared<Recorder>();
+  remote::LastRequest last_;
   std::atomic<bool> closed_{false};
 };
 

@@ -20,7 +20,9 @@ void add_sampling(json& body, const GenerateConfig& c, bool chat) {
   }
   if (c.presence_penalty != 0.0f) body["presence_penalty"] = c.presence_penalty;
   if (c.frequency_penalty != 0.0f) body["frequency_penalty"] = c.frequency_penalty;
-  if (c.seed != 0) body["seed"] = c.seed;
+  // OpenAI-compatible servers (ours included) take a signed 64-bit seed: a larger one (a random
+  // seed a proxy drew) is folded into that range, deterministically.
+  if (c.seed != 0) body["seed"] = static_cast<int64_t>(c.seed & 0x7FFF'FFFF'FFFF'FFFFull);
   if (!c.stop.empty()) body["stop"] = c.stop;
   if (c.ignore_eos) body["ignore_eos"] = true;
   if (!c.logit_bias.empty()) {

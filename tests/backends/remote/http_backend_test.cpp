@@ -75,6 +75,48 @@ TEST(HttpBackend, StreamsACompletionWithUsageMetrics) {
   EXPECT_EQ(model->info().backend, "http");
 }
 
+// llama-server (and `infer serve`) end an OpenAI stream with their own `timings`: the rates are
+// the server's, not what the client's clock saw.
+TEST(HttpBackend, MetricsComeFromTheServersTimingsWhenReported) {
+  ScriptedServer server([](httplib::Server& s, ScriptedServer& self) {
+    s.Post("/v1/chat/completions", [&self](const httplib::Request& req, httplib::Response& res) {
+      self.record(req);
+      ScriptedServer::stream(
+          res, {"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\n",
+                "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\"}}]}\n\n",
+                "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
+                "\"timings\":{\"prompt_n\":8,\"prompt_ms\":4.0,\"predicted_n\":2,"
+                "\"predicted_ms\":40.0,\"cache_n\":3}}\n\n",
+                "data: [DONE]\n\n"});
+    });
+  });
+  auto model = load_model(server.url(), fast_config());
+  std::vector<Message> messages = {{.role = "user", .content = "Hi"}};
+  auto got = collect(model->chat(Context::background(), messages));
+  ASSERT_TRUE(got.status.ok()) << got.status.message;
+  EXPECT_EQ(got.metrics.prompt_tokens, 8);
+  EXPECT_EQ(got.metrics.cached_prompt_tokens, 3);
+  EXPECT_EQ(got.metrics.generated_tokens, 2);
+  EXPECT_EQ(got.metrics.prefill_duration, milliseconds(4));
+  EXPECT_EQ(got.metrics.decode_duration, milliseconds(40));
+  EXPECT_NEAR(got.metrics.prefill_tokens_per_second, 2000.0, 1e-6);
+  EXPECT_NEAR(got.metrics.decode_tokens_per_second, 50.0, 1e-9);
+  EXPECT_GT(got.metrics.time_to_first_token.count(), 0);
+}
+
+// A seed above INT64_MAX (a proxy's random draw) was forwarded as-is and refused by servers
+// that read a signed 64-bit seed: it is folded into that range.
+TEST(HttpBackend, ASeedBeyondInt64IsFoldedIntoRange) {
+  ScriptedServer server(answer_three_tokens);
+  auto model = load_model(server.url(), fast_config());
+  auto got = collect(model->generate(Context::background(), "Hi",
+                                     {.max_tokens = 3, .seed = 0x8000'0000'0000'0005ull}));
+  ASSERT_TRUE(got.status.ok()) << got.status.message;
+  auto body = json::parse(server.requests().at(0).body);
+  ASSERT_TRUE(body["seed"].is_number_integer());
+  EXPECT_EQ(body["seed"].get<int64_t>(), 5);
+}
+
 TEST(HttpBackend, CrLfLineEndsAndKeepAliveComments) {
   ScriptedServer server([](httplib::Server& s, ScriptedServer& self) {
     s.Post("/v1/completions", [&self](const httplib::Request& req, httplib::Response& res) {

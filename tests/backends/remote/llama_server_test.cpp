@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "backends/llama_server/find_server_binary.hpp"
 #include "backends/llama_server/llama_server_model.hpp"
@@ -42,9 +43,7 @@ std::string model_file() {
 LoadConfig scripted(std::map<std::string, std::string> options = {}) {
   LoadConfig c;
   c.backend = "llama_server";
-  // The registry asks available() before loading, which looks at the environment.
-  ::setenv("INFERENCE_LLAMA_SERVER", SCRIPTED_LLAMA_SERVER, 1);
-  c.executable = SCRIPTED_LLAMA_SERVER;
+  c.executable = SCRIPTED_LLAMA_SERVER;  // enough on its own: nothing in the environment needed
   c.options = {{"grace_ms", "2000"}, {"restart_backoff_ms", "10"}, {"retry_base_ms", "5"}};
   for (auto& [k, v] : options) c.options[k] = v;
   return c;
@@ -54,7 +53,26 @@ bool process_gone(pid_t pid) {
   return ::kill(pid, 0) == -1 && errno == ESRCH;  // a zombie would still answer
 }
 
+// Restores an environment variable when the test ends, however it ends.
+class SavedEnv {
+ public:
+  explicit SavedEnv(const char* name) : name_(name) {
+    if (const char* v = std::getenv(name)) value_ = v;
+  }
+  ~SavedEnv() {
+    if (value_)
+      ::setenv(name_, value_->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> value_;
+};
+
 TEST(LlamaServerBinary, ConfiguredThenEnvironmentThenPath) {
+  SavedEnv saved_env("INFERENCE_LLAMA_SERVER");
   std::string why;
   auto script = write_script("llama-server", "exit 0");
   EXPECT_EQ(llama_server::find_server_binary(script, &why), script);
@@ -74,7 +92,29 @@ TEST(LlamaServerBinary, ConfiguredThenEnvironmentThenPath) {
   EXPECT_FALSE(get_backend("llama_server")->available());
   EXPECT_NE(get_backend("llama_server")->unavailable_reason().find("PATH"), std::string::npos);
   ::setenv("PATH", saved_path.c_str(), 1);
-  ::setenv("INFERENCE_LLAMA_SERVER", SCRIPTED_LLAMA_SERVER, 1);
+}
+
+// A binary named only in LoadConfig::executable is enough to load: the registry asks the
+// backend about this configuration, not about the environment alone.
+TEST(LlamaServerBinary, ConfiguredBinaryAloneMakesTheBackendAvailable) {
+  SavedEnv saved_env("INFERENCE_LLAMA_SERVER");
+  SavedEnv saved_path("PATH");
+  ::unsetenv("INFERENCE_LLAMA_SERVER");
+  ::setenv("PATH", "/nonexistent", 1);
+  auto backend = get_backend("llama_server");
+  EXPECT_FALSE(backend->available());
+  LoadConfig c = scripted();
+  EXPECT_TRUE(backend->available_for(c));
+  EXPECT_EQ(backend->unavailable_reason_for(c), "");
+  auto model = load_model(model_file(), c);
+  auto stream = model->generate(Context::background(), "Hi", {.max_tokens = 2});
+  for (const Token& tok : stream) (void)tok;
+  EXPECT_TRUE(stream.err().ok()) << stream.err().to_string();
+  model->close();
+
+  c.executable = "/no/such/llama-server";
+  EXPECT_FALSE(backend->available_for(c));
+  EXPECT_NE(backend->unavailable_reason_for(c).find("/no/such/llama-server"), std::string::npos);
 }
 
 TEST(LlamaServerProcess, PassesTheLoadOptionsOnItsCommandLine) {
@@ -144,7 +184,12 @@ TEST(LlamaServerProcess, StreamsRealIdsHonoursStopTokensAndClassifies) {
   auto m = stream.metrics();
   EXPECT_EQ(m.prompt_tokens, 3);  // from the server's timings
   EXPECT_EQ(m.generated_tokens, 5);
-  EXPECT_GT(m.decode_tokens_per_second, 0.0);
+  // The rates are the server's own timings (prompt_ms 1.5, predicted_ms 100), not our clock.
+  EXPECT_EQ(m.prefill_duration, std::chrono::microseconds(1500));
+  EXPECT_EQ(m.decode_duration, std::chrono::milliseconds(100));
+  EXPECT_NEAR(m.prefill_tokens_per_second, 2000.0, 1e-6);
+  EXPECT_NEAR(m.decode_tokens_per_second, 50.0, 1e-9);
+  EXPECT_GT(m.time_to_first_token.count(), 0);
 
   auto stopped =
       model->generate(Context::background(), "Hi", {.max_tokens = 5, .stop_tokens = {2}});
