@@ -38,7 +38,7 @@ set(INFERENCE_LAYERS)
 
 # The contract (include/inference, standard library only) and its implementation.
 inference_layer(core DIRS include/inference src/core STD_ONLY include/inference
-  PUBLIC inference/*.hpp)
+  EXTERNAL nlohmann_json PUBLIC inference/*.hpp core/json_type.hpp)
 inference_layer(arch DIRS src/arch STD_ONLY src/arch
   PUBLIC arch/*.hpp)
 inference_layer(web_assets DIRS web
