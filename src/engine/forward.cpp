@@ -84,12 +84,6 @@ Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
     if (lora_ != nullptr) {
       lora_scale_.resize(sz(b));
       lora_tmp_.resize(sz(b * lora_->max_rank));
-      const int64_t widest = std::max(
-          {int64_t{hp.n_embd}, int64_t{hp.q_dim()}, int64_t{hp.kv_dim()}, int64_t{hp.n_ff}});
-      lora_out_.resize(sz(b * widest));
-      lora_act_scratch_.resize(
-          std::max(kernels::activation_scratch_bytes(formats::GgmlType::F32, widest, b),
-                   kernels::activation_scratch_bytes(formats::GgmlType::F32, lora_->max_rank, b)));
     }
   } catch (const std::bad_alloc&) {
     throw Error(ErrorCode::out_of_memory, "cannot allocate the forward-pass scratch buffers");
@@ -113,6 +107,14 @@ void Decoder::project(int32_t il, Projection p, const kernels::WeightView& w, co
 void Decoder::project_shared_input(int32_t il, std::initializer_list<Projection> ps,
                                    std::initializer_list<const kernels::WeightView*> ws,
                                    const float* x, int32_t n, std::initializer_list<float*> ys) {
+  if (fixed_paths_ && !(n == 1 && n_generated_ == 1)) {
+    // Rows on fixed paths (continuous batching): each projection through matmul(), which keeps
+    // every row on its path; the fused pass is the decode path only for one generated row.
+    for (size_t i = 0; i < ws.size(); ++i) {
+      project(il, ps.begin()[i], *ws.begin()[i], x, n, ys.begin()[i]);
+    }
+    return;
+  }
   kernels::matmul_shared_input(pool_, ws.begin(), ys.begin(), static_cast<int>(ws.size()), x, n,
                                act_scratch_.data());
   for (size_t i = 0; i < ws.size(); ++i) {
@@ -135,7 +137,7 @@ void Decoder::apply_lora(int32_t il, Projection p, const kernels::WeightView& w,
       any |= lora_scale_[sz(t)] != 0.0f;
     }
     if (!any) continue;  // no sequence of this chunk uses the adapter
-    apply_lora(pool_, *m, x, w.cols, n, lora_scale_.data(), y, w.rows, lora_tmp_.data());
+    engine::apply_lora(pool_, *m, x, w.cols, n, lora_scale_.data(), y, w.rows, lora_tmp_.data());
   }
 }
 

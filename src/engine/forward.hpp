@@ -111,8 +111,6 @@ class Decoder {
   int32_t n_generated_ = 0;   // its leading RowKind::generated entries
   std::vector<float> lora_scale_;            // per row of the chunk
   std::vector<float> lora_tmp_;              // per row: max_rank floats (s·A·x)
-  std::vector<float> lora_out_;              // per row: the widest projection's B·(s·A·x)
-  std::vector<std::byte> lora_act_scratch_;  // the F32 matmul's activation scratch
 };
 
 }  // namespace inference::engine
