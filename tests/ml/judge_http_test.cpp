@@ -46,7 +46,8 @@ void chat_reply(httplib::Response& res, const std::string& text) {
 // The user turns of a recorded chat request, joined.
 std::string user_text(const std::string& body) {
   std::string all;
-  for (const auto& m : json::parse(body)["messages"])
+  const json parsed = json::parse(body);  // named: a temporary would die before the loop body
+  for (const auto& m : parsed["messages"])
     if (m["role"] == "user") all += m["content"].get<std::string>() + "\n";
   return all;
 }
@@ -85,8 +86,7 @@ TEST(HttpJudge, CannedJsonScoresTheItemAndTheSchemaIsSent) {
   EXPECT_EQ(body["temperature"], 0.0);
 }
 
-// DISABLED: fails: the reminder round's reply is not matched as scripted (not yet diagnosed).
-TEST(HttpJudge, DISABLED_MalformedJsonIsRetriedOnceWithAReminderThenAnItemError) {
+TEST(HttpJudge, MalformedJsonIsRetriedOnceWithAReminderThenAnItemError) {
   ScriptedServer server([](httplib::Server& s, ScriptedServer& self) {
     s.Post("/v1/chat/completions", [&self](const httplib::Request& req, httplib::Response& res) {
       self.record(req);
@@ -111,8 +111,7 @@ TEST(HttpJudge, DISABLED_MalformedJsonIsRetriedOnceWithAReminderThenAnItemError)
   EXPECT_EQ(server.count("/v1/chat/completions"), 4u);
 }
 
-// DISABLED: fails at the per-item error check (not yet diagnosed).
-TEST(HttpJudge, DISABLED_ServerErrorsAreRetriedThenRecordedPerItemAndTheRunGoesOn) {
+TEST(HttpJudge, ServerErrorsAreRetriedThenRecordedPerItemAndTheRunGoesOn) {
   ScriptedServer server([](httplib::Server& s, ScriptedServer& self) {
     s.Post("/v1/chat/completions", [&self](const httplib::Request& req, httplib::Response& res) {
       self.record(req);
@@ -194,10 +193,7 @@ TEST(HttpJudge, ConcurrencyBoundNeverExceededAtTheServer) {
 
 // The same model judging through `infer serve` and the http backend, and in process: the
 // verdicts (scores, or the error and the number of calls) are the same item by item.
-// DISABLED: fails: infer serve answers 400 for the rubric schema's 'maximum' keyword, and the judge
-// falls back to free text only on 'unsupported', so the http judge errors where the native one
-// falls back.
-TEST(HttpJudge, DISABLED_ThroughInferServeEqualsTheNativeJudge) {
+TEST(HttpJudge, ThroughInferServeEqualsTheNativeJudge) {
   const auto model_path = test::testdata_dir() / "models/e2e/e2e-spm-mistral-Q4_K_M.gguf";
   if (!std::filesystem::exists(model_path)) GTEST_SKIP() << "shared test data not found";
   llama_server::SupervisorOptions o;
