@@ -413,17 +413,17 @@ void run_bench(const BenchOptions& o) {
     time_generation = [&](int d, int n) { return run_generation(*engine, tokens, d, n, logits); };
   } else {
     LoadConfig load;
-    // tgN from a one-token prompt evaluates N positions; without a pp test that is one more
-    // than n_ctx would give.
-    // At depth, the prompt test's request also samples one token after its depth + p.
-    load.context_length = std::max(n_ctx, o.n_gen + 1) + (max_depth > 0 ? 2 : 0);
+    // Through the contract every request samples at least one token after its prompt (ppN is
+    // a request for one token after N), and tgN from a one-token prompt evaluates N positions;
+    // at depth, the prompt test's request also samples one token after its depth + p.
+    load.context_length = std::max(n_ctx + 1, o.n_gen + 1) + (max_depth > 0 ? 2 : 0);
     load.threads = threads;
     load.kv_cache_type = o.kv_type;
     model = load_model(o.model, load);
     info = model->info();
     contract.emplace(*model);
-    tokens = perf::bench_tokens(max_depth + std::max({o.n_prompt, o.n_gen, 1}) + 1,
-                                contract->n_vocab());
+    tokens =
+        perf::bench_tokens(max_depth + std::max({o.n_prompt, o.n_gen, 1}) + 1, contract->n_vocab());
     time_prompt = [&](int d, int n) { return contract->prompt_pass_at(tokens, d, n); };
     time_generation = [&](int d, int n) { return contract->generation_at(tokens, d, n); };
   }
@@ -438,8 +438,8 @@ void run_bench(const BenchOptions& o) {
     if (o.n_prompt > 0) {
       std::vector<double> seconds;
       for (int r = 0; r < o.reps; ++r) seconds.push_back(time_prompt(depth, o.n_prompt));
-      results.push_back(summarise("pp" + std::to_string(o.n_prompt) + at, o.n_prompt, 0,
-                                  o.n_prompt, seconds, traffic.bytes_per_pass, 1));
+      results.push_back(summarise("pp" + std::to_string(o.n_prompt) + at, o.n_prompt, 0, o.n_prompt,
+                                  seconds, traffic.bytes_per_pass, 1));
       results.back().depth = depth;
     }
     if (o.n_gen > 0) {
@@ -449,8 +449,8 @@ void run_bench(const BenchOptions& o) {
       const uint64_t per_token = traffic.bytes_per_pass + kv_read / static_cast<uint64_t>(o.n_gen);
       std::vector<double> seconds;
       for (int r = 0; r < o.reps; ++r) seconds.push_back(time_generation(depth, o.n_gen));
-      results.push_back(summarise("tg" + std::to_string(o.n_gen) + at, 0, o.n_gen, o.n_gen,
-                                  seconds, per_token, o.n_gen));
+      results.push_back(summarise("tg" + std::to_string(o.n_gen) + at, 0, o.n_gen, o.n_gen, seconds,
+                                  per_token, o.n_gen));
       results.back().depth = depth;
     }
   }
@@ -525,8 +525,8 @@ void run_bench(const BenchOptions& o) {
     std::printf(
         "memory: peak RSS %.1f MiB; file %.1f MiB + KV cache (%s, %d positions) %.1f MiB "
         "= %.1f MiB; ratio %.2f\n",
-        rss / 1048576.0, file_bytes / 1048576.0, o.kv_type.c_str(), n_ctx, kv_bytes / 1048576.0, budget / 1048576.0,
-        budget > 0 ? static_cast<double>(rss) / budget : 0.0);
+        rss / 1048576.0, file_bytes / 1048576.0, o.kv_type.c_str(), n_ctx, kv_bytes / 1048576.0,
+        budget / 1048576.0, budget > 0 ? static_cast<double>(rss) / budget : 0.0);
   }
 
   if (o.profile) {
@@ -541,8 +541,8 @@ void run_bench(const BenchOptions& o) {
     for (int depth : o.depths) {
       try {
         print_attention_profile(
-            perf::profile_attention(file, pool, depth, *kv_type, std::max(3, o.reps)),
-            o.kv_type, o.json);
+            perf::profile_attention(file, pool, depth, *kv_type, std::max(3, o.reps)), o.kv_type,
+            o.json);
       } catch (const Error& e) {
         if (e.code() != ErrorCode::unsupported) throw;
         std::fprintf(stderr, "attention profile skipped: %s\n", e.what());
@@ -579,8 +579,7 @@ void setup_bench(CLI::App& root) {
                   "(comma-separated list, e.g. -d 0,4096)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16, f32, q8_0")
-      ->capture_default_str();
+  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16, f32, q8_0")->capture_default_str();
   cmd->add_flag("--engine", o->engine,
                 "Time the engine's decode calls directly instead of driving the model through "
                 "the public API");

@@ -87,13 +87,16 @@ TEST_F(Bench, ProfilePrintsTheMatmulFloorPerTensorKind) {
                         "--bandwidth-gbs", "10", "--profile"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto lines = json_lines(run.out);
-  ASSERT_EQ(lines.size(), 5u) << run.out;
+  ASSERT_EQ(lines.size(), 6u) << run.out;
   EXPECT_EQ(lines[2]["test"], "matmul_floor_tg");
-  EXPECT_EQ(lines[3]["test"], "matmul_floor_pp8");
+  // The per-operation profile of one decoded token at depth 0: every op class timed alone.
+  EXPECT_EQ(lines[3]["test"], "decode_profile");
+  EXPECT_FALSE(lines[3]["ops"].empty()) << lines[3].dump();
+  EXPECT_EQ(lines[4]["test"], "matmul_floor_pp8");
   // Then attention alone at each depth (-d; 0 by default), with its KV read.
-  EXPECT_EQ(lines[4]["test"], "attention_profile");
-  EXPECT_EQ(lines[4]["n_depth"], 0);
-  EXPECT_GT(lines[4]["kv_bytes_per_token"].get<double>(), 0.0);
+  EXPECT_EQ(lines[5]["test"], "attention_profile");
+  EXPECT_EQ(lines[5]["n_depth"], 0);
+  EXPECT_GT(lines[5]["kv_bytes_per_token"].get<double>(), 0.0);
   for (const char* kind :
        {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output"}) {
     EXPECT_TRUE(lines[2]["by_kind"].contains(kind)) << kind << " in " << lines[2].dump();

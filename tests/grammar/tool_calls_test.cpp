@@ -262,7 +262,7 @@ TEST(ToolCalls, BadToolListsAreErrors) {
     tool_call_gbnf(
         ToolCallFormat::hermes,
         {{"f", "",
-          R"({"type":"object","properties":{"n":{"type":"integer","exclusiveMinimum":0}}})"}},
+          R"({"type":"object","properties":{"n":{"type":"number","exclusiveMinimum":0}}})"}},
         {});
     FAIL() << "expected an error";
   } catch (const Error& e) {

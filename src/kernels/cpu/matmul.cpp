@@ -111,11 +111,17 @@ void run_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
   const int64_t cols = job.w->cols;
   const auto* wdata = static_cast<const std::byte*>(job.w->data);
   const size_t row_bytes = job.w->row_bytes;
-  // Decode-sized batches of the K-quants: the row-vector kernels (no per-block reduction).
-  if (const detail::GemvKFn gemv_k = job.table->gemv_k[type];
-      gemv_k != nullptr && job.n_tokens < detail::gemm_min_tokens(job.w->type)) {
-    gemv_k(wdata + r0 * row_bytes, row_bytes, r1 - r0, cols, job.act, job.act_stride, job.n_tokens,
-           job.y + r0, job.y_stride);
+  // The K-quants: the row-vector kernels (no per-block reduction), in pieces of the batch sizes
+  // they take. Every batch that reaches here goes through them, so a token's bits are the same
+  // alone, in a decode batch of any size and in a forced decode path longer than a piece.
+  if (const detail::GemvKFn gemv_k = job.table->gemv_k[type]; gemv_k != nullptr) {
+    const int64_t piece = std::max<int64_t>(1, detail::gemm_min_tokens(job.w->type) - 1);
+    for (int64_t t0 = 0; t0 < job.n_tokens; t0 += piece) {
+      const int64_t nt = std::min(piece, job.n_tokens - t0);
+      gemv_k(wdata + r0 * row_bytes, row_bytes, r1 - r0, cols,
+             job.act + t0 * static_cast<int64_t>(job.act_stride), job.act_stride, nt,
+             job.y + t0 * job.y_stride + r0, job.y_stride);
+    }
     return;
   }
   if (job.n_tokens == 1) {
