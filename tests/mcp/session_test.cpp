@@ -342,15 +342,6 @@ TEST_F(SessionTest, BackendsAndStatus) {
   EXPECT_EQ(status["scoring"]["built_in"], scoring_engine_built_in());
 }
 
-TEST_F(SessionTest, ScoringToolsSayWhenTheEngineIsAbsent) {
-  if (scoring_engine_built_in()) GTEST_SKIP() << "the scoring engine is built in";
-  init();
-  auto result = tool(1, "ml_score", {{"prompt", "p"}, {"response", "r"}})["result"];
-  EXPECT_TRUE(result["isError"].get<bool>());
-  EXPECT_NE(result["content"][0]["text"].get<std::string>().find("scoring engine not built in"),
-            std::string::npos);
-}
-
 TEST_F(SessionTest, ScoreRunsTheScoringEngine) {
   if (!scoring_engine_built_in()) GTEST_SKIP() << "this build has no scoring engine (src/ml)";
   init();
