@@ -15,11 +15,11 @@
 #include <thread>
 
 #include "cli/command.hpp"
+#include "cli/generation_flags.hpp"
 #include "formats/display.hpp"
 #include "formats/memory_estimate.hpp"
 #include "formats/model_summary.hpp"
 #include "formats/parallel_slots.hpp"
-#include "cli/generation_flags.hpp"
 #include "inference/backend.hpp"
 #include "inference/error.hpp"
 #include "server/server.hpp"
@@ -216,7 +216,8 @@ void setup_serve(CLI::App& root) {
                   "Backend name (default: the best available); http: a proxy in front of the "
                   "server at MODEL (a base URL) and every --url");
   add_remote_flags(cmd, o->remote);
-  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 (default), f32, q8_0 (half the KV bytes of f16)");
+  cmd->add_option("--kv-type", o->kv_type,
+                  "KV cache type: f16 (default), f32, q8_0 (half the KV bytes of f16)");
   cmd->add_option("--api-key", o->server.api_key,
                   "Require 'Authorization: Bearer KEY' (or x-api-key) on every endpoint but "
                   "/health");

@@ -46,7 +46,8 @@ void add_load_flags(CLI::App* cmd, LoadFlags& flags) {
   add_remote_flags(cmd, flags);
   cmd->add_option("-c,--ctx", flags.ctx, "Context length (0 = model default, capped)");
   cmd->add_option("-t,--threads", flags.threads, "Threads (0 = one per physical core)");
-  cmd->add_option("--kv-type", flags.kv_type, "KV cache type: f16 (default), f32, q8_0 (half the KV bytes of f16)");
+  cmd->add_option("--kv-type", flags.kv_type,
+                  "KV cache type: f16 (default), f32, q8_0 (half the KV bytes of f16)");
   cmd->add_option("--lora", flags.lora,
                   "LoRA adapter PATH[:SCALE] (PEFT or mlx-lm directory, GGUF LoRA file; "
                   "repeatable)");

@@ -399,8 +399,8 @@ bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk) {
       const int32_t i0 = block * kernels::kDecodeBlockCells;
       const int32_t i1 = std::min(n_cells, i0 + kernels::kDecodeBlockCells);
       const kernels::DecodeQueries queries{
-          d.q_.data() + sz(int64_t{t} * hp.q_dim() + int64_t{kvh} * group * hd), group,
-          entry.pos, local ? hp.sliding_window : 0, scale};
+          d.q_.data() + sz(int64_t{t} * hp.q_dim() + int64_t{kvh} * group * hd), group, entry.pos,
+          local ? hp.sliding_window : 0, scale};
       kernels::attend_decode_block(
           queries, hd, kv, i0, i1, scratch,
           kernels::attention_partial_at(d.split_partials_.data() + sz(item) * j->part_floats, hd,

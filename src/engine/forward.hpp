@@ -106,11 +106,11 @@ class Decoder {
   std::vector<float> split_partials_;      // per work item: one partial, grown on demand
   std::vector<int32_t> split_first_item_;  // per token of the chunk (+1): its first work item
   const LoraSet* lora_ = nullptr;
-  std::span<const BatchEntry> chunk_;        // the chunk forward() is evaluating
-  bool fixed_paths_ = false;  // the chunk's entries say their RowKind (none is automatic)
-  int32_t n_generated_ = 0;   // its leading RowKind::generated entries
-  std::vector<float> lora_scale_;            // per row of the chunk
-  std::vector<float> lora_tmp_;              // per row: max_rank floats (s·A·x)
+  std::span<const BatchEntry> chunk_;  // the chunk forward() is evaluating
+  bool fixed_paths_ = false;           // the chunk's entries say their RowKind (none is automatic)
+  int32_t n_generated_ = 0;            // its leading RowKind::generated entries
+  std::vector<float> lora_scale_;      // per row of the chunk
+  std::vector<float> lora_tmp_;        // per row: max_rank floats (s·A·x)
 };
 
 }  // namespace inference::engine

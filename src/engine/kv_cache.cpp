@@ -19,8 +19,7 @@ std::optional<KvElement> kv_element_from_name(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-KvCache::KvCache(const HParams& hp, int32_t n_seq, int32_t n_ctx, int32_t max_batch,
-                 KvElement type)
+KvCache::KvCache(const HParams& hp, int32_t n_seq, int32_t n_ctx, int32_t max_batch, KvElement type)
     : n_seq_(n_seq),
       n_ctx_(n_ctx),
       n_head_kv_(hp.n_head_kv),
@@ -28,9 +27,10 @@ KvCache::KvCache(const HParams& hp, int32_t n_seq, int32_t n_ctx, int32_t max_ba
       window_(hp.sliding_window),
       type_(type) {
   if (type == KvElement::q8_0 && hp.head_dim % 32 != 0) {
-    throw Error(ErrorCode::unsupported, "a q8_0 KV cache needs a head size that is a multiple "
-                                        "of 32 (this model's is " +
-                                            std::to_string(hp.head_dim) + "); use f16");
+    throw Error(ErrorCode::unsupported,
+                "a q8_0 KV cache needs a head size that is a multiple "
+                "of 32 (this model's is " +
+                    std::to_string(hp.head_dim) + "); use f16");
   }
   row_bytes_ = type == KvElement::q8_0  ? kernels::q8_0_row_bytes(head_dim_)
                : type == KvElement::f16 ? static_cast<size_t>(head_dim_) * 2
@@ -66,8 +66,7 @@ std::span<const int32_t> KvCache::tokens(int32_t seq) const noexcept {
   return tokens_[static_cast<size_t>(seq)];
 }
 
-size_t KvCache::cell_offset(int32_t seq, int32_t il, int32_t kv_head,
-                            int32_t cell) const noexcept {
+size_t KvCache::cell_offset(int32_t seq, int32_t il, int32_t kv_head, int32_t cell) const noexcept {
   const size_t cap = static_cast<size_t>(kind_of(il).capacity);
   return ((static_cast<size_t>(seq) * static_cast<size_t>(n_head_kv_) +
            static_cast<size_t>(kv_head)) *

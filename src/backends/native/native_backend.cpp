@@ -40,10 +40,10 @@ class NativeBackend final : public Backend {
     if (config.max_queued < 0)
       throw Error(ErrorCode::invalid_argument,
                   "max_queued must be >= 0, got " + std::to_string(config.max_queued));
-    auto model = std::make_unique<NativeModel>(
-        engine::Engine::load(path, options),
-        generation::SchedulerOptions{.max_queued = config.max_queued},
-        chat_template_option(config));
+    auto model =
+        std::make_unique<NativeModel>(engine::Engine::load(path, options),
+                                      generation::SchedulerOptions{.max_queued = config.max_queued},
+                                      chat_template_option(config));
     model->set_training_source(path, config.threads);
     return model;
   }
