@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/k_quant_simd.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
 namespace inference::kernels::detail {
@@ -201,47 +202,18 @@ void dot_q32(int64_t n, const void* w, const std::byte* a, size_t stride, float*
 
 // ---- K-quants ------------------------------------------------------------------------------
 
-constexpr uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
-
-void unpack_k4(const uint8_t* packed, uint32_t utmp[4]) {
-  std::memcpy(utmp, packed, 12);
-  utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
-  const uint32_t uaux = utmp[1] & kmask1;
-  utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
-  utmp[2] = uaux;
-  utmp[0] &= kmask1;
-}
-
-__m256i mins_per_bsum(const uint32_t utmp[4]) {
-  const __m128i m =
-      _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(utmp[3]), static_cast<int>(utmp[2])));
-  return _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
-}
-
 template <int NT, bool kFive>
 void dot_q45_k(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
   float sum[NT];
   for (int t = 0; t < NT; ++t) sum[t] = 0.f;
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   for (int64_t b = 0; b < n / kQKK; ++b) {
-    const uint8_t* packed_scales;
-    const uint8_t* qs;
-    uint16_t xd, xdmin;
+    const KBlock45 blk = k45_block<kFive>(w, b);
+    const uint8_t* packed_scales = blk.scales;
+    const uint8_t* qs = blk.qs;
+    const uint16_t xd = blk.d, xdmin = blk.dmin;
     __m256i hbits = _mm256_setzero_si256();
-    if constexpr (kFive) {
-      const BlockQ5_K& x = static_cast<const BlockQ5_K*>(w)[b];
-      packed_scales = x.scales;
-      qs = x.qs;
-      xd = x.d;
-      xdmin = x.dmin;
-      hbits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh));
-    } else {
-      const BlockQ4_K& x = static_cast<const BlockQ4_K*>(w)[b];
-      packed_scales = x.scales;
-      qs = x.qs;
-      xd = x.d;
-      xdmin = x.dmin;
-    }
+    if constexpr (kFive) hbits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
     uint32_t utmp[4];
     unpack_k4(packed_scales, utmp);
     const uint8_t* sc = reinterpret_cast<const uint8_t*>(utmp);
@@ -290,31 +262,11 @@ template <int NT>
 void dot_q6_k(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
   float sum[NT];
   for (int t = 0; t < NT; ++t) sum[t] = 0.f;
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  const __m256i m30 = _mm256_set1_epi8(0x30);
   for (int64_t b = 0; b < n / kQKK; ++b) {
     const BlockQ6_K& x = static_cast<const BlockQ6_K*>(w)[b];
     // Chunk c = 4h + k: elements 32c..32c+31 as unsigned 6-bit values (bias 32 applied later).
     __m256i q[8], scale[8];
-    for (int h = 0; h < 2; ++h) {
-      const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.ql + 64 * h));
-      const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.ql + 64 * h + 32));
-      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h));
-      q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4),
-                                     _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
-      q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
-                                     _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
-      q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
-                                     _mm256_and_si256(qh, m30));
-      q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                                     _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
-    }
-    for (int c = 0; c < 8; ++c) {
-      scale[c] =
-          _mm256_set_m128i(_mm_set1_epi16(x.scales[2 * c + 1]), _mm_set1_epi16(x.scales[2 * c]));
-    }
-    const __m256i sc16 =
-        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+    const __m256i sc16 = unpack_q6_k_avx2(x, q, scale);
     const float xd = h2f(x.d);
     __m256i parts[NT];
     for (int t = 0; t < NT; ++t) {

@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/k_quant_simd.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
 namespace inference::kernels::detail {
@@ -225,67 +226,18 @@ void dot_q32(int64_t n, const void* w, const std::byte* a, size_t stride, float*
 
 // ---- K-quants ------------------------------------------------------------------------------
 
-constexpr uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
-
-// The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K super-block.
-void unpack_k4(const uint8_t* packed, uint32_t utmp[4]) {
-  std::memcpy(utmp, packed, 12);
-  utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
-  const uint32_t uaux = utmp[1] & kmask1;
-  utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
-  utmp[2] = uaux;
-  utmp[0] &= kmask1;
-}
-
-// mins as 16 int16 (each min twice: one per 16-element bsum).
-__m256i mins_per_bsum(const uint32_t utmp[4]) {
-  const __m128i m =
-      _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(utmp[3]), static_cast<int>(utmp[2])));
-  return _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
-}
-
-// Lane i of kPairIndex[j] selects scale 2j (first 16 int16 lanes) or 2j+1 (last 16).
-alignas(64) constexpr uint16_t kPairIndex[4][32] = {
-    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-    {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
-    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-     5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5},
-    {6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
-     7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7},
-};
-
-// 32 packed bytes -> 64 quants: low nibbles (group 2j) then high nibbles (group 2j+1).
-__m512i nibble_pair(const uint8_t* q) {
-  __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
-  v = _mm512_mask_srli_epi16(v, 0xFFFF0000u, v, 4);
-  return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
-}
-
 template <int NT, bool kFive>
 void dot_q45_k(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
   float sum[NT];
   for (int t = 0; t < NT; ++t) sum[t] = 0.f;
   for (int64_t b = 0; b < n / kQKK; ++b) {
-    const uint8_t* packed_scales;
-    const uint8_t* qs;
-    uint16_t xd, xdmin;
+    const KBlock45 blk = k45_block<kFive>(w, b);
+    const uint8_t* packed_scales = blk.scales;
+    const uint8_t* qs = blk.qs;
+    const uint16_t xd = blk.d, xdmin = blk.dmin;
     __m512i hbits = _mm512_setzero_si512();
-    if constexpr (kFive) {
-      const BlockQ5_K& x = static_cast<const BlockQ5_K*>(w)[b];
-      packed_scales = x.scales;
-      qs = x.qs;
-      xd = x.d;
-      xdmin = x.dmin;
-      hbits = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh)));
-    } else {
-      const BlockQ4_K& x = static_cast<const BlockQ4_K*>(w)[b];
-      packed_scales = x.scales;
-      qs = x.qs;
-      xd = x.d;
-      xdmin = x.dmin;
-    }
+    if constexpr (kFive)
+      hbits = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh)));
     uint32_t utmp[4];
     unpack_k4(packed_scales, utmp);
     const __m256i mins16 = mins_per_bsum(utmp);
@@ -335,43 +287,15 @@ void dot_q45_k(int64_t n, const void* w, const std::byte* a, size_t stride, floa
   for (int t = 0; t < NT; ++t) out[t] = sum[t];
 }
 
-alignas(64) constexpr uint16_t kQ6ScaleIndex[4][32] = {
-    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-     2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
-    {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5,
-     6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
-    {8,  8,  8,  8,  8,  8,  8,  8,  9,  9,  9,  9,  9,  9,  9,  9,
-     10, 10, 10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11, 11, 11},
-    {12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13,
-     14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15},
-};
-
 template <int NT>
 void dot_q6_k(int64_t n, const void* w, const std::byte* a, size_t stride, float* out) {
   float sum[NT];
   for (int t = 0; t < NT; ++t) sum[t] = 0.f;
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
-  const __m512i m30 = _mm512_set1_epi8(0x30);
   for (int64_t b = 0; b < n / kQKK; ++b) {
     const BlockQ6_K& x = static_cast<const BlockQ6_K*>(w)[b];
     // Chunk c = 2h + k/2 holds elements 64c..64c+63 as unsigned 6-bit values (bias 32 later).
     __m512i q[4], scale[4];
-    for (int h = 0; h < 2; ++h) {
-      const __m512i ql = _mm512_loadu_si512(x.ql + 64 * h);
-      __m512i qh = _mm512_broadcast_i64x4(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h)));
-      qh = _mm512_mask_srli_epi16(qh, 0xFFFF0000u, qh, 2);  // [qh | qh >> 2]
-      q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
-                                 _mm512_and_si512(_mm512_slli_epi16(qh, 4), m30));
-      q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-                                     _mm512_and_si512(qh, m30));
-    }
-    const __m256i sc16 =
-        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
-    for (int c = 0; c < 4; ++c) {
-      scale[c] = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6ScaleIndex[c]),
-                                          _mm512_castsi256_si512(sc16));
-    }
+    const __m256i sc16 = unpack_q6_k_avx512(x, q, scale);
     const float xd = h2f(x.d);
     __m256i parts[NT];
     for (int t = 0; t < NT; ++t) {
