@@ -3,6 +3,8 @@
 // ring, the F16 cache, cancellation, attention capture, and clear errors for bad batches.
 #include <gtest/gtest.h>
 
+#include "decode_helpers.hpp"
+
 #include <cmath>
 #include <vector>
 
@@ -13,6 +15,9 @@
 
 namespace inference::engine {
 namespace {
+
+using test::max_abs_diff;
+using test::run_incremental;
 
 const std::vector<int32_t> kS2 = {
     1,   67,  400, 339, 53,  493, 386, 303, 198, 222, 438, 226, 248, 252, 56,  354,
@@ -48,26 +53,6 @@ std::vector<float> run(Engine& engine, const std::vector<BatchEntry>& batch) {
   std::vector<float> logits;
   engine.decode(Context::background(), batch, logits);
   return logits;
-}
-
-// Token by token, one decode call each.
-std::vector<float> run_incremental(Engine& engine, const std::vector<int32_t>& tokens,
-                                   int32_t seq) {
-  std::vector<float> all, row;
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    BatchEntry e{tokens[i], static_cast<int32_t>(i), seq, true};
-    engine.decode(Context::background(), std::span(&e, 1), row);
-    all.insert(all.end(), row.begin(), row.end());
-  }
-  return all;
-}
-
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float worst = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    worst = std::max(worst, std::abs(a[i] - b[i]));
-  return worst;
 }
 
 TEST(Decode, OneBatchEqualsTokenByToken) {

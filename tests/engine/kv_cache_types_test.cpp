@@ -5,6 +5,8 @@
 // change a bit; a model whose head size Q8_0 cannot hold is refused clearly.
 #include <gtest/gtest.h>
 
+#include "decode_helpers.hpp"
+
 #include <cmath>
 #include <vector>
 
@@ -14,6 +16,9 @@
 
 namespace inference::engine {
 namespace {
+
+using test::max_abs_diff;
+using test::run_incremental;
 
 std::filesystem::path model(const std::string& dir, const std::string& file) {
   return test::testdata_dir() / "models" / dir / file;
@@ -41,24 +46,6 @@ std::vector<float> batch(Engine& e, const std::vector<int32_t>& ids, int32_t seq
   return logits;
 }
 
-std::vector<float> one_by_one(Engine& e, const std::vector<int32_t>& ids, int32_t seq) {
-  std::vector<float> all, row;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const BatchEntry b{ids[i], static_cast<int32_t>(i), seq, true};
-    e.decode(Context::background(), std::span(&b, 1), row);
-    all.insert(all.end(), row.begin(), row.end());
-  }
-  return all;
-}
-
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  float worst = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    worst = std::max(worst, std::abs(a[i] - b[i]));
-  return worst;
-}
-
 TEST(KvCacheTypes, Q8_0TakesHalfTheBytesOfF16) {
   INFERENCE_REQUIRE_TESTDATA();
   const auto m32 = load("llama", "llama-F32.gguf", "f32", 256)->memory_bytes();
@@ -78,7 +65,7 @@ TEST(KvCacheTypes, TokenByTokenMatchesOneBatchOverSeveralBlocks) {
     auto e = load("llama", "llama-F32.gguf", kv, 640);
     const auto whole = batch(*e, ids, 0);
     e->truncate_sequence(0, 0);
-    const auto steps = one_by_one(*e, ids, 0);
+    const auto steps = run_incremental(*e, ids, 0);
     EXPECT_LT(max_abs_diff(whole, steps), 1e-3f) << kv;
   }
 }
@@ -88,8 +75,8 @@ TEST(KvCacheTypes, Q8_0CacheStaysCloseToF32) {
   const auto ids = tokens(80);
   auto a = load("mistral", "mistral-F32.gguf", "f32", 128);
   auto b = load("mistral", "mistral-F32.gguf", "q8_0", 128);
-  const auto exact = one_by_one(*a, ids, 0);
-  const auto rounded = one_by_one(*b, ids, 0);
+  const auto exact = run_incremental(*a, ids, 0);
+  const auto rounded = run_incremental(*b, ids, 0);
   const float diff = max_abs_diff(exact, rounded);
   EXPECT_GT(diff, 0.0f);  // the rounding is really applied
   EXPECT_LT(diff, 0.25f);
@@ -101,9 +88,9 @@ TEST(KvCacheTypes, InterleavedSequencesMatchSeparateRuns) {
   for (const char* kv : {"f16", "q8_0"}) {
     auto e = load("qwen2", "qwen2-Q4_K_M.gguf", kv, 300, 2, 2);
     const auto a = tokens(270, 1), b = tokens(270, 2);
-    const auto alone_a = one_by_one(*e, a, 0);
+    const auto alone_a = run_incremental(*e, a, 0);
     e->truncate_sequence(0, 0);
-    const auto alone_b = one_by_one(*e, b, 1);
+    const auto alone_b = run_incremental(*e, b, 1);
     e->truncate_sequence(1, 0);
     std::vector<float> mixed_a, mixed_b, row;
     const size_t n_vocab = static_cast<size_t>(e->n_vocab());
@@ -127,7 +114,7 @@ TEST(KvCacheTypes, ThreadCountDoesNotChangeDecode) {
   for (const char* kv : {"f16", "q8_0"}) {
     auto one = load("llama", "llama-Q4_K_M.gguf", kv, 280, 1);
     auto two = load("llama", "llama-Q4_K_M.gguf", kv, 280, 2);
-    EXPECT_EQ(one_by_one(*one, ids, 0), one_by_one(*two, ids, 0)) << kv;
+    EXPECT_EQ(run_incremental(*one, ids, 0), run_incremental(*two, ids, 0)) << kv;
   }
 }
 
