@@ -11,16 +11,13 @@
 
 namespace inference::mcp {
 
-/// Whether this build has the scoring engine.
-bool scoring_engine_built_in();
-
 /// ml_score: {prompt, response, suites[]} → {suites: {name: result}}.
 nlohmann::json score_response(ModelPool& models, const nlohmann::json& args, CallScope& scope);
 /// ml_probe: {backend?, model?, categories[]} → {accuracy, by_category, probes[]}.
 nlohmann::json run_probes(ModelPool& models, const nlohmann::json& args, CallScope& scope);
 /// ml_classify: {texts[], labels[], template?} → {results[{label, probability}]}.
 nlohmann::json classify_texts(ModelPool& models, const nlohmann::json& args, CallScope& scope);
-/// The scoring runs under `runs_dir` with their progress (ml_status); [] without the engine.
+/// The scoring runs under `runs_dir` with their progress (ml_status).
 nlohmann::json scoring_runs(const std::filesystem::path& runs_dir);
 
 }  // namespace inference::mcp

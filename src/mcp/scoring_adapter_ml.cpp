@@ -60,10 +60,6 @@ std::string missing_input(const std::string& suite, const json& args) {
 
 }  // namespace
 
-bool scoring_engine_built_in() {
-  return true;
-}
-
 json score_response(ModelPool& models, const json& args, CallScope& scope) {
   std::vector<std::string> suites;
   try {

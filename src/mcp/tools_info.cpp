@@ -125,7 +125,7 @@ Tool make_status_tool(const ToolDeps& deps) {
                     {"in_flight", activity["in_flight"]},
                     {"recent", activity["recent"]},
                     {"scoring",
-                     {{"built_in", scoring_engine_built_in()},
+                     {{"built_in", true},  // always linked; kept for clients that check it
                       {"runs_dir", runs_dir},
                       {"runs", options.runs_dir.empty() ? json::array()
                                                         : scoring_runs(options.runs_dir)}}}};

@@ -339,11 +339,10 @@ TEST_F(SessionTest, BackendsAndStatus) {
   EXPECT_EQ(status["in_flight"].size(), 1u);  // ml_status itself
   ASSERT_GE(status["recent"].size(), 1u);
   EXPECT_EQ(status["recent"][0]["tool"], "ml_generate");
-  EXPECT_EQ(status["scoring"]["built_in"], scoring_engine_built_in());
+  EXPECT_EQ(status["scoring"]["built_in"], true);
 }
 
 TEST_F(SessionTest, ScoreRunsTheScoringEngine) {
-  if (!scoring_engine_built_in()) GTEST_SKIP() << "this build has no scoring engine (src/ml)";
   init();
   auto result = tool(1, "ml_score",
                      {{"prompt", "What is 6 x 7?"},
@@ -371,7 +370,6 @@ TEST_F(SessionTest, ScoreRunsTheScoringEngine) {
 }
 
 TEST_F(SessionTest, ProbeAndClassifyRunOnTheModel) {
-  if (!scoring_engine_built_in()) GTEST_SKIP() << "this build has no scoring engine (src/ml)";
   init();
   auto probe = tool(1, "ml_probe", {{"categories", "math"}, {"max_tokens", 4}})["result"];
   ASSERT_FALSE(probe["isError"].get<bool>()) << probe.dump();
