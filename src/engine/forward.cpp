@@ -342,7 +342,7 @@ bool Decoder::attend_prompt_block(int32_t il, std::span<const BatchEntry> chunk,
   return true;
 }
 
-bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk) {
+bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk, int32_t row0) {
   const int32_t hd = hp_.head_dim, n_kv = hp_.n_head_kv, group = hp_.n_head / hp_.n_head_kv;
   const int32_t n = static_cast<int32_t>(chunk.size());
   if (!kernels::attend_decode_supported(hd, cache_.view(chunk[0].seq, il, 0, chunk[0].pos))) {
@@ -374,8 +374,9 @@ bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk) {
     int32_t il;
     std::span<const BatchEntry> chunk;
     size_t part_floats, per_thread;
+    int32_t row0;
     std::atomic<int32_t> next{0};
-  } job{this, il, chunk, part_floats, per_thread};
+  } job{this, il, chunk, part_floats, per_thread, row0};
   pool_.run([j = &job](int thread, int) {
     Decoder& d = *j->self;
     const HParams& hp = d.hp_;
@@ -399,8 +400,8 @@ bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk) {
       const int32_t i0 = block * kernels::kDecodeBlockCells;
       const int32_t i1 = std::min(n_cells, i0 + kernels::kDecodeBlockCells);
       const kernels::DecodeQueries queries{
-          d.q_.data() + sz(int64_t{t} * hp.q_dim() + int64_t{kvh} * group * hd), group, entry.pos,
-          local ? hp.sliding_window : 0, scale};
+          d.q_.data() + sz(int64_t{j->row0 + t} * hp.q_dim() + int64_t{kvh} * group * hd), group,
+          entry.pos, local ? hp.sliding_window : 0, scale};
       kernels::attend_decode_block(
           queries, hd, kv, i0, i1, scratch,
           kernels::attention_partial_at(d.split_partials_.data() + sz(item) * j->part_floats, hd,
@@ -416,7 +417,7 @@ bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk) {
           split_partials_.data() + sz(split_first_item_[sz(t)] + kvh * n_blocks) * part_floats;
       kernels::attend_decode_merge(
           parts, n_blocks, group, hd,
-          att_.data() + sz(int64_t{t} * hp_.q_dim() + int64_t{kvh} * group * hd));
+          att_.data() + sz(int64_t{row0 + t} * hp_.q_dim() + int64_t{kvh} * group * hd));
     }
   });
   return true;
@@ -433,7 +434,7 @@ void Decoder::attend_all(int32_t il, std::span<const BatchEntry> chunk) {
   // not depend on the other tokens of the chunk), one query at a time where it does not apply;
   // each sequence's prompt rows with the blocked kernel at any block size (its per-query result
   // does not depend on the block), except on sliding-window layers, where the block's first
-  // position shifts the cells' order.
+  // position shifts the cells' order: there the split kernel, per token as well.
   if (n_generated_ > 0) {
     const auto generated = chunk.first(sz(n_generated_));
     if (!attend_split(il, generated)) attend_queries(il, generated, 0);
@@ -444,7 +445,8 @@ void Decoder::attend_all(int32_t il, std::span<const BatchEntry> chunk) {
     while (e < chunk.size() && chunk[e].seq == chunk[b].seq) ++e;
     const auto segment = chunk.subspan(b, e - b);
     const auto row0 = static_cast<int32_t>(b);
-    if (local || !attend_prompt_block(il, segment, row0, /*any_size=*/true)) {
+    if (local ? !attend_split(il, segment, row0)
+              : !attend_prompt_block(il, segment, row0, /*any_size=*/true)) {
       attend_queries(il, segment, row0);
     }
     b = e;

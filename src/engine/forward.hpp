@@ -72,8 +72,9 @@ class Decoder {
                            bool any_size = false);
   /// attend_all through the split decode kernel (attention_decode.hpp): work items are
   /// (token, KV head, block of cells), merged per token afterwards; false if the kernel does
-  /// not handle this head size or its scratch cannot be allocated.
-  bool attend_split(int32_t il, std::span<const BatchEntry> chunk);
+  /// not handle this head size or its scratch cannot be allocated. `chunk` holds rows
+  /// [row0, row0 + chunk.size()) of the chunk forward() evaluates.
+  bool attend_split(int32_t il, std::span<const BatchEntry> chunk, int32_t row0 = 0);
   void output(std::span<const BatchEntry> chunk, float* logits);
   void matmul(const kernels::WeightView& w, const float* x, int32_t n, float* y);
   /// matmul of projection p of layer il plus its LoRA updates for the rows of `chunk_`.
