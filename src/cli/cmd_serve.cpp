@@ -14,6 +14,10 @@
 #include <sstream>
 #include <thread>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "cli/command.hpp"
 #include "cli/generation_flags.hpp"
 #include "formats/display.hpp"
@@ -94,7 +98,19 @@ std::string read_chat_template_file(const std::string& path) {
   return text.str();
 }
 
+// A server runs one thread per connection and per slot; glibc gives each new thread its own
+// malloc arena (up to 8 per core), and every arena keeps the freed memory of its bursts, so
+// resident memory climbs with the number of threads that ever allocated rather than with the
+// live heap (heaptrack over the soak: peak heap under 1 MB, no leak, RSS +23%). Two arenas hold
+// the contention of 2-core-scale serving without that growth.
+void bound_malloc_arenas() {
+#if defined(__GLIBC__)
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+#endif
+}
+
 void serve(ServeOptions& o) {
+  bound_malloc_arenas();
   if (!o.model.empty() && !o.model_flag.empty() && o.model != o.model_flag)
     throw ExitRequest{kUsage, "give the model once: either MODEL or -m MODEL"};
   std::string path = o.model.empty() ? o.model_flag : o.model;
