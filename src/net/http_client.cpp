@@ -38,7 +38,8 @@ TransportError classify(httplib::Error e) {
 }  // namespace
 
 HttpResult send_http(const Context& ctx, const BaseUrl& base, const HttpRequest& request,
-                     const HttpTimeouts& timeouts, const BodyReceiver& on_body) {
+                     const HttpTimeouts& timeouts, const BodyReceiver& on_body,
+                     const HeadReceiver& on_head) {
   HttpResult result;
   httplib::Client client(base.origin());
   client.set_connection_timeout(timeouts.connect);
@@ -75,6 +76,7 @@ HttpResult send_http(const Context& ctx, const BaseUrl& base, const HttpRequest&
     result.status = res.status;
     last_activity = std::chrono::steady_clock::now();
     for (const auto& [name, value] : res.headers) result.headers[lower(name)] = value;
+    if (on_head) on_head(res.status);
     return !stopping.load();
   };
   req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {

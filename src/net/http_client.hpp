@@ -50,11 +50,15 @@ struct HttpResult {
 
 /// Called with each chunk of a 2xx response body; return false to stop reading.
 using BodyReceiver = std::function<bool(std::string_view)>;
+/// Called once the response's status line and headers have arrived, before any body byte.
+using HeadReceiver = std::function<void(int status)>;
 
 /// Sends `request` to `base`. A 2xx body streams into `on_body`; any other body is kept in
 /// error_body. When `ctx` is done the socket is shut down at once (also before the connection
-/// exists), so a blocked read returns. Never throws for network failures.
+/// exists), so a blocked read returns. Never throws for network failures. `on_head`, when set,
+/// learns the status as soon as the head arrives (a streamed 2xx body may come much later).
 HttpResult send_http(const Context& ctx, const BaseUrl& base, const HttpRequest& request,
-                     const HttpTimeouts& timeouts, const BodyReceiver& on_body);
+                     const HttpTimeouts& timeouts, const BodyReceiver& on_body,
+                     const HeadReceiver& on_head = {});
 
 }  // namespace inference::net

@@ -213,9 +213,6 @@ TEST_P(Conformance, ADeadlineEndsTheStreamWithDeadlineStatus) {
 }
 
 TEST_P(Conformance, ContextOverflowIsAClearError) {
-  if (GetParam().name == "http_proxy")
-    GTEST_SKIP() << "known gap: through `infer serve --backend http` the inner server's 400 for a "
-                    "prompt over the context does not reach the client as invalid_argument";
   auto got = drain(model(kSmallContext)->generate(Context::background(), long_prompt()));
   EXPECT_EQ(got.status.code, ErrorCode::invalid_argument) << got.status.message;
   EXPECT_NE(got.status.message.find("context"), std::string::npos) << got.status.message;
@@ -236,9 +233,6 @@ TEST_P(Conformance, ClassifyArgmaxEqualsNative) {
 }
 
 TEST_P(Conformance, BatchGenerateReportsPerItemErrors) {
-  if (GetParam().name == "http_proxy")
-    GTEST_SKIP() << "known gap: through `infer serve --backend http` the inner server's 400 for a "
-                    "prompt over the context does not reach the client as invalid_argument";
   std::vector<std::string> prompts = {"Hello", long_prompt(), "World"};
   auto results =
       model(kSmallContext)->batch_generate(Context::background(), prompts, {.max_tokens = 3});

@@ -75,7 +75,10 @@ Status perform_call(const Context& ctx, EndpointSource& source, const net::HttpR
       stopped_by_receiver = true;
       return false;
     };
-    net::HttpResult r = net::send_http(ctx, lease.url, req, source.timeouts, receive);
+    net::HeadReceiver head = [&](int status) {
+      if (status >= 200 && status < 300 && hooks.on_accepted) hooks.on_accepted();
+    };
+    net::HttpResult r = net::send_http(ctx, lease.url, req, source.timeouts, receive, head);
     std::optional<std::chrono::milliseconds> retry_after;
     bool retry = false;
     if (r.error == net::TransportError::cancelled) {

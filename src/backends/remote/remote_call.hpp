@@ -17,6 +17,8 @@ namespace inference::remote {
 struct CallHooks {
   std::function<void()> on_attempt;  ///< a fresh attempt starts: reset per-attempt state
   net::BodyReceiver on_body;         ///< 2xx body bytes; false stops reading (not an error)
+  /// A 2xx response head arrived: the server accepted the request (its body may come later).
+  std::function<void()> on_accepted;
   /// True once something of this call reached the consumer: from then on nothing is retried,
   /// because a retry would repeat output the consumer already has.
   std::function<bool()> committed;

@@ -70,6 +70,14 @@ class RemoteTokenSource final : public TokenSource {
     return false;
   }
 
+  // See start_remote_stream: the error of a request that failed before it was accepted.
+  Status wait_accepted() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return accepted_ || ended_ || ctx_.cancelled(); });
+    if (ended_ && emitted_ == 0 && !end_status_.ok()) return end_status_;
+    return {};
+  }
+
   Status status() const override {
     std::lock_guard lock(mutex_);
     return consumer_status_;
@@ -180,6 +188,11 @@ class RemoteTokenSource final : public TokenSource {
       parser.reset();
       parse_error = {};
     };
+    hooks.on_accepted = [&] {
+      std::lock_guard lock(mutex_);
+      accepted_ = true;
+      changed_.notify_all();
+    };
     hooks.committed = [&] {
       std::lock_guard lock(mutex_);
       return emitted_ > 0;
@@ -247,6 +260,7 @@ class RemoteTokenSource final : public TokenSource {
   std::condition_variable changed_;
   std::deque<Token> queue_;
   bool ended_ = false;
+  bool accepted_ = false;
   bool abandoned_ = false;
   bool consumer_done_ = false;
   Status end_status_;
@@ -265,8 +279,9 @@ class RemoteTokenSource final : public TokenSource {
 
 TokenStream start_remote_stream(const Context& ctx, std::shared_ptr<EndpointSource> source,
                                 StreamRequest request) {
-  return TokenStream(
-      std::make_unique<RemoteTokenSource>(ctx, std::move(source), std::move(request)));
+  auto stream = std::make_unique<RemoteTokenSource>(ctx, std::move(source), std::move(request));
+  if (Status refused = stream->wait_accepted(); !refused.ok()) return TokenStream(refused);
+  return TokenStream(std::move(stream));
 }
 
 }  // namespace inference::remote

@@ -31,7 +31,11 @@ struct StreamRequest {
   std::function<void(const GenerateMetrics&, const Status&)> on_finish;
 };
 
-/// Starts the request now and returns the stream reading it.
+/// Starts the request and returns the stream reading it once the server has accepted the
+/// request (a 2xx response head) or it failed for good. A failure before any output (a 4xx
+/// such as a prompt over the context, every attempt refused) is the returned stream's error at
+/// once, so a caller such as a proxying server can still answer it with a status code. The
+/// context ending also ends the wait (the stream then reports it).
 TokenStream start_remote_stream(const Context& ctx, std::shared_ptr<EndpointSource> source,
                                 StreamRequest request);
 
