@@ -164,7 +164,7 @@ class NativeEngine final : public Engine {
     for (const auto& w : merged_weights_) lora += w.size() * sizeof(float);
     for (const auto& a : lora_.adapters) {
       for (const auto& layer : a.layers) {
-        for (const auto& m : layer) lora += m ? (m->a.size() + m->b.size()) * sizeof(float) : 0;
+        for (const auto& m : layer) lora += m ? (m->a.size() + m->b_t.size()) * sizeof(float) : 0;
       }
     }
     return files_->file_size() + cache_->bytes() + decoder_->scratch_bytes() + lora;

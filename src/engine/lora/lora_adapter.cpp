@@ -149,7 +149,7 @@ LoraAdapter bind_lora_adapter(RawLoraAdapter raw, const HParams& hp, bool base_q
     LoraMatrix m;
     int32_t a_rows = 0, a_cols = 0, b_rows = 0, b_cols = 0;
     m.a = oriented(a, a_rows, a_cols);
-    m.b = oriented(b, b_rows, b_cols);
+    std::vector<float> b_rows_major = oriented(b, b_rows, b_cols);
     m.rank = a_rows;
     m.in = a_cols;
     m.out = b_rows;
@@ -166,8 +166,12 @@ LoraAdapter bind_lora_adapter(RawLoraAdapter raw, const HParams& hp, bool base_q
     const bool qk = a.projection == Projection::q || a.projection == Projection::k;
     if (qk && raw.permuted_qk != base_qk_permuted) {
       const int32_t heads = a.projection == Projection::q ? hp.n_head : hp.n_head_kv;
-      permute_qk_rows(m.b, heads, hp.head_dim, m.rank, base_qk_permuted);
+      permute_qk_rows(b_rows_major, heads, hp.head_dim, m.rank, base_qk_permuted);
     }
+    m.b_t.resize(b_rows_major.size());
+    for (int64_t o = 0; o < m.out; ++o)
+      for (int64_t k = 0; k < m.rank; ++k)
+        m.b_t[sz(k * m.out + o)] = b_rows_major[sz(o * m.rank + k)];
     adapter.max_rank = std::max(adapter.max_rank, m.rank);
     auto& slot = adapter.layers[sz(a.layer)][static_cast<size_t>(a.projection)];
     if (slot) throw Error(ErrorCode::invalid_model, tensor_label(raw, a, "a") + " appears twice");
@@ -178,10 +182,19 @@ LoraAdapter bind_lora_adapter(RawLoraAdapter raw, const HParams& hp, bool base_q
 
 namespace {
 
+// Compiled for AVX-512, AVX2 and the baseline, chosen at load by the CPU (GCC function
+// multi-versioning). The loops below keep independent lanes with a separate multiply and add
+// (ISO C++ mode: no contraction into FMA), so every version gives the same bits.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define INFERENCE_LORA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define INFERENCE_LORA_CLONES
+#endif
+
 // Σ a[i]·b[i] in 16 independent float lanes, which the compiler keeps in SIMD registers (the
 // plain sequential sum cannot be vectorised without reordering it). The lane order is fixed, so a
 // row gives the same bits whichever thread computes it and whatever else is in the batch.
-float dot_lanes(const float* a, const float* b, int32_t n) noexcept {
+INFERENCE_LORA_CLONES float dot_lanes(const float* a, const float* b, int32_t n) noexcept {
   constexpr int kLanes = 16;
   float acc[kLanes] = {};
   int32_t i = 0;
@@ -192,6 +205,17 @@ float dot_lanes(const float* a, const float* b, int32_t n) noexcept {
   for (int width = kLanes / 2; width > 0; width /= 2)
     for (int j = 0; j < width; ++j) acc[j] += acc[j + width];
   return acc[0] + tail;
+}
+
+// acc[i] = Σk t[k]·b_t[k·out + i] for the `width` outputs of one block, k in order.
+INFERENCE_LORA_CLONES void b_block(const float* b_t, int64_t out, const float* t, int32_t r,
+                                   int64_t width, float* acc) noexcept {
+  std::fill(acc, acc + width, 0.0f);
+  for (int32_t k = 0; k < r; ++k) {
+    const float* bk = b_t + k * out;
+    const float c = t[k];
+    for (int64_t i = 0; i < width; ++i) acc[i] += c * bk[i];
+  }
 }
 
 // Below this many multiply-adds a pool round trip costs more than it saves.
@@ -220,13 +244,20 @@ void apply_lora(kernels::ThreadPool& pool, const LoraMatrix& m, const float* x, 
       tmp[j] = s == 0.0f ? 0.0f : s * dot_lanes(m.a.data() + sz(k * in), x + t * x_stride, m.in);
     }
   });
-  // y[t] += B·tmp[t]: each B row once for every token of the chunk, rows split over the pool.
-  split(pool, out, int64_t{n} * out * r, [&](int64_t begin, int64_t end) {
-    for (int64_t o = begin; o < end; ++o) {
-      const float* br = m.b.data() + sz(o * r);
+  // y[t] += B·tmp[t], output rows split over the pool in blocks of kOutBlock: per block and
+  // token, Σk tmp[t][k]·Bᵀ[k][o] over k in order for every o of the block (the lanes are the
+  // outputs), then added to y. Each value's order is fixed whatever the split and n.
+  constexpr int64_t kOutBlock = 64;
+  const int64_t blocks = (out + kOutBlock - 1) / kOutBlock;
+  split(pool, blocks, int64_t{n} * out * r, [&](int64_t begin, int64_t end) {
+    float acc[kOutBlock];
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const int64_t o0 = blk * kOutBlock, width = std::min(kOutBlock, out - o0);
       for (int32_t t = 0; t < n; ++t) {
         if (scale[t] == 0.0f) continue;
-        y[t * y_stride + o] += dot_lanes(br, tmp + sz(int64_t{t} * r), r);
+        b_block(m.b_t.data() + o0, out, tmp + sz(int64_t{t} * r), r, width, acc);
+        float* yr = y + t * y_stride + o0;
+        for (int64_t i = 0; i < width; ++i) yr[i] += acc[i];
       }
     }
   });

@@ -91,7 +91,7 @@ void merge_lora_set(const LoraSet& set, ModelWeights& weights,
         for (int32_t o = 0; o < m->out; ++o) {
           float* row = merged.data() + sz(int64_t{o} * m->in);
           for (int32_t k = 0; k < m->rank; ++k) {
-            const float bk = scale * m->b[sz(int64_t{o} * m->rank + k)];
+            const float bk = scale * m->b_t[sz(int64_t{k} * m->out + o)];
             const float* a = m->a.data() + sz(int64_t{k} * m->in);
             for (int32_t i = 0; i < m->in; ++i) row[i] += bk * a[i];
           }
