@@ -44,7 +44,10 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "soak_serve: FAIL: $*" >&2; echo "--- server log (tail) ---" >&2; tail -n 30 "$work/server.log" >&2; exit 1; }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
+# Read once the server has been idle for 3 s: `infer serve` returns freed heap pages to the
+# system every 2 s (malloc_trim), so this is its settled memory, not the transient peak of the
+# burst that just ended.
+rss_kb() { sleep 3; awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
 json_field() { sed -E "s/.*\"$2\":([0-9.eE+-]+).*/\1/" <<<"$1"; }
 
 "$infer" serve "$model" --host 127.0.0.1 --port 0 -np "$parallel" 2>"$work/server.log" &

@@ -109,6 +109,16 @@ void bound_malloc_arenas() {
 #endif
 }
 
+// What the arenas still hold after bursts of requests is freed memory in the middle of their
+// heaps, which glibc returns to the system only when asked (malloc_trim releases the unused
+// pages of every arena). Asked every few seconds from the idle main thread, resident memory
+// follows the live heap instead of the largest burst so far.
+void return_free_heap_pages() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 void serve(ServeOptions& o) {
   bound_malloc_arenas();
   if (!o.model.empty() && !o.model_flag.empty() && o.model != o.model_flag)
@@ -166,6 +176,10 @@ void serve(ServeOptions& o) {
     // The native backend's option (docs/backends.md).
     if (!o.chat_template_file.empty())
       load.options["chat_template"] = read_chat_template_file(o.chat_template_file);
+    // A server keeps its slots' KV cache for its whole life: resident from the start, so its
+    // memory does not climb while the slots first reach their longer positions.
+    if (load.backend.empty() || load.backend == "native")
+      load.options.emplace("kv_prefault", "true");  // unless --backend-opt says
     model = load_model(path, load);
   } catch (...) {
     srv.shutdown();
@@ -180,7 +194,14 @@ void serve(ServeOptions& o) {
             << ", backend " << info.backend << "\n";
   std::cerr << "listening on " << srv.url() << std::endl;
 
-  while (g_signal.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto last_trim = std::chrono::steady_clock::now();
+  while (g_signal.load() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (std::chrono::steady_clock::now() - last_trim >= std::chrono::seconds(2)) {
+      return_free_heap_pages();
+      last_trim = std::chrono::steady_clock::now();
+    }
+  }
   const int first = g_signal.exchange(0);
   std::cerr << "infer serve: " << (first == SIGTERM ? "SIGTERM" : "SIGINT")
             << ": finishing requests in flight (up to " << o.drain_seconds

@@ -61,6 +61,7 @@ class NativeEngine final : public Engine {
     const int32_t chunk = std::min(
         n_ctx_, options.batch_size > 0 ? std::min(options.batch_size, kMaxChunk * 16) : kMaxChunk);
     cache_ = std::make_unique<KvCache>(hp_, options.n_sequences, n_ctx_, chunk, *kv_type);
+    if (options.prefault_kv) cache_->prefault();
     if (!options.adapters.empty()) {
       // GGUF files of llama-family models store q/k rows permuted for adjacent-pair RoPE;
       // Hugging Face directories of the same models run un-permuted rows with NeoX RoPE.

@@ -29,6 +29,9 @@ struct ModelLoadOptions {
   /// float copies of the weights they touch when merge_adapters.
   std::vector<AdapterConfig> adapters;
   bool merge_adapters = false;
+  /// Make the whole KV cache resident at load (KvCache::prefault): a server's memory is then
+  /// its steady state from the start, with no page faults in the middle of a request.
+  bool prefault_kv = false;
 };
 
 /// How the kernels for a batch entry are chosen.

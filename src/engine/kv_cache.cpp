@@ -62,6 +62,17 @@ KvCache::KvCache(const HParams& hp, int32_t n_seq, int32_t n_ctx, int32_t max_ba
   }
 }
 
+void KvCache::prefault() noexcept {
+  for (auto* layers : {&k_, &v_}) {
+    for (size_t il = 0; il < layers->size(); ++il) {
+      const size_t n = static_cast<size_t>(n_seq_) *
+                       static_cast<size_t>(kind_of(static_cast<int32_t>(il)).capacity) *
+                       static_cast<size_t>(n_head_kv_) * row_bytes_;
+      std::memset((*layers)[il].get(), 0, n);
+    }
+  }
+}
+
 std::span<const int32_t> KvCache::tokens(int32_t seq) const noexcept {
   return tokens_[static_cast<size_t>(seq)];
 }

@@ -41,6 +41,9 @@ class KvCache {
   int32_t n_ctx() const noexcept { return n_ctx_; }
   KvElement type() const noexcept { return type_; }
   uint64_t bytes() const noexcept { return bytes_; }
+  /// Writes every page of the key and value storage once, so that it is resident from now on
+  /// (by default a page is first touched when a position in it is stored).
+  void prefault() noexcept;
   /// Bytes of keys and values a query at `pos` of `seq` reads over all layers (what one
   /// generated token streams from the cache).
   uint64_t bytes_read_at(int32_t pos) const noexcept;

@@ -241,6 +241,26 @@ TEST(NativeModel, SameSeedSameTokensAndMetricsCount) {
   EXPECT_GT(m.peak_memory_bytes, 0u);
 }
 
+TEST(NativeModel, KvPrefaultOptionGivesTheSameTokensAndBadValuesAreNamed) {
+  REQUIRE_MODELS();
+  const GenerateConfig config{.max_tokens = 8, .ignore_eos = true};
+  auto plain = load_model(bpe_model(), {.backend = "native"});
+  LoadConfig prefaulted{.backend = "native"};
+  prefaulted.options["kv_prefault"] = "true";
+  auto touched = load_model(bpe_model(), prefaulted);
+  EXPECT_EQ(collect(plain->generate(Context::background(), "Once upon", config)).ids,
+            collect(touched->generate(Context::background(), "Once upon", config)).ids);
+  LoadConfig bad{.backend = "native"};
+  bad.options["kv_prefault"] = "yes please";
+  try {
+    load_model(bpe_model(), bad);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("kv_prefault"), std::string::npos) << e.what();
+  }
+}
+
 TEST(NativeModel, ChatTurnReusingTheCacheMatchesAFreshModel) {
   REQUIRE_MODELS();
   const GenerateConfig config{.max_tokens = 6, .logprobs = 5, .ignore_eos = true};

@@ -17,6 +17,16 @@ std::string chat_template_option(const LoadConfig& config) {
   return it == config.options.end() ? std::string() : it->second;
 }
 
+// options["kv_prefault"]: "true" makes the whole KV cache resident at load (`infer serve` sets
+// it, so that its resident memory is steady from the first request on); "false" is the default.
+bool kv_prefault_option(const LoadConfig& config) {
+  auto it = config.options.find("kv_prefault");
+  if (it == config.options.end() || it->second == "false" || it->second == "0") return false;
+  if (it->second == "true" || it->second == "1") return true;
+  throw Error(ErrorCode::invalid_argument,
+              "option kv_prefault must be true or false, got '" + it->second + "'");
+}
+
 class NativeBackend final : public Backend {
  public:
   std::string name() const override { return "native"; }
@@ -37,6 +47,7 @@ class NativeBackend final : public Backend {
     if (!config.adapter_path.empty()) options.adapters.push_back({config.adapter_path, 1.0f});
     options.adapters.insert(options.adapters.end(), config.adapters.begin(), config.adapters.end());
     options.merge_adapters = config.merge_adapters;
+    options.prefault_kv = kv_prefault_option(config);
     if (config.max_queued < 0)
       throw Error(ErrorCode::invalid_argument,
                   "max_queued must be >= 0, got " + std::to_string(config.max_queued));
