@@ -45,8 +45,7 @@ KvCache::KvCache(const HParams& hp, int32_t n_seq, int32_t n_ctx, int32_t max_ba
     }
     for (int32_t il = 0; il < hp.n_layer; ++il) {
       local_[static_cast<size_t>(il)] = hp.is_local_layer(il);
-      const size_t n = static_cast<size_t>(n_seq) * static_cast<size_t>(kind_of(il).capacity) *
-                       static_cast<size_t>(n_head_kv_) * row_bytes_;
+      const size_t n = layer_bytes(il);
       // Not value-initialised: pages are only touched when a position is stored.
       k_.push_back(std::make_unique_for_overwrite<std::byte[]>(n));
       v_.push_back(std::make_unique_for_overwrite<std::byte[]>(n));
@@ -64,12 +63,8 @@ KvCache::KvCache(const HParams& hp, int32_t n_seq, int32_t n_ctx, int32_t max_ba
 
 void KvCache::prefault() noexcept {
   for (auto* layers : {&k_, &v_}) {
-    for (size_t il = 0; il < layers->size(); ++il) {
-      const size_t n = static_cast<size_t>(n_seq_) *
-                       static_cast<size_t>(kind_of(static_cast<int32_t>(il)).capacity) *
-                       static_cast<size_t>(n_head_kv_) * row_bytes_;
-      std::memset((*layers)[il].get(), 0, n);
-    }
+    for (size_t il = 0; il < layers->size(); ++il)
+      std::memset((*layers)[il].get(), 0, layer_bytes(static_cast<int32_t>(il)));
   }
 }
 

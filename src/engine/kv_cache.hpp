@@ -75,6 +75,11 @@ class KvCache {
   const Kind& kind_of(int32_t il) const noexcept {
     return local_[static_cast<size_t>(il)] ? local_kind_ : global_kind_;
   }
+  /// Bytes of one layer's keys (or values): every sequence's cells of every KV head.
+  size_t layer_bytes(int32_t il) const noexcept {
+    return static_cast<size_t>(n_seq_) * static_cast<size_t>(kind_of(il).capacity) *
+           static_cast<size_t>(n_head_kv_) * row_bytes_;
+  }
   size_t cell_offset(int32_t seq, int32_t il, int32_t kv_head, int32_t cell) const noexcept;
   void store_row(const float* x, std::byte* out) const noexcept;
 
