@@ -1,8 +1,10 @@
 // train/fast_attention.hpp — causal (optionally sliding-window) grouped-query attention of a
-// whole training sequence, forward and backward, in float through the engine's F32 kernels.
-// Queries are taken in blocks of 64 so that the products skip the keys after the block (the
-// causal half of the score matrix is never computed); each head's products are split over the
-// thread pool. Layouts as in the trainer: q/att n × (H·D), k/v n × (HKV·D), probs H × n × n.
+// whole training sequence, forward and backward, in float. Each head is one work item, run whole
+// on one thread through register-blocked products (dense_block.hpp): with the heads spread over
+// the pool there is one hand-off per layer and direction, not one per product. Queries are taken
+// in blocks of 64 so that the products skip the keys after the block (the causal half of the
+// score matrix is never computed). The key and value gradients of the heads sharing a KV head
+// are summed in head order, so results do not depend on the thread count. Layouts as in the trainer: q/att n × (H·D), k/v n × (HKV·D), probs H × n × n.
 #pragma once
 
 #include <cstdint>

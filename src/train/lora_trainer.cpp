@@ -66,6 +66,27 @@ struct LoraTrainer<T>::LayerCache {
       g, u, act, dact, d_pre, r_pf, x_out;
 };
 
+// Buffers a pass fills, kept between passes: sized once, their pages stay mapped, so a pass does
+// not pay a page fault per 4 KiB of activations (several hundred MB per pass on a 0.5B model).
+template <typename T>
+struct LoraTrainer<T>::Scratch {
+  std::vector<LayerCache> caches;  // one per layer (only x_in under gradient checkpointing)
+  LayerCache work;                 // the layer recomputed under gradient checkpointing
+  std::vector<T> f, o, dd, df, dg, du, dh2, dop, datt, dq, dk, dv, dq_pre, dk_pre, dh1;
+  std::vector<T> x, dx, hf, rf, dhf, logits;
+};
+
+namespace {
+
+// v resized to n elements, all zero; its capacity (and mapped pages) are reused.
+template <typename T>
+T* zeroed(std::vector<T>& v, int64_t n) {
+  v.assign(sz(n), T(0));
+  return v.data();
+}
+
+}  // namespace
+
 template <typename T>
 struct LoraTrainer<T>::Pass {
   std::span<const int32_t> tokens;
@@ -80,6 +101,7 @@ LoraTrainer<T>::LoraTrainer(const std::filesystem::path& model, int32_t threads)
   weights_ = std::make_unique<engine::ModelWeights>(engine::bind_weights(files_->tensors(), hp_));
   pool_ = std::make_unique<kernels::ThreadPool>(threads);
   base_ = std::make_unique<BaseProducts>(*pool_);
+  scratch_ = std::make_unique<Scratch>();
 }
 
 template <typename T>
@@ -397,54 +419,67 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
   project_forward(il, Projection::q, c.h1.data(), c.q_pre.data(), n);
   project_forward(il, Projection::k, c.h1.data(), c.k_pre.data(), n);
   project_forward(il, Projection::v, c.h1.data(), c.v.data(), n);
-  if (!l.bq.empty()) {
-    for (int64_t t = 0; t < n; ++t) {
-      for (int64_t i = 0; i < QD; ++i) c.q_pre[sz(t * QD + i)] += l.bq[sz(i)];
-      for (int64_t i = 0; i < KVD; ++i) c.k_pre[sz(t * KVD + i)] += l.bk[sz(i)];
-      for (int64_t i = 0; i < KVD; ++i) c.v[sz(t * KVD + i)] += l.bv[sz(i)];
-    }
-  }
-  c.q = c.q_pre;
-  c.k = c.k_pre;
-  if (!l.q_norm.empty()) {
-    const auto qn = vec(l.q_norm), kn = vec(l.k_norm);
+  // Biases, per-head norms and RoPE, one token per work item.
+  c.q.resize(c.q_pre.size());
+  c.k.resize(c.k_pre.size());
+  const bool head_norms = !l.q_norm.empty();
+  const auto qn = head_norms ? vec(l.q_norm) : std::vector<T>{};
+  const auto kn = head_norms ? vec(l.k_norm) : std::vector<T>{};
+  if (head_norms) {
     c.rq.resize(sz(n * H));
     c.rk.resize(sz(n * HKV));
-    for (int64_t t = 0; t < n; ++t) {
-      for (int32_t h = 0; h < H; ++h)
-        c.rq[sz(t * H + h)] = rms_norm_forward(&c.q_pre[sz(t * QD + h * D)], qn.data(),
-                                               &c.q[sz(t * QD + h * D)], D, eps);
-      for (int32_t h = 0; h < HKV; ++h)
-        c.rk[sz(t * HKV + h)] = rms_norm_forward(&c.k_pre[sz(t * KVD + h * D)], kn.data(),
-                                                 &c.k[sz(t * KVD + h * D)], D, eps);
-    }
   }
   const bool local = hp_.is_local_layer(il);
   const auto& angles = local ? pass.angles_local : pass.angles_global;
-  for (int64_t t = 0; t < n; ++t) {
-    const float* a = &angles[sz(t * hp_.rope_dims)];
-    for (int32_t h = 0; h < H; ++h)
-      rope_rotate(&c.q[sz(t * QD + h * D)], a, hp_.rope_dims, hp_.rope_neox, false);
-    for (int32_t h = 0; h < HKV; ++h)
-      rope_rotate(&c.k[sz(t * KVD + h * D)], a, hp_.rope_dims, hp_.rope_neox, false);
-  }
+  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      T* qp = &c.q_pre[sz(t * QD)];
+      T* kp = &c.k_pre[sz(t * KVD)];
+      if (!l.bq.empty()) {
+        T* vp = &c.v[sz(t * KVD)];
+        for (int64_t i = 0; i < QD; ++i) qp[i] += l.bq[sz(i)];
+        for (int64_t i = 0; i < KVD; ++i) kp[i] += l.bk[sz(i)];
+        for (int64_t i = 0; i < KVD; ++i) vp[i] += l.bv[sz(i)];
+      }
+      T* q = &c.q[sz(t * QD)];
+      T* k = &c.k[sz(t * KVD)];
+      if (head_norms) {
+        for (int32_t h = 0; h < H; ++h)
+          c.rq[sz(t * H + h)] = rms_norm_forward(qp + h * D, qn.data(), q + h * D, D, eps);
+        for (int32_t h = 0; h < HKV; ++h)
+          c.rk[sz(t * HKV + h)] = rms_norm_forward(kp + h * D, kn.data(), k + h * D, D, eps);
+      } else {
+        std::copy_n(qp, QD, q);
+        std::copy_n(kp, KVD, k);
+      }
+      const float* a = &angles[sz(t * hp_.rope_dims)];
+      for (int32_t h = 0; h < H; ++h) rope_rotate(q + h * D, a, hp_.rope_dims, hp_.rope_neox, false);
+      for (int32_t h = 0; h < HKV; ++h)
+        rope_rotate(k + h * D, a, hp_.rope_dims, hp_.rope_neox, false);
+    }
+  });
 
   attention_forward_pass(il, c, n);
 
   c.o_pre.resize(sz(n * E));
   project_forward(il, Projection::o, c.att.data(), c.o_pre.data(), n);
-  c.x1 = c.x_in;
-  std::vector<T> o(sz(E));
+  c.x1.resize(c.x_in.size());
   const auto post_attn = vec(l.post_attn_norm);
   c.r_pa.resize(sz(n));
-  for (int64_t t = 0; t < n; ++t) {
-    const T* src = &c.o_pre[sz(t * E)];
-    if (!post_attn.empty()) {
-      c.r_pa[sz(t)] = rms_norm_forward(src, post_attn.data(), o.data(), E, eps);
-      src = o.data();
+  std::vector<T>& o = scratch_->o;  // the post-norm rows
+  if (!post_attn.empty()) o.resize(sz(n * E));
+  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const T* src = &c.o_pre[sz(t * E)];
+      if (!post_attn.empty()) {
+        c.r_pa[sz(t)] = rms_norm_forward(src, post_attn.data(), &o[sz(t * E)], E, eps);
+        src = &o[sz(t * E)];
+      }
+      const T* in = &c.x_in[sz(t * E)];
+      T* x1 = &c.x1[sz(t * E)];
+      for (int64_t i = 0; i < E; ++i) x1[i] = in[i] + src[i];
     }
-    for (int64_t i = 0; i < E; ++i) c.x1[sz(t * E + i)] += src[i];
-  }
+  });
 
   const auto ffn_norm = vec(l.ffn_norm);
   c.h2.resize(sz(n * E));
@@ -458,7 +493,8 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
   project_forward(il, Projection::gate, c.h2.data(), c.g.data(), n);
   project_forward(il, Projection::up, c.h2.data(), c.u.data(), n);
   const bool gelu = hp_.arch->activation == arch::Activation::gelu_tanh;
-  std::vector<T> f(sz(n * F));
+  std::vector<T>& f = scratch_->f;
+  f.resize(sz(n * F));
   // The activation's derivative is kept for the backward pass (one exp per element in all).
   c.act.resize(f.size());
   c.dact.resize(f.size());
@@ -478,109 +514,124 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
   });
   c.d_pre.resize(sz(n * E));
   project_forward(il, Projection::down, f.data(), c.d_pre.data(), n);
-  c.x_out = c.x1;
+  c.x_out.resize(c.x1.size());
   const auto post_ffn = vec(l.post_ffn_norm);
   c.r_pf.resize(sz(n));
-  for (int64_t t = 0; t < n; ++t) {
-    const T* src = &c.d_pre[sz(t * E)];
-    if (!post_ffn.empty()) {
-      c.r_pf[sz(t)] = rms_norm_forward(src, post_ffn.data(), o.data(), E, eps);
-      src = o.data();
+  if (!post_ffn.empty()) o.resize(sz(n * E));
+  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const T* src = &c.d_pre[sz(t * E)];
+      if (!post_ffn.empty()) {
+        c.r_pf[sz(t)] = rms_norm_forward(src, post_ffn.data(), &o[sz(t * E)], E, eps);
+        src = &o[sz(t * E)];
+      }
+      const T* in = &c.x1[sz(t * E)];
+      T* out = &c.x_out[sz(t * E)];
+      for (int64_t i = 0; i < E; ++i) out[i] = in[i] + src[i];
     }
-    for (int64_t i = 0; i < E; ++i) c.x_out[sz(t * E + i)] += src[i];
-  }
+  });
 }
 
 template <typename T>
-void LoraTrainer<T>::layer_backward(int32_t il, Pass& pass, LayerCache& c, std::vector<T>& dx) {
+void LoraTrainer<T>::layer_backward(int32_t il, Pass& pass, LayerCache& c, T* dx) {
   // On entry dx = dL/d(layer output); on exit dL/d(layer input).
   const engine::LayerWeights& l = weights_->layers[sz(il)];
   const int64_t n = pass.n, E = hp_.n_embd, QD = hp_.q_dim(), KVD = hp_.kv_dim(), F = hp_.n_ff;
   const int32_t H = hp_.n_head, HKV = hp_.n_head_kv, D = hp_.head_dim;
+  Scratch& s = *scratch_;
+
+  // The gradient into a residual branch: dx itself, or through the branch's output norm.
+  const auto through_post_norm = [&](const std::vector<T>& post_norm, const std::vector<T>& pre,
+                                     const std::vector<T>& r, std::vector<T>& out) {
+    T* d = zeroed(out, n * E);
+    pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        if (post_norm.empty()) {
+          std::copy_n(&dx[t * E], E, &d[t * E]);
+        } else {
+          rms_norm_backward(&pre[sz(t * E)], post_norm.data(), r[sz(t)], &dx[t * E], &d[t * E],
+                            E);
+        }
+      }
+    });
+  };
 
   // FFN: x_out = x1 + post_ffn(d_pre), d_pre = down(act(g) ⊙ u).
-  std::vector<T> dd(sz(n * E), T(0));
-  const auto post_ffn = vec(l.post_ffn_norm);
-  for (int64_t t = 0; t < n; ++t) {
-    if (post_ffn.empty()) {
-      std::copy_n(&dx[sz(t * E)], E, &dd[sz(t * E)]);
-    } else {
-      rms_norm_backward(&c.d_pre[sz(t * E)], post_ffn.data(), c.r_pf[sz(t)], &dx[sz(t * E)],
-                        &dd[sz(t * E)], E);
-    }
-  }
-  std::vector<T> f(sz(n * F)), df(sz(n * F), T(0));
+  through_post_norm(vec(l.post_ffn_norm), c.d_pre, c.r_pf, s.dd);
+  s.f.resize(sz(n * F));
+  T* df = zeroed(s.df, n * F);
   pool_->parallel_for(n * F, [&](int64_t i0, int64_t i1) {
-    for (size_t i = sz(i0); i < sz(i1); ++i) f[i] = c.act[i] * c.u[i];
+    for (size_t i = sz(i0); i < sz(i1); ++i) s.f[i] = c.act[i] * c.u[i];
   });
-  project_backward(il, Projection::down, f.data(), dd.data(), df.data(), n);
-  std::vector<T> dg(sz(n * F)), du(sz(n * F));
+  project_backward(il, Projection::down, s.f.data(), s.dd.data(), df, n);
+  s.dg.resize(sz(n * F));
+  s.du.resize(sz(n * F));
   pool_->parallel_for(n * F, [&](int64_t i0, int64_t i1) {
     for (size_t i = sz(i0); i < sz(i1); ++i) {
-      dg[i] = df[i] * c.u[i] * c.dact[i];
-      du[i] = df[i] * c.act[i];
+      s.dg[i] = df[i] * c.u[i] * c.dact[i];
+      s.du[i] = df[i] * c.act[i];
     }
   });
-  std::vector<T> dh2(sz(n * E), T(0));
-  project_backward(il, Projection::gate, c.h2.data(), dg.data(), dh2.data(), n);
-  project_backward(il, Projection::up, c.h2.data(), du.data(), dh2.data(), n);
+  T* dh2 = zeroed(s.dh2, n * E);
+  project_backward(il, Projection::gate, c.h2.data(), s.dg.data(), dh2, n);
+  project_backward(il, Projection::up, c.h2.data(), s.du.data(), dh2, n);
   const auto ffn_norm = vec(l.ffn_norm);
-  std::vector<T>& dx1 = dx;  // the residual passes dx through unchanged
+  T* dx1 = dx;  // the residual passes dx through unchanged
   pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t)
-      rms_norm_backward(&c.x1[sz(t * E)], ffn_norm.data(), c.r2[sz(t)], &dh2[sz(t * E)],
-                        &dx1[sz(t * E)], E);
+      rms_norm_backward(&c.x1[sz(t * E)], ffn_norm.data(), c.r2[sz(t)], &dh2[t * E], &dx1[t * E],
+                        E);
   });
 
   // Attention: x1 = x_in + post_attn(o_pre), o_pre = o_proj(att).
-  std::vector<T> dop(sz(n * E), T(0));
-  const auto post_attn = vec(l.post_attn_norm);
-  for (int64_t t = 0; t < n; ++t) {
-    if (post_attn.empty()) {
-      std::copy_n(&dx1[sz(t * E)], E, &dop[sz(t * E)]);
-    } else {
-      rms_norm_backward(&c.o_pre[sz(t * E)], post_attn.data(), c.r_pa[sz(t)], &dx1[sz(t * E)],
-                        &dop[sz(t * E)], E);
-    }
-  }
-  std::vector<T> datt(sz(n * QD), T(0));
-  project_backward(il, Projection::o, c.att.data(), dop.data(), datt.data(), n);
+  through_post_norm(vec(l.post_attn_norm), c.o_pre, c.r_pa, s.dop);
+  zeroed(s.datt, n * QD);
+  project_backward(il, Projection::o, c.att.data(), s.dop.data(), s.datt.data(), n);
 
   const bool local = hp_.is_local_layer(il);
-  std::vector<T> dq(sz(n * QD), T(0)), dk(sz(n * KVD), T(0)), dv(sz(n * KVD), T(0));
-  attention_backward_pass(il, c, n, datt, dq, dk, dv);
+  zeroed(s.dq, n * QD);
+  zeroed(s.dk, n * KVD);
+  zeroed(s.dv, n * KVD);
+  attention_backward_pass(il, c, n, s.datt, s.dq, s.dk, s.dv);
 
-  const auto& angles = local ? pass.angles_local : pass.angles_global;
-  for (int64_t t = 0; t < n; ++t) {
-    const float* a = &angles[sz(t * hp_.rope_dims)];
-    for (int32_t h = 0; h < H; ++h)
-      rope_rotate(&dq[sz(t * QD + h * D)], a, hp_.rope_dims, hp_.rope_neox, true);
-    for (int32_t h = 0; h < HKV; ++h)
-      rope_rotate(&dk[sz(t * KVD + h * D)], a, hp_.rope_dims, hp_.rope_neox, true);
+  // RoPE and the per-head norms backwards, one token per work item.
+  const bool head_norms = !l.q_norm.empty();
+  const auto qn = head_norms ? vec(l.q_norm) : std::vector<T>{};
+  const auto kn = head_norms ? vec(l.k_norm) : std::vector<T>{};
+  if (head_norms) {
+    zeroed(s.dq_pre, n * QD);
+    zeroed(s.dk_pre, n * KVD);
   }
-  if (!l.q_norm.empty()) {
-    const auto qn = vec(l.q_norm), kn = vec(l.k_norm);
-    std::vector<T> dq_pre(sz(n * QD), T(0)), dk_pre(sz(n * KVD), T(0));
-    for (int64_t t = 0; t < n; ++t) {
+  const auto& angles = local ? pass.angles_local : pass.angles_global;
+  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      T* dq = &s.dq[sz(t * QD)];
+      T* dk = &s.dk[sz(t * KVD)];
+      const float* a = &angles[sz(t * hp_.rope_dims)];
       for (int32_t h = 0; h < H; ++h)
-        rms_norm_backward(&c.q_pre[sz(t * QD + h * D)], qn.data(), c.rq[sz(t * H + h)],
-                          &dq[sz(t * QD + h * D)], &dq_pre[sz(t * QD + h * D)], D);
+        rope_rotate(dq + h * D, a, hp_.rope_dims, hp_.rope_neox, true);
+      for (int32_t h = 0; h < HKV; ++h)
+        rope_rotate(dk + h * D, a, hp_.rope_dims, hp_.rope_neox, true);
+      if (!head_norms) continue;
+      for (int32_t h = 0; h < H; ++h)
+        rms_norm_backward(&c.q_pre[sz(t * QD + h * D)], qn.data(), c.rq[sz(t * H + h)], dq + h * D,
+                          &s.dq_pre[sz(t * QD + h * D)], D);
       for (int32_t h = 0; h < HKV; ++h)
         rms_norm_backward(&c.k_pre[sz(t * KVD + h * D)], kn.data(), c.rk[sz(t * HKV + h)],
-                          &dk[sz(t * KVD + h * D)], &dk_pre[sz(t * KVD + h * D)], D);
+                          dk + h * D, &s.dk_pre[sz(t * KVD + h * D)], D);
     }
-    dq = std::move(dq_pre);
-    dk = std::move(dk_pre);
-  }
-  std::vector<T> dh1(sz(n * E), T(0));
-  project_backward(il, Projection::q, c.h1.data(), dq.data(), dh1.data(), n);
-  project_backward(il, Projection::k, c.h1.data(), dk.data(), dh1.data(), n);
-  project_backward(il, Projection::v, c.h1.data(), dv.data(), dh1.data(), n);
+  });
+  const T* dq = head_norms ? s.dq_pre.data() : s.dq.data();
+  const T* dk = head_norms ? s.dk_pre.data() : s.dk.data();
+  T* dh1 = zeroed(s.dh1, n * E);
+  project_backward(il, Projection::q, c.h1.data(), dq, dh1, n);
+  project_backward(il, Projection::k, c.h1.data(), dk, dh1, n);
+  project_backward(il, Projection::v, c.h1.data(), s.dv.data(), dh1, n);
   const auto attn_norm = vec(l.attn_norm);
   pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t)
-      rms_norm_backward(&c.x_in[sz(t * E)], attn_norm.data(), c.r1[sz(t)], &dh1[sz(t * E)],
-                        &dx[sz(t * E)], E);
+      rms_norm_backward(&c.x_in[sz(t * E)], attn_norm.data(), c.r1[sz(t)], &dh1[t * E], &dx[t * E],
+                        E);
   });
 }
 
@@ -614,8 +665,10 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
     kernels::rope_angles(local, static_cast<int32_t>(t), &pass.angles_local[sz(t * hp_.rope_dims)]);
   }
 
+  Scratch& scratch = *scratch_;
   // Embedding.
-  std::vector<T> x(sz(n * E));
+  std::vector<T>& x = scratch.x;
+  x.resize(sz(n * E));
   {
     std::vector<float> row(sz(E));
     const auto& e = weights_->token_embd;
@@ -628,18 +681,23 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
         x[sz(t * E + i)] = hp_.arch->embedding_scale ? row[sz(i)] * scale : row[sz(i)];
     }
   }
-  std::vector<LayerCache> caches(sz(hp_.n_layer));
+  // Every layer keeps its whole forward state for the backward pass, unless there is none (one
+  // work cache serves all layers) or gradient checkpointing recomputes it from the layer's
+  // input, the only thing then kept per layer.
+  const bool keep_layers = backward && !checkpointing_;
+  const bool recompute = backward && checkpointing_;
+  auto& caches = scratch.caches;
+  caches.resize(sz(hp_.n_layer));
+  const auto cache_for = [&](int32_t il) -> LayerCache& {
+    return keep_layers ? caches[sz(il)] : scratch.work;
+  };
   for (int32_t il = 0; il < hp_.n_layer; ++il) {
-    LayerCache& c = caches[sz(il)];
-    c.x_in = std::move(x);
+    if (!keep_layers && !caches[sz(il)].h1.empty()) caches[sz(il)] = LayerCache{};
+    if (recompute) caches[sz(il)].x_in.assign(x.begin(), x.end());
+    LayerCache& c = cache_for(il);
+    c.x_in.assign(x.begin(), x.end());
     layer_forward(il, pass, c);
-    x = std::move(c.x_out);
-    c.x_out.clear();
-    if (checkpointing_ && backward) {
-      const auto keep = std::move(c.x_in);
-      c = LayerCache{};
-      c.x_in = keep;
-    }
+    x.assign(c.x_out.begin(), c.x_out.end());
   }
 
   // Output: which rows need logits (targets with mask set, or every row for logits_out).
@@ -654,10 +712,17 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
   const int64_t m = static_cast<int64_t>(rows.size());
   const auto out_norm = vec(weights_->output_norm);
   const T eps = static_cast<T>(hp_.rms_eps);
-  std::vector<T> hf(sz(m * E)), rf(sz(m));
-  for (int64_t j = 0; j < m; ++j)
-    rf[sz(j)] = rms_norm_forward(&x[sz(rows[sz(j)] * E)], out_norm.data(), &hf[sz(j * E)], E, eps);
-  std::vector<T> logits(sz(m * V));
+  std::vector<T>& hf = scratch.hf;
+  std::vector<T>& rf = scratch.rf;
+  hf.resize(sz(m * E));
+  rf.resize(sz(m));
+  pool_->parallel_for(m, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j)
+      rf[sz(j)] =
+          rms_norm_forward(&x[sz(rows[sz(j)] * E)], out_norm.data(), &hf[sz(j * E)], E, eps);
+  });
+  std::vector<T>& logits = scratch.logits;
+  logits.resize(sz(m * V));
   const auto& wout = weights_->output;
   constexpr int64_t kBlock = 1024;
   std::vector<float> tmp;
@@ -705,7 +770,8 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
   output_start = Clock::now();
 
   // dh = dlogits · Wout, then through the output norm into dx.
-  std::vector<T> dhf(sz(m * E), T(0));
+  std::vector<T>& dhf = scratch.dhf;
+  zeroed(dhf, m * E);
   if constexpr (std::is_same_v<T, float>) {
     if (fast() && m > 0) base_->backward_acc(wout, logits.data(), m, dhf.data());
   }
@@ -717,16 +783,20 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
       std::copy_n(&logits[sz(j * V + v0)], rows_in_block, &block[sz(j * rows_in_block)]);
     matmul_nn_acc(*pool_, block.data(), output_rows_.data(), dhf.data(), m, rows_in_block, E);
   }
-  std::vector<T> dx(sz(n * E), T(0));
-  for (int64_t j = 0; j < m; ++j)
-    rms_norm_backward(&x[sz(rows[sz(j)] * E)], out_norm.data(), rf[sz(j)], &dhf[sz(j * E)],
-                      &dx[sz(rows[sz(j)] * E)], E);
+  T* dx = zeroed(scratch.dx, n * E);
+  pool_->parallel_for(m, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j)
+      rms_norm_backward(&x[sz(rows[sz(j)] * E)], out_norm.data(), rf[sz(j)], &dhf[sz(j * E)],
+                        &dx[rows[sz(j)] * E], E);
+  });
   output_done();
   for (int32_t il = hp_.n_layer - 1; il >= 0; --il) {
-    LayerCache& c = caches[sz(il)];
-    if (checkpointing_) layer_forward(il, pass, c);
+    LayerCache& c = cache_for(il);
+    if (recompute) {
+      c.x_in.assign(caches[sz(il)].x_in.begin(), caches[sz(il)].x_in.end());
+      layer_forward(il, pass, c);
+    }
     layer_backward(il, pass, c, dx);
-    c = LayerCache{};
   }
   return total;
 }

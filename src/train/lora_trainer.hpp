@@ -118,11 +118,12 @@ class LoraTrainer {
  private:
   struct LayerCache;
   struct Pass;
+  struct Scratch;
   void check_tokens(std::span<const int32_t> tokens) const;
   double run(std::span<const int32_t> tokens, std::span<const uint8_t> mask, double grad_scale,
              bool backward, std::vector<float>* logits_out);
   void layer_forward(int32_t il, Pass& pass, LayerCache& cache);
-  void layer_backward(int32_t il, Pass& pass, LayerCache& cache, std::vector<T>& dx);
+  void layer_backward(int32_t il, Pass& pass, LayerCache& cache, T* dx);
   void project_forward(int32_t il, engine::Projection p, const T* x, T* y, int64_t n);
   void project_backward(int32_t il, engine::Projection p, const T* x, const T* dy, T* dx,
                         int64_t n);
@@ -139,6 +140,7 @@ class LoraTrainer {
   std::unique_ptr<kernels::ThreadPool> pool_;
   TrainableLora<T> lora_;
   std::unique_ptr<BaseProducts> base_;  // the float trainer's engine-kernel products
+  std::unique_ptr<Scratch> scratch_;    // a pass's buffers, reused by the next pass
   bool checkpointing_ = false;
   bool reference_ = false;
   TrainPhaseTimes times_;
