@@ -82,8 +82,13 @@ void attention_backward(kernels::ThreadPool& pool, const AttentionShape& s, cons
   const int32_t group = s.heads / s.kv_heads;
   // Each head's key and value gradients go to its own slice first and are summed into the shared
   // KV head afterwards, in head order (the same sum whatever thread ran which head).
-  std::vector<float> dk_heads(usz(int64_t{s.heads} * n * D), 0.0f);
-  std::vector<float> dv_heads(usz(int64_t{s.heads} * n * D), 0.0f);
+  // Kept between calls by the calling thread (named through references: inside the workers'
+  // lambda a thread_local name would mean the worker's own instance).
+  thread_local std::vector<float> dk_kept, dv_kept;
+  std::vector<float>& dk_heads = dk_kept;
+  std::vector<float>& dv_heads = dv_kept;
+  dk_heads.assign(usz(int64_t{s.heads} * n * D), 0.0f);
+  dv_heads.assign(usz(int64_t{s.heads} * n * D), 0.0f);
   pool.parallel_for(s.heads, [&](int64_t h0, int64_t h1) {
     HeadScratch& scratch = head_scratch();
     float* vt = scratch.sized(scratch.vt, D * n);

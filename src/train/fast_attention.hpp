@@ -4,7 +4,8 @@
 // the pool there is one hand-off per layer and direction, not one per product. Queries are taken
 // in blocks of 64 so that the products skip the keys after the block (the causal half of the
 // score matrix is never computed). The key and value gradients of the heads sharing a KV head
-// are summed in head order, so results do not depend on the thread count. Layouts as in the trainer: q/att n × (H·D), k/v n × (HKV·D), probs H × n × n.
+// are summed in head order, so results do not depend on the thread count. Layouts as in the
+// trainer: q/att n × (H·D), k/v n × (HKV·D), probs H × n × n.
 #pragma once
 
 #include <cstdint>

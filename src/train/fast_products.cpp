@@ -121,30 +121,47 @@ void BaseProducts::build_transposed(const kernels::WeightView& w, bool q8, Trans
   t.view.data = t.data.data();
 }
 
-void BaseProducts::backward_acc(const kernels::WeightView& w, const float* dy, int64_t n,
-                                float* dx) {
+float normalize_row(float* row, int64_t n) noexcept {
+  float amax = 0.0f;
+  for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::abs(row[i]));
+  if (!(amax > 0.0f) || !std::isfinite(amax)) return 1.0f;
+  const int exponent = std::ilogb(amax);
+  const float s = std::ldexp(1.0f, -exponent);
+  for (int64_t i = 0; i < n; ++i) row[i] *= s;
+  return std::ldexp(1.0f, exponent);
+}
+
+void BaseProducts::backward_acc_consuming(const kernels::WeightView& w, float* dy, int64_t n,
+                                          float* dx) {
+  if (transposed(w).view.type != GgmlType::Q8_0) return backward_acc(w, dy, n, dx);
+  consumed_scale_.resize(usz(n));
+  pool_.parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t r = t0; r < t1; ++r)
+      consumed_scale_[usz(r)] = normalize_row(dy + r * w.rows, w.rows);
+  });
+  backward_acc(w, dy, n, dx, consumed_scale_.data());
+}
+
+void BaseProducts::backward_acc(const kernels::WeightView& w, const float* dy, int64_t n, float* dx,
+                                const float* dy_scale) {
   const Transposed& t = transposed(w);
   const int64_t out = w.rows, in = w.cols;
   const float* src = dy;
   row_scale_.assign(usz(n), 1.0f);
-  if (t.view.type == GgmlType::Q8_0) {
-    // Q8_0 stores its block scale in fp16, which cannot hold the scale of gradients far below
-    // 1 (they underflow to zero). Each row is multiplied by a power of two that brings its
-    // largest magnitude into [1, 2) — exact in float — and the product is divided back.
+  if (t.view.type == GgmlType::Q8_0 && dy_scale != nullptr) {
+    std::copy_n(dy_scale, n, row_scale_.begin());
+  } else if (t.view.type == GgmlType::Q8_0) {
     scaled_.resize(usz(n * out));
     pool_.parallel_for(n, [&](int64_t t0, int64_t t1) {
       for (int64_t r = t0; r < t1; ++r) {
-        const float* row = dy + r * out;
-        float amax = 0.0f;
-        for (int64_t i = 0; i < out; ++i) amax = std::max(amax, std::abs(row[i]));
-        const float s =
-            amax > 0.0f && std::isfinite(amax) ? std::ldexp(1.0f, -std::ilogb(amax)) : 1.0f;
-        row_scale_[usz(r)] = 1.0f / s;
-        float* dst = &scaled_[usz(r * out)];
-        for (int64_t i = 0; i < out; ++i) dst[i] = row[i] * s;
+        float* row = &scaled_[usz(r * out)];
+        std::copy_n(dy + r * out, out, row);
+        row_scale_[usz(r)] = normalize_row(row, out);
       }
     });
     src = scaled_.data();
+  } else if (dy_scale != nullptr) {
+    std::copy_n(dy_scale, n, row_scale_.begin());  // float products: just undo it
   }
   product_.resize(usz(n * in));
   kernels::matmul(pool_, t.view, src, out, n, product_.data(), in, scratch(t.view, n));

@@ -35,14 +35,25 @@ void dense_nt(kernels::ThreadPool& pool, const float* x, int64_t x_stride, int64
 void transpose(const float* src, int64_t rows, int64_t cols, int64_t src_stride, float* dst,
                int64_t dst_stride);
 
+/// Multiplies row (n floats) by the power of two that brings its largest magnitude into [1, 2)
+/// — exact in float — and returns the factor that undoes it (1 for a zero or non-finite row).
+/// Q8_0 stores its block scales in fp16, which cannot hold the scale of gradients far below 1.
+float normalize_row(float* row, int64_t n) noexcept;
+
 class BaseProducts {
  public:
   explicit BaseProducts(kernels::ThreadPool& pool) : pool_(pool) {}
 
   /// y (n × w.rows) = x (n × w.cols) · Wᵀ, the engine's prompt-processing matmul.
   void forward(const kernels::WeightView& w, const float* x, int64_t n, float* y);
-  /// dx (n × w.cols) += dy (n × w.rows) · W, through the cached transposed copy of W.
-  void backward_acc(const kernels::WeightView& w, const float* dy, int64_t n, float* dx);
+  /// dx (n × w.cols) += dy (n × w.rows) · W, through the cached transposed copy of W. With
+  /// dy_scale, dy's rows come already normalised by normalize_row (row r is the true gradient
+  /// divided by dy_scale[r]), which saves a copy of dy when its producer can normalise in place.
+  void backward_acc(const kernels::WeightView& w, const float* dy, int64_t n, float* dx,
+                    const float* dy_scale = nullptr);
+  /// backward_acc for a dy the caller no longer needs: its rows are normalised in place instead
+  /// of in a copy (dy's contents are unspecified afterwards).
+  void backward_acc_consuming(const kernels::WeightView& w, float* dy, int64_t n, float* dx);
   void set_exact(bool on) noexcept { exact_ = on; }
   bool exact() const noexcept { return exact_; }
   /// Bytes held by the transposed copies.
@@ -64,7 +75,7 @@ class BaseProducts {
   Transposed exact_transposed_;       // exact mode: this call's float transposed weights
   std::vector<float> exact_forward_;  // exact mode: this call's float weights
   std::vector<std::byte> scratch_;
-  std::vector<float> scaled_, product_, row_scale_;
+  std::vector<float> scaled_, product_, row_scale_, consumed_scale_;
 };
 
 }  // namespace inference::train

@@ -13,6 +13,7 @@
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/ops/rope.hpp"
 #include "kernels/cpu/thread_pool.hpp"
+#include "train/cross_entropy.hpp"
 #include "train/fast_attention.hpp"
 #include "train/fast_products.hpp"
 #include "train/train_math.hpp"
@@ -74,6 +75,9 @@ struct LoraTrainer<T>::Scratch {
   LayerCache work;                 // the layer recomputed under gradient checkpointing
   std::vector<T> f, o, dd, df, dg, du, dh2, dop, datt, dq, dk, dv, dq_pre, dk_pre, dh1;
   std::vector<T> x, dx, hf, rf, dhf, logits;
+  std::vector<float> row_scale;
+  // The LoRA products' intermediates (float path).
+  std::vector<float> z, zt, dyt, gb, bt, dz, dzt, xt, ga, at, dxp, delta;
 };
 
 namespace {
@@ -214,7 +218,11 @@ void LoraTrainer<T>::project_forward(int32_t il, Projection p, const T* x, T* y,
       if (!m) return;
       PhaseTimer timer(times_.lora);
       const int64_t r = m->rank;
-      std::vector<float> z(sz(n * r)), delta(sz(n * out));
+      Scratch& sc = *scratch_;
+      std::vector<float>& z = sc.z;
+      std::vector<float>& delta = sc.delta;
+      z.resize(sz(n * r));
+      delta.resize(sz(n * out));
       dense_nt(*pool_, x, in, n, m->a.data(), in, r, in, z.data(), r);
       dense_nt(*pool_, z.data(), r, n, m->b.data(), r, out, r, delta.data(), out);
       const float s = lora_.scale;
@@ -236,43 +244,49 @@ void LoraTrainer<T>::project_forward(int32_t il, Projection p, const T* x, T* y,
 }
 
 template <typename T>
-void LoraTrainer<T>::project_backward(int32_t il, Projection p, const T* x, const T* dy, T* dx,
+void LoraTrainer<T>::project_backward(int32_t il, Projection p, const T* x, T* dy, T* dx,
                                       int64_t n) {
   const int64_t in = engine::projection_in(hp_, p), out = engine::projection_out(hp_, p);
   if constexpr (std::is_same_v<T, float>) {
     if (fast()) {
-      {
-        PhaseTimer timer(times_.base_backward);
-        base_->backward_acc(engine::projection_weight(weights_->layers[sz(il)], p), dy, n, dx);
+      // The LoRA part first: the base product then consumes dy.
+      if (!lora_.layers.empty() && lora_.layers[sz(il)][static_cast<size_t>(p)]) {
+        auto& m = lora_.layers[sz(il)][static_cast<size_t>(p)];
+        PhaseTimer timer(times_.lora);
+        const int64_t r = m->rank;
+        const float s = lora_.scale;
+        // z = x·Aᵀ; dB += s·dyᵀ·z; dz = s·dy·B; dA += dzᵀ·x; dx += dz·A. The engine's kernels
+        // take the second factor by rows, so the factors are transposed first (all small).
+        Scratch& sc = *scratch_;
+        const auto sized = [](std::vector<float>& v, int64_t count) -> std::vector<float>& {
+          v.resize(sz(count));
+          return v;
+        };
+        auto &z = sized(sc.z, n * r), &zt = sized(sc.zt, r * n), &dyt = sized(sc.dyt, out * n),
+             &gb = sized(sc.gb, out * r), &bt = sized(sc.bt, r * out), &dz = sized(sc.dz, n * r),
+             &dzt = sized(sc.dzt, r * n), &xt = sized(sc.xt, in * n), &ga = sized(sc.ga, r * in),
+             &at = sized(sc.at, in * r), &dxp = sized(sc.dxp, n * in);
+        dense_nt(*pool_, x, in, n, m->a.data(), in, r, in, z.data(), r);
+        transpose(z.data(), n, r, r, zt.data(), n);
+        transpose(dy, n, out, out, dyt.data(), n);
+        dense_nt(*pool_, dyt.data(), n, out, zt.data(), n, r, n, gb.data(), r);
+        for (size_t i = 0; i < gb.size(); ++i) m->grad_b[i] += s * gb[i];
+        transpose(m->b.data(), out, r, r, bt.data(), out);
+        dense_nt(*pool_, dy, out, n, bt.data(), out, r, out, dz.data(), r);
+        for (float& v : dz) v *= s;
+        transpose(dz.data(), n, r, r, dzt.data(), n);
+        transpose(x, n, in, in, xt.data(), n);
+        dense_nt(*pool_, dzt.data(), n, r, xt.data(), n, in, n, ga.data(), in);
+        for (size_t i = 0; i < ga.size(); ++i) m->grad_a[i] += ga[i];
+        transpose(m->a.data(), r, in, in, at.data(), r);
+        dense_nt(*pool_, dz.data(), r, n, at.data(), r, in, r, dxp.data(), in);
+        pool_->parallel_for(n * in, [&](int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i) dx[i] += dxp[sz(i)];
+        });
       }
-      if (lora_.layers.empty()) return;
-      auto& m = lora_.layers[sz(il)][static_cast<size_t>(p)];
-      if (!m) return;
-      PhaseTimer timer(times_.lora);
-      const int64_t r = m->rank;
-      const float s = lora_.scale;
-      // z = x·Aᵀ; dB += s·dyᵀ·z; dz = s·dy·B; dA += dzᵀ·x; dx += dz·A. The engine's kernels
-      // take the second factor by rows, so the factors are transposed first (all small).
-      std::vector<float> z(sz(n * r)), zt(sz(r * n)), dyt(sz(out * n)), gb(sz(out * r)),
-          bt(sz(r * out)), dz(sz(n * r)), dzt(sz(r * n)), xt(sz(in * n)), ga(sz(r * in)),
-          at(sz(in * r)), dxp(sz(n * in));
-      dense_nt(*pool_, x, in, n, m->a.data(), in, r, in, z.data(), r);
-      transpose(z.data(), n, r, r, zt.data(), n);
-      transpose(dy, n, out, out, dyt.data(), n);
-      dense_nt(*pool_, dyt.data(), n, out, zt.data(), n, r, n, gb.data(), r);
-      for (size_t i = 0; i < gb.size(); ++i) m->grad_b[i] += s * gb[i];
-      transpose(m->b.data(), out, r, r, bt.data(), out);
-      dense_nt(*pool_, dy, out, n, bt.data(), out, r, out, dz.data(), r);
-      for (float& v : dz) v *= s;
-      transpose(dz.data(), n, r, r, dzt.data(), n);
-      transpose(x, n, in, in, xt.data(), n);
-      dense_nt(*pool_, dzt.data(), n, r, xt.data(), n, in, n, ga.data(), in);
-      for (size_t i = 0; i < ga.size(); ++i) m->grad_a[i] += ga[i];
-      transpose(m->a.data(), r, in, in, at.data(), r);
-      dense_nt(*pool_, dz.data(), r, n, at.data(), r, in, r, dxp.data(), in);
-      pool_->parallel_for(n * in, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) dx[i] += dxp[sz(i)];
-      });
+      PhaseTimer timer(times_.base_backward);
+      base_->backward_acc_consuming(engine::projection_weight(weights_->layers[sz(il)], p), dy, n,
+                                    dx);
       return;
     }
   }
@@ -453,7 +467,8 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
         std::copy_n(kp, KVD, k);
       }
       const float* a = &angles[sz(t * hp_.rope_dims)];
-      for (int32_t h = 0; h < H; ++h) rope_rotate(q + h * D, a, hp_.rope_dims, hp_.rope_neox, false);
+      for (int32_t h = 0; h < H; ++h)
+        rope_rotate(q + h * D, a, hp_.rope_dims, hp_.rope_neox, false);
       for (int32_t h = 0; h < HKV; ++h)
         rope_rotate(k + h * D, a, hp_.rope_dims, hp_.rope_neox, false);
     }
@@ -549,8 +564,7 @@ void LoraTrainer<T>::layer_backward(int32_t il, Pass& pass, LayerCache& c, T* dx
         if (post_norm.empty()) {
           std::copy_n(&dx[t * E], E, &d[t * E]);
         } else {
-          rms_norm_backward(&pre[sz(t * E)], post_norm.data(), r[sz(t)], &dx[t * E], &d[t * E],
-                            E);
+          rms_norm_backward(&pre[sz(t * E)], post_norm.data(), r[sz(t)], &dx[t * E], &d[t * E], E);
         }
       }
     });
@@ -621,8 +635,8 @@ void LoraTrainer<T>::layer_backward(int32_t il, Pass& pass, LayerCache& c, T* dx
                           dk + h * D, &s.dk_pre[sz(t * KVD + h * D)], D);
     }
   });
-  const T* dq = head_norms ? s.dq_pre.data() : s.dq.data();
-  const T* dk = head_norms ? s.dk_pre.data() : s.dk.data();
+  T* dq = head_norms ? s.dq_pre.data() : s.dq.data();
+  T* dk = head_norms ? s.dk_pre.data() : s.dk.data();
   T* dh1 = zeroed(s.dh1, n * E);
   project_backward(il, Projection::q, c.h1.data(), dq, dh1, n);
   project_backward(il, Projection::k, c.h1.data(), dk, dh1, n);
@@ -742,6 +756,8 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
   // Masked cross-entropy; dlogits = (softmax − onehot)·grad_scale on the trained rows.
   // Rows in parallel; each row's exponentials are computed once, in T, and summed in double.
   std::vector<double> row_loss(sz(m), 0.0);
+  std::vector<float>& row_scale = scratch.row_scale;  // the float path's dlogits row factors
+  row_scale.assign(sz(m), 1.0f);
   pool_->parallel_for(m, [&](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t t = rows[sz(j)];
@@ -749,6 +765,15 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
       if (t + 1 >= n || mask[sz(t + 1)] == 0) {
         std::fill_n(row, V, T(0));
         continue;
+      }
+      if constexpr (std::is_same_v<T, float>) {
+        if (fast()) {
+          const auto ce = cross_entropy_row(row, V, tokens[sz(t + 1)],
+                                            static_cast<float>(grad_scale), backward);
+          row_loss[sz(j)] = ce.loss;
+          row_scale[sz(j)] = ce.scale;
+          continue;
+        }
       }
       const T max = *std::max_element(row, row + V);
       const int32_t target = tokens[sz(t + 1)];
@@ -773,7 +798,7 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
   std::vector<T>& dhf = scratch.dhf;
   zeroed(dhf, m * E);
   if constexpr (std::is_same_v<T, float>) {
-    if (fast() && m > 0) base_->backward_acc(wout, logits.data(), m, dhf.data());
+    if (fast() && m > 0) base_->backward_acc(wout, logits.data(), m, dhf.data(), row_scale.data());
   }
   for (int64_t v0 = 0; v0 < V && !fast(); v0 += kBlock) {
     const int64_t rows_in_block = std::min(kBlock, V - v0);

@@ -125,8 +125,8 @@ class LoraTrainer {
   void layer_forward(int32_t il, Pass& pass, LayerCache& cache);
   void layer_backward(int32_t il, Pass& pass, LayerCache& cache, T* dx);
   void project_forward(int32_t il, engine::Projection p, const T* x, T* y, int64_t n);
-  void project_backward(int32_t il, engine::Projection p, const T* x, const T* dy, T* dx,
-                        int64_t n);
+  /// dx += the projection's input gradient; dy is consumed (overwritten by the fast path).
+  void project_backward(int32_t il, engine::Projection p, const T* x, T* dy, T* dx, int64_t n);
   const std::vector<T>& dequantized(int32_t il, engine::Projection p);
   std::vector<T> vec(const std::vector<float>& v) const;
   bool fast() const noexcept;

@@ -9,6 +9,8 @@
 // 8 double lanes, tails through masked loads whose dead lanes add exactly 0.
 #include <immintrin.h>
 
+#include <cmath>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -167,7 +169,7 @@ void rope_apply_avx2(const RopeConfig& config, const float* cos_sin, float* x, i
   }
 }
 
-void softmax_row_avx2(float* x, int64_t n) noexcept {
+double softmax_row_avx2(float* x, int64_t n) noexcept {
   const __m256 neg_inf = _mm256_set1_ps(-__builtin_inff());
   __m256 vmax = neg_inf;
   int64_t i = 0;
@@ -181,7 +183,7 @@ void softmax_row_avx2(float* x, int64_t n) noexcept {
   const float max = hmax8(vmax);
   if (max == -__builtin_inff()) {
     for (i = 0; i < n; ++i) x[i] = 0.0f;
-    return;
+    return max;
   }
   const __m256 m = _mm256_set1_ps(max);
   Lanes lanes;
@@ -197,10 +199,12 @@ void softmax_row_avx2(float* x, int64_t n) noexcept {
     lanes.add(e);
     _mm256_maskstore_ps(x + i, tail, e);
   }
-  const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / lanes.reduce()));
+  const double sum = lanes.reduce();
+  const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
   for (i = 0; i + 8 <= n; i += 8)
     _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
   if (i < n) _mm256_maskstore_ps(x + i, tail, _mm256_mul_ps(_mm256_maskload_ps(x + i, tail), inv));
+  return static_cast<double>(max) + std::log(sum);
 }
 
 __m256 swiglu8(__m256 g, __m256 u) {

@@ -13,6 +13,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <cmath>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -134,7 +136,7 @@ void rope_apply_avx512(const RopeConfig& config, const float* cos_sin, float* x,
   }
 }
 
-void softmax_row_avx512(float* x, int64_t n) noexcept {
+double softmax_row_avx512(float* x, int64_t n) noexcept {
   const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
   __m512 vmax = neg_inf;
   for (int64_t i = 0; i < n; i += 16) {
@@ -143,7 +145,7 @@ void softmax_row_avx512(float* x, int64_t n) noexcept {
   const float max = _mm512_reduce_max_ps(vmax);
   if (max == -__builtin_inff()) {
     for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
-    return;
+    return max;
   }
   const __m512 m = _mm512_set1_ps(max);
   Lanes lanes;
@@ -153,11 +155,13 @@ void softmax_row_avx512(float* x, int64_t n) noexcept {
     lanes.add(e);  // dead lanes: exp(-inf) = 0
     _mm512_mask_storeu_ps(x + i, t, e);
   }
-  const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / lanes.reduce()));
+  const double sum = lanes.reduce();
+  const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / sum));
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 t = tail_mask(n - i);
     _mm512_mask_storeu_ps(x + i, t, _mm512_mul_ps(_mm512_maskz_loadu_ps(t, x + i), inv));
   }
+  return static_cast<double>(max) + std::log(sum);
 }
 
 void swiglu_avx512(const float* gate, const float* up, float* out, int64_t n) noexcept {

@@ -24,7 +24,8 @@ struct OpsTable {
                        float eps) noexcept;
   void (*rope_apply)(const RopeConfig& config, const float* cos_sin, float* x, int32_t n_heads,
                      int32_t head_dim) noexcept;
-  void (*softmax_row)(float* x, int64_t n) noexcept;
+  /// Returns log Σ exp(x) (max + log of the double sum; -inf for an all -inf row).
+  double (*softmax_row)(float* x, int64_t n) noexcept;
   void (*swiglu)(const float* gate, const float* up, float* out, int64_t n) noexcept;
   void (*geglu)(const float* gate, const float* up, float* out, int64_t n) noexcept;
   /// out[head_dim] = sum over cells i (ring order from kv.first_cell) with weights[i] != 0 of
@@ -58,7 +59,7 @@ void rms_norm_row_scalar(const float* x, const float* weight, float* y, int64_t 
                          float eps) noexcept;
 void rope_apply_scalar(const RopeConfig& config, const float* cos_sin, float* x, int32_t n_heads,
                        int32_t head_dim) noexcept;
-void softmax_row_scalar(float* x, int64_t n) noexcept;
+double softmax_row_scalar(float* x, int64_t n) noexcept;
 void swiglu_scalar(const float* gate, const float* up, float* out, int64_t n) noexcept;
 void geglu_scalar(const float* gate, const float* up, float* out, int64_t n) noexcept;
 void attention_values_scalar(const float* weights, const KvHeadView& kv, int32_t head_dim,

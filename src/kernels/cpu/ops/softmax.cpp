@@ -10,12 +10,12 @@
 
 namespace inference::kernels {
 
-void detail::softmax_row_scalar(float* x, int64_t n) noexcept {
+double detail::softmax_row_scalar(float* x, int64_t n) noexcept {
   float max = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
   if (max == -std::numeric_limits<float>::infinity()) {
     for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
-    return;
+    return max;
   }
   double lanes[8] = {};
   for (int64_t i = 0; i < n; ++i) {
@@ -23,12 +23,18 @@ void detail::softmax_row_scalar(float* x, int64_t n) noexcept {
     lanes[i & 7] += static_cast<double>(e);
     x[i] = e;
   }
-  const float inv = static_cast<float>(1.0 / reduce_lanes(lanes));
+  const double sum = reduce_lanes(lanes);
+  const float inv = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+  return static_cast<double>(max) + std::log(sum);
 }
 
 void softmax_row(float* x, int64_t n) noexcept {
   detail::active_ops_table().softmax_row(x, n);
+}
+
+double softmax_row_log_sum(float* x, int64_t n) noexcept {
+  return detail::active_ops_table().softmax_row(x, n);
 }
 
 void log_softmax_row(const float* x, float* out, int64_t n) noexcept {

@@ -14,6 +14,11 @@ namespace inference::kernels {
 /// entirely -infinity becomes all zeros.
 void softmax_row(float* x, int64_t n) noexcept;
 
+/// softmax_row, returning log Σ exp(x) (max + the log of the double sum; -infinity for a row
+/// that is entirely -infinity): with x[t] saved first, x[t] - the result is log p[t] without the
+/// underflow of log(p[t]).
+double softmax_row_log_sum(float* x, int64_t n) noexcept;
+
 /// out[i] = x[i] - max - log(sum(exp(x - max))), computed in double; x and out may alias.
 void log_softmax_row(const float* x, float* out, int64_t n) noexcept;
 
