@@ -132,6 +132,9 @@ void setup_train(CLI::App& root) {
   cmd->add_flag("--exact", o->run.exact_products,
                 "Quantised bases: float products over dequantised weights (slower) instead of "
                 "the 8-bit prompt-processing kernels");
+  cmd->add_flag("--resident-weights", o->run.resident_weights,
+                "Keep the forward weights unpacked in the GEMM's panel form: faster steps for "
+                "~1.25 bytes per weight more memory");
   cmd->add_option("--save-every", o->run.save_every, "Checkpoint every K steps");
   cmd->add_option("--valid-every", o->run.valid_every, "Validation loss every K steps");
   cmd->add_flag("--resume", o->run.resume, "Continue from the latest checkpoint in --out");

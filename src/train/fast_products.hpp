@@ -5,7 +5,8 @@
 // partner format). The backward input gradient dX = dY·W needs W by columns; the engine's
 // kernels read weights by rows, so each base matrix gets a transposed copy, built once on first
 // use and kept: F32 for float bases (the product is then the exact float one) and Q8_0 for
-// quantised bases (one byte per weight; the integer kernels run at prompt-processing speed).
+// quantised bases, held in the prompt GEMM's unpacked panel form (kernels::PackedWeight, ~1.25
+// bytes per weight: the integer kernels run at prompt-processing speed without unpacking).
 // Dense float products (attention, LoRA A/B and their gradients) use the engine's F32 kernels
 // through row-major views. All products split their output over the pool with each element
 // computed by one thread, so results do not depend on the thread count.
@@ -19,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -55,6 +57,11 @@ class BaseProducts {
   /// of in a copy (dy's contents are unspecified afterwards).
   void backward_acc_consuming(const kernels::WeightView& w, float* dy, int64_t n, float* dx);
   void set_exact(bool on) noexcept { exact_ = on; }
+  /// Keep the forward weights unpacked in the GEMM's panel form (kernels::PackedWeight, ~1.25
+  /// bytes per weight on top of the model) instead of unpacking them on every call.
+  void set_resident_panels(bool on) noexcept { resident_ = on; }
+  /// Bytes held by the resident forward panels.
+  size_t resident_bytes() const noexcept { return resident_bytes_; }
   bool exact() const noexcept { return exact_; }
   /// Bytes held by the transposed copies.
   size_t transposed_bytes() const noexcept { return transposed_bytes_; }
@@ -63,13 +70,19 @@ class BaseProducts {
   struct Transposed {
     std::vector<std::byte> data;
     kernels::WeightView view;
+    std::unique_ptr<kernels::PackedWeight> packed;  // when set, data is released
   };
   const Transposed& transposed(const kernels::WeightView& w);
   void build_transposed(const kernels::WeightView& w, bool q8, Transposed& t);
   void* scratch(const kernels::WeightView& w, int64_t n);
+  void* packed_scratch(formats::GgmlType type, int64_t cols, int64_t n);
+  const kernels::PackedWeight* resident(const kernels::WeightView& w);
 
   kernels::ThreadPool& pool_;
   std::unordered_map<const void*, Transposed> cache_;
+  std::unordered_map<const void*, std::unique_ptr<kernels::PackedWeight>> resident_panels_;
+  size_t resident_bytes_ = 0;
+  bool resident_ = false;
   size_t transposed_bytes_ = 0;
   bool exact_ = false;
   Transposed exact_transposed_;       // exact mode: this call's float transposed weights

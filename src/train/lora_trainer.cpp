@@ -124,6 +124,16 @@ size_t LoraTrainer<T>::transposed_weight_bytes() const noexcept {
 }
 
 template <typename T>
+void LoraTrainer<T>::set_resident_weights(bool on) noexcept {
+  base_->set_resident_panels(on);
+}
+
+template <typename T>
+size_t LoraTrainer<T>::resident_weight_bytes() const noexcept {
+  return base_->resident_bytes();
+}
+
+template <typename T>
 LoraTrainer<T>::~LoraTrainer() = default;
 
 template <typename T>

@@ -99,6 +99,12 @@ class LoraTrainer {
   /// On the float path: the base's products in float over weights dequantised per call
   /// (fast_products.hpp, exact mode) instead of the engine's 8-bit products.
   void set_exact_products(bool on) noexcept;
+  /// On the float path: keep the base's forward weights unpacked in the GEMM's panel form
+  /// (~1.25 bytes per weight more memory, built on first use) instead of unpacking them on every
+  /// product — faster passes for more memory.
+  void set_resident_weights(bool on) noexcept;
+  /// Bytes of those resident panels (0 when off, or before the first pass).
+  size_t resident_weight_bytes() const noexcept;
   /// Bytes of the transposed base-weight copies the fast backward pass keeps (0 before the
   /// first backward pass, and on the reference path).
   size_t transposed_weight_bytes() const noexcept;

@@ -75,6 +75,7 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config) {
   trainer.set_gradient_checkpointing(config.grad_checkpoint);
   trainer.set_reference_path(config.reference);
   trainer.set_exact_products(config.exact);
+  trainer.set_resident_weights(config.resident_weights);
   trainer.init(
       {.rank = config.rank, .alpha = 16.0f, .targets = config.targets, .seed = config.seed});
   std::vector<uint8_t> mask(n, 1);
@@ -94,6 +95,7 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& config) {
   }
   result.train_peak_rss = peak_rss_bytes();
   result.transposed_bytes = trainer.transposed_weight_bytes();
+  result.resident_bytes = trainer.resident_weight_bytes();
   result.phases = trainer.phase_times();
   const double k = 1.0 / config.reps;
   for (double* p : {&result.phases.base_forward, &result.phases.base_backward, &result.phases.lora,

@@ -22,8 +22,9 @@ struct TrainBenchConfig {
   int32_t reps = 3;  ///< timed repetitions of each test, after one warm-up
   int32_t threads = 0;
   bool grad_checkpoint = false;
-  bool reference = false;  ///< time the reference loops instead of the engine kernels
-  bool exact = false;      ///< float products over dequantised weights (LoraTrainer)
+  bool reference = false;         ///< time the reference loops instead of the engine kernels
+  bool exact = false;             ///< float products over dequantised weights (LoraTrainer)
+  bool resident_weights = false;  ///< LoraTrainer::set_resident_weights
   uint64_t seed = 1;
 };
 
@@ -34,6 +35,7 @@ struct TrainBenchResult {
   uint64_t pp_peak_rss = 0;     ///< bytes, engine loaded and prompt run
   uint64_t train_peak_rss = 0;  ///< bytes, training passes (the peak is reset in between)
   size_t transposed_bytes = 0;
+  size_t resident_bytes = 0;
   TrainPhaseTimes phases;     ///< per timed pass (mean)
   double loss_per_token = 0;  ///< of the last pass (a sanity figure: about ln(vocab) at start)
 };

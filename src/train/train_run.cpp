@@ -118,6 +118,7 @@ TrainSummary run_training(const Context& ctx, const TrainRunConfig& config,
   LoraTrainer<float> trainer(config.model, config.threads);
   trainer.set_gradient_checkpointing(config.grad_checkpoint);
   trainer.set_exact_products(config.exact_products);
+  trainer.set_resident_weights(config.resident_weights);
   trainer.init(config.lora);
   const uint64_t hash = config_hash(config, total_steps, train.hash);
   const std::string base = config.model.string();

@@ -27,6 +27,8 @@ struct TrainRunConfig {
   bool grad_checkpoint = false;
   /// Base products in float over dequantised weights instead of the 8-bit kernels (slower).
   bool exact_products = false;
+  /// Forward weights kept unpacked in the GEMM's panel form (faster, ~1.25 B/weight more).
+  bool resident_weights = false;
   int64_t save_every = 0;   ///< 0: only at the end
   int64_t valid_every = 0;  ///< 0: only at the end (when validation data is given)
   bool resume = false;

@@ -94,6 +94,14 @@ TEST(Softmax, NormalisesAndMasksInfinities) {
   std::vector<float> all_masked = {-inf, -inf};
   softmax_row(all_masked.data(), 2);
   EXPECT_EQ(all_masked[0], 0.0f);
+  // The log of the normaliser, for a loss that does not underflow where p does.
+  std::vector<float> far = {1.0f, -inf, 3.0f, -200.0f};
+  const double log_sum = softmax_row_log_sum(far.data(), 4);
+  EXPECT_NEAR(log_sum, std::log(std::exp(1.0) + std::exp(3.0) + std::exp(-200.0)), 1e-6);
+  EXPECT_NEAR(-200.0 - log_sum, -203.1269, 1e-3);  // log p of an entry whose p is 0 in float
+  EXPECT_EQ(far[3], 0.0f);
+  std::vector<float> masked = {-inf, -inf};
+  EXPECT_EQ(softmax_row_log_sum(masked.data(), 2), -inf);
   std::vector<float> lp(4);
   std::vector<float> y = {1.0f, 0.0f, 3.0f, 2.0f};
   log_softmax_row(y.data(), lp.data(), 4);

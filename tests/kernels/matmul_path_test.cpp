@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "inference/error.hpp"
 #include "kernel_test_util.hpp"
 #include "kernels/cpu/matmul.hpp"
 
@@ -69,6 +70,54 @@ TEST(MatmulPath, EveryRowGetsTheBitsItGetsAloneOnItsPath) {
   }
   force_simd_path("");
   EXPECT_GT(checked_paths, 0);
+}
+
+// Packed weights (PackedWeight, what training keeps resident) give the prompt path's bits, for
+// every type with a panel form on every SIMD level that has the panel GEMM, with more rows than
+// one panel holds and uneven token counts; types without one are refused (null), and a packed
+// weight used on a level without the panel GEMM is an error, not a wrong product.
+TEST(MatmulPath, PackedWeightsGiveThePromptPathsBits) {
+  constexpr int64_t kRows = 600, kCols = 1024;  // 600 rows: several panels and a partial one
+  ThreadPool pool(2);
+  int packed_types = 0;
+  for (const char* simd : {"scalar", "avx2", "avx512"}) {
+    if (!force_simd_path(simd)) continue;
+    for (GgmlType type : test::supported_types()) {
+      SCOPED_TRACE(std::string(simd) + " type " + std::to_string(static_cast<int>(type)));
+      std::mt19937 rng(11 + static_cast<unsigned>(type));
+      Weights w{type, kRows, kCols, {}};
+      for (int64_t r = 0; r < kRows; ++r) {
+        const auto row = test::random_row(type, kCols, rng);
+        w.data.insert(w.data.end(), row.begin(), row.end());
+      }
+      const auto packed = PackedWeight::pack(pool, w.view());
+      if (!packed) continue;
+      ++packed_types;
+      EXPECT_EQ(packed->rows(), kRows);
+      EXPECT_EQ(packed->cols(), kCols);
+      EXPECT_GE(packed->bytes(), static_cast<size_t>(kRows * kCols));
+      for (int64_t n : {1, 5, 19}) {
+        const auto x = test::random_floats(n * kCols, rng);
+        const auto want = product(pool, w, x.data(), n, MatmulPath::prompt);
+        std::vector<uint8_t> scratch(activation_scratch_bytes(type, kCols, n, MatmulPath::prompt));
+        std::vector<float> got(static_cast<size_t>(n * kRows), -7.f);
+        matmul_packed(pool, *packed, x.data(), kCols, n, got.data(), kRows, scratch.data());
+        EXPECT_TRUE(same_bits(got.data(), want.data(), n * kRows)) << n << " tokens";
+      }
+      if (force_simd_path("scalar")) {
+        std::vector<float> x(static_cast<size_t>(kCols), 1.f), y(static_cast<size_t>(kRows));
+        std::vector<uint8_t> scratch(activation_scratch_bytes(type, kCols, 1, MatmulPath::prompt));
+        EXPECT_THROW(
+            matmul_packed(pool, *packed, x.data(), kCols, 1, y.data(), kRows, scratch.data()),
+            Error);
+        force_simd_path(simd);
+      }
+    }
+    EXPECT_FALSE(PackedWeight::pack(pool, {GgmlType::F32, nullptr, 16, 32, 128}));
+  }
+  force_simd_path("");
+  // Any x86-64 CPU this runs on has AVX2, whose panel GEMM covers the common formats.
+  EXPECT_GT(packed_types, 0);
 }
 
 }  // namespace

@@ -113,12 +113,13 @@ TEST_P(OpsVariant, SoftmaxIsBitIdenticalWithMaskedEntries) {
         if (u(rng) < 0.2f) v = -kInf;  // masked cells
       }
       std::vector<float> want = x, got = x;
-      scalar_.softmax_row(want.data(), n);
-      simd_->softmax_row(got.data(), n);
+      const double want_log_sum = scalar_.softmax_row(want.data(), n);
+      const double got_log_sum = simd_->softmax_row(got.data(), n);
       EXPECT_TRUE(same_bits(got, want)) << simd_->name << " n " << n << " scale " << scale;
+      EXPECT_EQ(got_log_sum, want_log_sum) << simd_->name << " n " << n << " scale " << scale;
     }
     std::vector<float> all_masked(static_cast<size_t>(n), -kInf);
-    simd_->softmax_row(all_masked.data(), n);
+    EXPECT_EQ(simd_->softmax_row(all_masked.data(), n), -kInf);
     EXPECT_TRUE(same_bits(all_masked, std::vector<float>(static_cast<size_t>(n), 0.0f)));
   }
 }

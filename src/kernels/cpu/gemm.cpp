@@ -152,8 +152,12 @@ size_t gemm_scratch_bytes_any_batch(GgmlType type, int64_t cols, int64_t n_token
          2 * align64(groups * slots * sizeof(float));
 }
 
-void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
-          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra) {
+namespace {
+
+// The activation plane in `extra` (see gemm_scratch_bytes), filled from the quantised rows.
+GemmJob activation_job(ThreadPool& pool, const KernelTable& table, const WeightView& w,
+                       const std::byte* act, size_t act_stride, int64_t n_tokens, float* y,
+                       int64_t y_stride, std::byte* extra) {
   const int group = panel_group(w.type);
   const int64_t groups = w.cols / group;
   const int64_t tiles = (n_tokens + kActTile - 1) / kActTile;
@@ -162,16 +166,82 @@ void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const
   auto* quants = reinterpret_cast<int8_t*>(extra + (align64(base) - base));
   auto* scale = reinterpret_cast<float*>(quants + align64(slots * static_cast<size_t>(w.cols)));
   float* sum = scale + align64(static_cast<size_t>(groups) * slots * sizeof(float)) / sizeof(float);
-  // The SIMD unpacker addresses rows with 32-bit offsets: 16 rows must fit.
-  const PanelUnpackFn simd_unpack =
-      w.row_bytes < (size_t{1} << 26) ? table.unpack_panel[static_cast<int>(w.type)] : nullptr;
   GemmJob job{&table,   &w,    act,     act_stride, {quants, scale, sum, groups},
-              quants,   scale, sum,     group,      simd_unpack,
+              quants,   scale, sum,     group,      nullptr,
               n_tokens, y,     y_stride};
-  const GemmJob* j = &job;  // one pointer: the std::function stores it without allocating
+  const GemmJob* j = &job;
   pool.parallel_for(tiles, [j](int64_t t0, int64_t t1) {
     for (int64_t tile = t0; tile < t1; ++tile) fill_tile(*j, tile);
   });
+  return job;
+}
+
+}  // namespace
+
+bool pack_panels(ThreadPool& pool, const KernelTable& table, const WeightView& w,
+                 PackedPanels& out) {
+  if ((table.gemm_panel_types >> static_cast<uint32_t>(w.type) & 1u) == 0 || w.rows <= 0 ||
+      w.cols <= 0)
+    return false;
+  PackedPanels packed;
+  packed.type = w.type;
+  packed.rows = w.rows;
+  packed.cols = w.cols;
+  packed.step =
+      std::min(panel_rows(w.cols), (w.rows + kPanelLanes - 1) / kPanelLanes * kPanelLanes);
+  const int64_t count = (w.rows + packed.step - 1) / packed.step;
+  const size_t each = align64(panel_bytes(w.type, packed.step, w.cols));
+  packed.bytes = each * static_cast<size_t>(count);
+  packed.memory.reset(new (std::nothrow) std::byte[packed.bytes + 64]);
+  if (!packed.memory) return false;
+  const auto p = reinterpret_cast<uintptr_t>(packed.memory.get());
+  std::byte* first = packed.memory.get() + (align64(p) - p);
+  packed.panels.resize(static_cast<size_t>(count));
+  const PanelUnpackFn simd_unpack =
+      w.row_bytes < (size_t{1} << 26) ? table.unpack_panel[static_cast<int>(w.type)] : nullptr;
+  pool.parallel_for(count, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t r0 = i * packed.step, rows = std::min(packed.step, w.rows - r0);
+      Panel& panel = packed.panels[static_cast<size_t>(i)];
+      panel = make_panel(w.type, rows, w.cols, first + each * static_cast<size_t>(i));
+      const std::byte* src =
+          static_cast<const std::byte*>(w.data) + static_cast<size_t>(r0) * w.row_bytes;
+      if (simd_unpack != nullptr) {
+        simd_unpack(w.type, src, w.row_bytes, rows, w.cols, panel);
+      } else {
+        unpack_panel(w.type, src, w.row_bytes, rows, w.cols, panel);
+      }
+    }
+  });
+  out = std::move(packed);
+  return true;
+}
+
+void gemm_packed(ThreadPool& pool, const KernelTable& table, const PackedPanels& packed,
+                 const std::byte* act, size_t act_stride, int64_t n_tokens, float* y,
+                 int64_t y_stride, std::byte* extra) {
+  const WeightView w{packed.type, nullptr, packed.rows, packed.cols, 0};
+  const GemmJob job = activation_job(pool, table, w, act, act_stride, n_tokens, y, y_stride, extra);
+  const GemmJob* j = &job;
+  const PackedPanels* pp = &packed;
+  pool.run([j, pp](int thread, int n_threads) {
+    const auto count = static_cast<int64_t>(pp->panels.size());
+    const int64_t i0 = count * thread / n_threads, i1 = count * (thread + 1) / n_threads;
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t r0 = i * pp->step, rows = std::min(pp->step, pp->rows - r0);
+      j->table->gemm_panel(pp->panels[static_cast<size_t>(i)], j->plane, j->n_tokens, rows,
+                           j->y + r0, j->y_stride);
+    }
+  });
+}
+
+void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
+          size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra) {
+  GemmJob job = activation_job(pool, table, w, act, act_stride, n_tokens, y, y_stride, extra);
+  // The SIMD unpacker addresses rows with 32-bit offsets: 16 rows must fit.
+  job.simd_unpack =
+      w.row_bytes < (size_t{1} << 26) ? table.unpack_panel[static_cast<int>(w.type)] : nullptr;
+  const GemmJob* j = &job;  // one pointer: the std::function stores it without allocating
   pool.run([j](int thread, int n_threads) {
     // Contiguous row ranges in multiples of 16 rows, as in matmul().
     const int64_t rows = j->w->rows;

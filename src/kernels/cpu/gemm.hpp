@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/matmul.hpp"
@@ -31,5 +33,25 @@ size_t gemm_scratch_bytes_any_batch(GgmlType type, int64_t cols, int64_t n_token
 /// bytes per token); `extra` is the gemm_scratch_bytes() area. Needs table.gemm_panel.
 void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
           size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra);
+
+/// A whole weight matrix unpacked once into the panels gemm() would unpack on every call (its
+/// panel height for these columns), for callers that multiply the same weights many times.
+struct PackedPanels {
+  GgmlType type = GgmlType::F32;
+  int64_t rows = 0, cols = 0, step = 0;  ///< panels[i] holds rows [i·step, min(rows, (i+1)·step))
+  std::unique_ptr<std::byte[]> memory;
+  size_t bytes = 0;
+  std::vector<Panel> panels;
+};
+
+/// Unpacks w into `out` (over the pool, one panel per work item). False, with `out` untouched,
+/// when table has no panel GEMM for w.type or the panel memory cannot be allocated.
+bool pack_panels(ThreadPool& pool, const KernelTable& table, const WeightView& w,
+                 PackedPanels& out);
+
+/// gemm() over packed panels: the same products, bit for bit, without the unpacking.
+void gemm_packed(ThreadPool& pool, const KernelTable& table, const PackedPanels& packed,
+                 const std::byte* act, size_t act_stride, int64_t n_tokens, float* y,
+                 int64_t y_stride, std::byte* extra);
 
 }  // namespace inference::kernels::detail

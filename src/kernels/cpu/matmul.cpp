@@ -247,6 +247,58 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
   });
 }
 
+struct PackedWeight::Impl {
+  detail::PackedPanels panels;
+};
+
+PackedWeight::PackedWeight(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PackedWeight::~PackedWeight() = default;
+
+std::unique_ptr<PackedWeight> PackedWeight::pack(ThreadPool& pool, const WeightView& w) {
+  if (!matmul_supported(w.type) || w.cols <= 0 || w.cols % weight_block(w.type) != 0)
+    return nullptr;
+  auto impl = std::make_unique<Impl>();
+  if (!detail::pack_panels(pool, detail::active_kernel_table(), w, impl->panels)) return nullptr;
+  return std::unique_ptr<PackedWeight>(new PackedWeight(std::move(impl)));
+}
+
+GgmlType PackedWeight::type() const noexcept {
+  return impl_->panels.type;
+}
+int64_t PackedWeight::rows() const noexcept {
+  return impl_->panels.rows;
+}
+int64_t PackedWeight::cols() const noexcept {
+  return impl_->panels.cols;
+}
+size_t PackedWeight::bytes() const noexcept {
+  return impl_->panels.bytes;
+}
+
+void matmul_packed(ThreadPool& pool, const PackedWeight& w, const float* x, int64_t x_stride,
+                   int64_t n_tokens, float* y, int64_t y_stride, void* scratch) {
+  if (n_tokens <= 0) return;
+  const detail::PackedPanels& panels = w.impl_->panels;
+  const detail::KernelTable* table = &detail::active_kernel_table();
+  if ((table->gemm_panel_types >> static_cast<uint32_t>(panels.type) & 1u) == 0) {
+    throw Error(ErrorCode::unsupported, std::string("matmul_packed: the active SIMD path (") +
+                                            simd_path_name() +
+                                            ") has no panel GEMM for these weights");
+  }
+  const WeightView view{panels.type, nullptr, panels.rows, panels.cols, 0};
+  const ActivationFormat f = activation_format(panels.type);
+  MatmulJob job{table, &view, static_cast<const std::byte*>(scratch), 0, n_tokens, y, y_stride};
+  job.act_stride = static_cast<size_t>(panels.cols / f.block) * f.block_bytes;
+  job.x = x;
+  job.x_stride = x_stride;
+  job.quantize = simd_quantizer(*table, f);
+  job.scratch = static_cast<std::byte*>(scratch);
+  const MatmulJob* j = &job;
+  pool.parallel_for(n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
+  detail::gemm_packed(pool, *table, panels, job.act, job.act_stride, n_tokens, y, y_stride,
+                      job.scratch + job.act_stride * static_cast<size_t>(n_tokens));
+}
+
 void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* const* ys, int count,
                          const float* x, int64_t n_tokens, void* scratch) {
   if (count <= 0 || n_tokens <= 0) return;

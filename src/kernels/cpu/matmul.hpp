@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "formats/ggml_types.hpp"
 #include "kernels/cpu/thread_pool.hpp"
@@ -76,6 +77,37 @@ inline constexpr int kMaxSharedInput = 4;
 /// `scratch`: the largest activation_scratch_bytes() of the weights. Throws like matmul().
 void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* const* ys, int count,
                          const float* x, int64_t n_tokens, void* scratch);
+
+/// A weight matrix kept in the prefill GEMM's unpacked panel form (about 1.25 bytes per weight),
+/// for callers that multiply the same weights by many tokens again and again (LoRA training):
+/// matmul_packed then skips the unpacking matmul's panel path does on every call. The panels
+/// are a copy: the source weights may go away after pack().
+class PackedWeight {
+ public:
+  /// Null when the active SIMD level has no panel GEMM for w.type, or memory runs out.
+  static std::unique_ptr<PackedWeight> pack(ThreadPool& pool, const WeightView& w);
+  ~PackedWeight();
+  PackedWeight(const PackedWeight&) = delete;
+  PackedWeight& operator=(const PackedWeight&) = delete;
+
+  GgmlType type() const noexcept;
+  int64_t rows() const noexcept;
+  int64_t cols() const noexcept;
+  size_t bytes() const noexcept;
+
+ private:
+  struct Impl;
+  explicit PackedWeight(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend void matmul_packed(ThreadPool&, const PackedWeight&, const float*, int64_t, int64_t,
+                            float*, int64_t, void*);
+};
+
+/// matmul(pool, w, …, MatmulPath::prompt) for the packed w: the same bits. `scratch` must hold
+/// activation_scratch_bytes(w.type(), w.cols(), n_tokens, MatmulPath::prompt). Throws
+/// Error(unsupported) if the active SIMD level (force_simd_path) has no panel GEMM for the type.
+void matmul_packed(ThreadPool& pool, const PackedWeight& w, const float* x, int64_t x_stride,
+                   int64_t n_tokens, float* y, int64_t y_stride, void* scratch);
 
 /// Dequantises one row of `n` elements of `type` into `out` (n a multiple of the block size).
 void dequantize_row(GgmlType type, const void* src, float* out, int64_t n);
