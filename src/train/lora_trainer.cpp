@@ -16,6 +16,7 @@
 #include "train/cross_entropy.hpp"
 #include "train/fast_attention.hpp"
 #include "train/fast_products.hpp"
+#include "train/lora_products.hpp"
 #include "train/train_math.hpp"
 
 namespace inference::train {
@@ -76,8 +77,7 @@ struct LoraTrainer<T>::Scratch {
   std::vector<T> f, o, dd, df, dg, du, dh2, dop, datt, dq, dk, dv, dq_pre, dk_pre, dh1;
   std::vector<T> x, dx, hf, rf, dhf, logits;
   std::vector<float> row_scale;
-  // The LoRA products' intermediates (float path).
-  std::vector<float> z, zt, dyt, gb, bt, dz, dzt, xt, ga, at, dxp, delta;
+  LoraProductScratch lora;  // the LoRA products' intermediates (float path)
 };
 
 namespace {
@@ -227,18 +227,8 @@ void LoraTrainer<T>::project_forward(int32_t il, Projection p, const T* x, T* y,
       const auto& m = lora_.layers[sz(il)][static_cast<size_t>(p)];
       if (!m) return;
       PhaseTimer timer(times_.lora);
-      const int64_t r = m->rank;
-      Scratch& sc = *scratch_;
-      std::vector<float>& z = sc.z;
-      std::vector<float>& delta = sc.delta;
-      z.resize(sz(n * r));
-      delta.resize(sz(n * out));
-      dense_nt(*pool_, x, in, n, m->a.data(), in, r, in, z.data(), r);
-      dense_nt(*pool_, z.data(), r, n, m->b.data(), r, out, r, delta.data(), out);
-      const float s = lora_.scale;
-      pool_->parallel_for(n * out, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) y[i] += s * delta[sz(i)];
-      });
+      lora_forward(*pool_, {m->a.data(), m->b.data(), m->rank, in, out, lora_.scale}, x, n, y,
+                   scratch_->lora);
       return;
     }
   }
@@ -263,36 +253,8 @@ void LoraTrainer<T>::project_backward(int32_t il, Projection p, const T* x, T* d
       if (!lora_.layers.empty() && lora_.layers[sz(il)][static_cast<size_t>(p)]) {
         auto& m = lora_.layers[sz(il)][static_cast<size_t>(p)];
         PhaseTimer timer(times_.lora);
-        const int64_t r = m->rank;
-        const float s = lora_.scale;
-        // z = x·Aᵀ; dB += s·dyᵀ·z; dz = s·dy·B; dA += dzᵀ·x; dx += dz·A. The engine's kernels
-        // take the second factor by rows, so the factors are transposed first (all small).
-        Scratch& sc = *scratch_;
-        const auto sized = [](std::vector<float>& v, int64_t count) -> std::vector<float>& {
-          v.resize(sz(count));
-          return v;
-        };
-        auto &z = sized(sc.z, n * r), &zt = sized(sc.zt, r * n), &dyt = sized(sc.dyt, out * n),
-             &gb = sized(sc.gb, out * r), &bt = sized(sc.bt, r * out), &dz = sized(sc.dz, n * r),
-             &dzt = sized(sc.dzt, r * n), &xt = sized(sc.xt, in * n), &ga = sized(sc.ga, r * in),
-             &at = sized(sc.at, in * r), &dxp = sized(sc.dxp, n * in);
-        dense_nt(*pool_, x, in, n, m->a.data(), in, r, in, z.data(), r);
-        transpose(z.data(), n, r, r, zt.data(), n);
-        transpose(dy, n, out, out, dyt.data(), n);
-        dense_nt(*pool_, dyt.data(), n, out, zt.data(), n, r, n, gb.data(), r);
-        for (size_t i = 0; i < gb.size(); ++i) m->grad_b[i] += s * gb[i];
-        transpose(m->b.data(), out, r, r, bt.data(), out);
-        dense_nt(*pool_, dy, out, n, bt.data(), out, r, out, dz.data(), r);
-        for (float& v : dz) v *= s;
-        transpose(dz.data(), n, r, r, dzt.data(), n);
-        transpose(x, n, in, in, xt.data(), n);
-        dense_nt(*pool_, dzt.data(), n, r, xt.data(), n, in, n, ga.data(), in);
-        for (size_t i = 0; i < ga.size(); ++i) m->grad_a[i] += ga[i];
-        transpose(m->a.data(), r, in, in, at.data(), r);
-        dense_nt(*pool_, dz.data(), r, n, at.data(), r, in, r, dxp.data(), in);
-        pool_->parallel_for(n * in, [&](int64_t i0, int64_t i1) {
-          for (int64_t i = i0; i < i1; ++i) dx[i] += dxp[sz(i)];
-        });
+        lora_backward(*pool_, {m->a.data(), m->b.data(), m->rank, in, out, lora_.scale}, x, dy, n,
+                      m->grad_a.data(), m->grad_b.data(), dx, scratch_->lora);
       }
       PhaseTimer timer(times_.base_backward);
       base_->backward_acc_consuming(engine::projection_weight(weights_->layers[sz(il)], p), dy, n,
