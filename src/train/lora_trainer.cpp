@@ -16,6 +16,7 @@
 #include "train/cross_entropy.hpp"
 #include "train/fast_attention.hpp"
 #include "train/fast_products.hpp"
+#include "train/gated_activation.hpp"
 #include "train/lora_products.hpp"
 #include "train/train_math.hpp"
 
@@ -486,6 +487,13 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
   c.act.resize(f.size());
   c.dact.resize(f.size());
   pool_->parallel_for(n * F, [&](int64_t i0, int64_t i1) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (fast()) {
+        gated_activation_forward(gelu, &c.g[sz(i0)], &c.u[sz(i0)], &c.act[sz(i0)], &c.dact[sz(i0)],
+                                 &f[sz(i0)], i1 - i0);
+        return;
+      }
+    }
     for (size_t i = sz(i0); i < sz(i1); ++i) {
       const T x = c.g[i];
       if (gelu) {
