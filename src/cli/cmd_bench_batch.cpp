@@ -34,7 +34,8 @@ struct BenchBatchOptions {
   int threads = 0;
   int reps = 1;
   bool json = false;
-  bool round_robin = false;  // one thread pulls every stream in turn (no consumer threads)
+  bool round_robin = false;     // one thread pulls every stream in turn (no consumer threads)
+  bool packed_weights = false;  // the native option packed_weights (docs/batching.md)
 };
 
 std::vector<int> parse_levels(const std::string& text) {
@@ -192,10 +193,12 @@ void run_bench_batch(const BenchBatchOptions& o) {
     throw ExitRequest{kUsage, "bench-batch: -n, -p and -r must be >= 1, -t >= 0"};
   const auto levels = parse_levels(o.parallel);
   const int max_streams = *std::max_element(levels.begin(), levels.end());
-  auto model = load_model(o.model, {.backend = "native",
-                                    .context_length = o.n_prompt + o.n_gen + 8,
-                                    .parallel_slots = max_streams,
-                                    .threads = o.threads});
+  LoadConfig config{.backend = "native",
+                    .context_length = o.n_prompt + o.n_gen + 8,
+                    .parallel_slots = max_streams,
+                    .threads = o.threads};
+  if (o.packed_weights) config.options.emplace("packed_weights", "true");
+  auto model = load_model(o.model, config);
   if (!o.json)
     std::printf("| %7s | %8s | %13s | %14s | %10s | %8s | %12s | %10s |\n", "streams", "seconds",
                 "aggregate t/s", "decode agg t/s", "stream t/s", "ttft ms", "passes/token",
@@ -238,6 +241,8 @@ void setup_bench_batch(CLI::App& root) {
   cmd->add_flag("--json", o->json, "One JSON object per level, one per line");
   cmd->add_flag("--round-robin", o->round_robin,
                 "Pull every stream from one thread in turn instead of one thread per stream");
+  cmd->add_flag("--packed-weights", o->packed_weights,
+                "Load with the native option packed_weights (panel-form weights for many streams)");
   cmd->callback([o] { run_bench_batch(*o); });
 }
 

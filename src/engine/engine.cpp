@@ -72,7 +72,8 @@ class NativeEngine final : public Engine {
         lora_ = LoraSet{};
       }
     }
-    decoder_ = std::make_unique<Decoder>(hp_, weights_, *cache_, *pool_, chunk, &lora_);
+    if (options.packed_weights) pack_weights();
+    decoder_ = std::make_unique<Decoder>(hp_, weights_, *cache_, *pool_, chunk, &lora_, &packed_);
     next_pos_.resize(static_cast<size_t>(options.n_sequences));
   }
 
@@ -168,7 +169,9 @@ class NativeEngine final : public Engine {
         for (const auto& m : layer) lora += m ? (m->a.size() + m->b_t.size()) * sizeof(float) : 0;
       }
     }
-    return files_->file_size() + cache_->bytes() + decoder_->scratch_bytes() + lora;
+    uint64_t packed = 0;
+    for (const auto& [data, p] : packed_) packed += p->bytes();
+    return files_->file_size() + cache_->bytes() + decoder_->scratch_bytes() + lora + packed;
   }
 
   void capture_attention(const Context& ctx, std::span<const int32_t> tokens, int32_t seq,
@@ -247,8 +250,24 @@ class NativeEngine final : public Engine {
   std::unique_ptr<KvCache> cache_;
   LoraSet lora_;                                    // unmerged adapters (read by decoder_)
   std::vector<std::vector<float>> merged_weights_;  // float copies that weights_ points into
+  PackedWeights packed_;  // options.packed_weights: the panel forms (read by decoder_)
   std::unique_ptr<Decoder> decoder_;
   std::vector<int32_t> next_pos_;
+
+  // Every matrix the decoder multiplies, packed where its type has a panel form on this CPU.
+  void pack_weights() {
+    std::vector<const kernels::WeightView*> all = {&weights_.output};
+    for (const LayerWeights& l : weights_.layers)
+      for (const auto* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) all.push_back(w);
+    for (const kernels::WeightView* w : all) {
+      if (w->data == nullptr || packed_.count(w->data) != 0) continue;
+      auto packed = kernels::PackedWeight::pack(*pool_, *w);
+      if (!packed && kernels::PackedWeight::has_panel_form(w->type)) {
+        throw Error(ErrorCode::out_of_memory, "cannot allocate the packed weights");
+      }
+      if (packed) packed_.emplace(w->data, std::move(packed));
+    }
+  }
 };
 
 }  // namespace

@@ -50,8 +50,15 @@ void for_rows(kernels::ThreadPool& pool, int32_t n, const Fn& fn) {
 }  // namespace
 
 Decoder::Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache,
-                 kernels::ThreadPool& pool, int32_t max_batch, const LoraSet* lora)
-    : hp_(hp), w_(weights), cache_(cache), pool_(pool), max_batch_(max_batch), lora_(lora) {
+                 kernels::ThreadPool& pool, int32_t max_batch, const LoraSet* lora,
+                 const PackedWeights* packed)
+    : hp_(hp),
+      w_(weights),
+      cache_(cache),
+      pool_(pool),
+      max_batch_(max_batch),
+      lora_(lora),
+      packed_(packed != nullptr && !packed->empty() ? packed : nullptr) {
   if (lora_ != nullptr && lora_->adapters.empty()) lora_ = nullptr;
   const float* factors = weights.rope_freqs.empty() ? nullptr : weights.rope_freqs.data();
   rope_global_ = {hp.rope_dims, hp.rope_base, hp.rope_freq_scale, factors, hp.rope_neox};
@@ -107,9 +114,10 @@ void Decoder::project(int32_t il, Projection p, const kernels::WeightView& w, co
 void Decoder::project_shared_input(int32_t il, std::initializer_list<Projection> ps,
                                    std::initializer_list<const kernels::WeightView*> ws,
                                    const float* x, int32_t n, std::initializer_list<float*> ys) {
-  if (fixed_paths_ && !(n == 1 && n_generated_ == 1)) {
+  if (fixed_paths_ && (packed_ != nullptr || !(n == 1 && n_generated_ == 1))) {
     // Rows on fixed paths (continuous batching): each projection through matmul(), which keeps
-    // every row on its path; the fused pass is the decode path only for one generated row.
+    // every row on its path; the fused pass is the decode path only for one generated row (and
+    // not with packed weights, where a lone generated row takes the panel GEMM as well).
     for (size_t i = 0; i < ws.size(); ++i) {
       project(il, ps.begin()[i], *ws.begin()[i], x, n, ys.begin()[i]);
     }
@@ -141,7 +149,19 @@ void Decoder::apply_lora(int32_t il, Projection p, const kernels::WeightView& w,
   }
 }
 
+const kernels::PackedWeight* Decoder::packed_for(const kernels::WeightView& w) const {
+  if (packed_ == nullptr || !fixed_paths_) return nullptr;
+  const auto it = packed_->find(w.data);
+  return it == packed_->end() ? nullptr : it->second.get();
+}
+
 void Decoder::matmul(const kernels::WeightView& w, const float* x, int32_t n, float* y) {
+  if (const kernels::PackedWeight* packed = packed_for(w)) {
+    // Every row through the panel GEMM (a row's bits do not depend on the other rows): one
+    // read of the weights for the generated and the prompt rows of the step together.
+    kernels::matmul_packed(pool_, *packed, x, w.cols, n, y, w.rows, act_scratch_.data());
+    return;
+  }
   if (!fixed_paths_) {
     kernels::matmul(pool_, w, x, w.cols, n, y, w.rows, act_scratch_.data());
     return;
@@ -523,7 +543,12 @@ void Decoder::output(std::span<const BatchEntry> chunk, float* logits) {
   }
   if (n_out == 0) return;
   // With fixed paths every logits row (a generated token's or a prompt's last) takes the
-  // row-vector path, as a lone sequence's single row does.
+  // row-vector path, as a lone sequence's single row does — or, packed, the panel GEMM.
+  if (const kernels::PackedWeight* packed = packed_for(w_.output)) {
+    kernels::matmul_packed(pool_, *packed, h_.data(), w_.output.cols, n_out, logits, w_.output.rows,
+                           act_scratch_.data());
+    return;
+  }
   kernels::matmul(pool_, w_.output, h_.data(), w_.output.cols, n_out, logits, w_.output.rows,
                   act_scratch_.data(),
                   fixed_paths_ ? kernels::MatmulPath::decode : kernels::MatmulPath::automatic);

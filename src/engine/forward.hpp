@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -15,6 +17,7 @@
 #include "engine/kv_cache.hpp"
 #include "engine/lora/lora_adapter.hpp"
 #include "engine/weights.hpp"
+#include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/ops/rope.hpp"
 #include "kernels/cpu/thread_pool.hpp"
 
@@ -39,11 +42,17 @@ struct LoraSet {
   int32_t max_rank = 0;
 };
 
+/// Weight matrices kept in the prompt GEMM's unpacked panel form, by their data pointer
+/// (ModelLoadOptions::packed_weights).
+using PackedWeights = std::unordered_map<const void*, std::unique_ptr<kernels::PackedWeight>>;
+
 class Decoder {
  public:
   /// `lora` (may be null) must outlive the decoder; its scales may change between forwards.
+  /// `packed` (may be null): matrices whose rows on fixed paths all take the panel GEMM
+  /// without unpacking, generated and prompt rows alike (see ModelLoadOptions::packed_weights).
   Decoder(const HParams& hp, const ModelWeights& weights, KvCache& cache, kernels::ThreadPool& pool,
-          int32_t max_batch, const LoraSet* lora = nullptr);
+          int32_t max_batch, const LoraSet* lora = nullptr, const PackedWeights* packed = nullptr);
 
   int32_t max_batch() const noexcept { return max_batch_; }
   uint64_t scratch_bytes() const noexcept;
@@ -107,6 +116,9 @@ class Decoder {
   std::vector<float> split_partials_;      // per work item: one partial, grown on demand
   std::vector<int32_t> split_first_item_;  // per token of the chunk (+1): its first work item
   const LoraSet* lora_ = nullptr;
+  const PackedWeights* packed_ = nullptr;
+  /// The packed form of w when fixed paths are on and w has one; null otherwise.
+  const kernels::PackedWeight* packed_for(const kernels::WeightView& w) const;
   std::span<const BatchEntry> chunk_;  // the chunk forward() is evaluating
   bool fixed_paths_ = false;           // the chunk's entries say their RowKind (none is automatic)
   int32_t n_generated_ = 0;            // its leading RowKind::generated entries

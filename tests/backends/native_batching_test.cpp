@@ -32,9 +32,13 @@ std::vector<std::vector<int32_t>> prompts() {
           {1, 129, 27, 462, 67, 400, 339, 53, 493}};
 }
 
-std::unique_ptr<TextModel> load(const std::filesystem::path& path, int32_t slots) {
-  return load_model(
-      path, {.backend = "native", .context_length = 96, .parallel_slots = slots, .threads = 1});
+// `packed`: the native option packed_weights (every fixed-path row on the panel GEMM).
+std::unique_ptr<TextModel> load(const std::filesystem::path& path, int32_t slots,
+                                bool packed = false) {
+  LoadConfig config{
+      .backend = "native", .context_length = 96, .parallel_slots = slots, .threads = 1};
+  if (packed) config.options["packed_weights"] = "true";
+  return load_model(path, config);
 }
 
 std::vector<int32_t> ids_of(TokenStream& stream) {
@@ -57,10 +61,10 @@ GenerateConfig config_for(size_t i, bool sampled) {
 
 // Each prompt alone (one slot busy at a time), then all of them as concurrent streams pulled
 // round-robin, so every step is one forward pass over all running sequences.
-void expect_batch_invariant(const std::filesystem::path& path, bool sampled) {
+void expect_batch_invariant(const std::filesystem::path& path, bool sampled, bool packed = false) {
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found";
   const auto ps = prompts();
-  auto model = load(path, static_cast<int32_t>(ps.size()));
+  auto model = load(path, static_cast<int32_t>(ps.size()), packed);
   auto* tokens = dynamic_cast<TokenPromptModel*>(model.get());
   auto* stats = dynamic_cast<ServingStats*>(model.get());
   ASSERT_NE(tokens, nullptr);
@@ -101,7 +105,7 @@ void expect_batch_invariant(const std::filesystem::path& path, bool sampled) {
   // Nothing cached, and streams joining others that decode: three start, take a token each,
   // then five more join, so one step carries 3 generated rows and 29 prompt tokens of 5
   // sequences (32 rows: past every GEMM threshold of an unmarked batch).
-  auto fresh = load(path, static_cast<int32_t>(ps.size()));
+  auto fresh = load(path, static_cast<int32_t>(ps.size()), packed);
   auto* fresh_tokens = dynamic_cast<TokenPromptModel*>(fresh.get());
   std::vector<TokenStream> joined;
   std::vector<std::vector<int32_t>> got(ps.size());
@@ -161,6 +165,20 @@ TEST(NativeBatching, SeededSamplingDoesNotDependOnTheBatch) {
   expect_batch_invariant(model_path("mistral", "mistral-Q8_0.gguf"), /*sampled=*/true);
   expect_batch_invariant(model_path("qwen2", "qwen2-Q4_0.gguf"), /*sampled=*/true);
   expect_batch_invariant(model_path("gemma3", "gemma3-F32.gguf"), /*sampled=*/true);
+}
+
+// With packed weights every row of a step (generated and prompt alike) takes the panel GEMM,
+// whose rows do not depend on each other: the same invariance, on every quantised file (the
+// float ones have no panel form and keep the fixed paths).
+TEST(NativeBatching, PackedWeightsKeepTokensIndependentOfTheBatch) {
+  INFERENCE_REQUIRE_TESTDATA();
+  for (const auto& [family, file] : every_reference_file()) {
+    if (file.find("F32") != std::string::npos || file.find("F16") != std::string::npos) continue;
+    SCOPED_TRACE(file);
+    expect_batch_invariant(model_path(family, file), /*sampled=*/false, /*packed=*/true);
+  }
+  expect_batch_invariant(model_path("llama", "llama-Q4_K_M.gguf"), /*sampled=*/true,
+                         /*packed=*/true);
 }
 
 TEST(NativeBatching, EightStreamsFromEightThreads) {

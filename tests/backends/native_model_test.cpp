@@ -261,6 +261,34 @@ TEST(NativeModel, KvPrefaultOptionGivesTheSameTokensAndBadValuesAreNamed) {
   }
 }
 
+// packed_weights keeps the weights in the panel GEMM's form too: memory grows by about the
+// panels' size, the greedy tokens of a short generation agree with the plain model (the panel
+// GEMM and the row-vector kernels round differently only in the last bits), and a bad value is
+// named.
+TEST(NativeModel, PackedWeightsOptionServesTheSameModel) {
+  REQUIRE_MODELS();
+  const GenerateConfig config{.max_tokens = 6, .logprobs = 3, .ignore_eos = true};
+  auto plain = load_model(spm_model(), {.backend = "native"});
+  LoadConfig packed_config{.backend = "native"};
+  packed_config.options["packed_weights"] = "true";
+  auto packed = load_model(spm_model(), packed_config);
+  const auto a = collect(plain->generate(Context::background(), "Once upon", config));
+  const auto b = collect(packed->generate(Context::background(), "Once upon", config));
+  ASSERT_TRUE(b.status.ok()) << b.status.message;
+  ASSERT_EQ(a.ids.size(), b.ids.size());
+  EXPECT_EQ(a.ids.front(), b.ids.front());
+  EXPECT_GT(packed->metrics().peak_memory_bytes, plain->metrics().peak_memory_bytes);
+  LoadConfig bad{.backend = "native"};
+  bad.options["packed_weights"] = "maybe";
+  try {
+    load_model(spm_model(), bad);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("packed_weights"), std::string::npos) << e.what();
+  }
+}
+
 TEST(NativeModel, ChatTurnReusingTheCacheMatchesAFreshModel) {
   REQUIRE_MODELS();
   const GenerateConfig config{.max_tokens = 6, .logprobs = 5, .ignore_eos = true};

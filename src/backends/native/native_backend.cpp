@@ -17,14 +17,13 @@ std::string chat_template_option(const LoadConfig& config) {
   return it == config.options.end() ? std::string() : it->second;
 }
 
-// options["kv_prefault"]: "true" makes the whole KV cache resident at load (`infer serve` sets
-// it, so that its resident memory is steady from the first request on); "false" is the default.
-bool kv_prefault_option(const LoadConfig& config) {
-  auto it = config.options.find("kv_prefault");
+// A true/false option ("1"/"0" too); absent means false.
+bool bool_option(const LoadConfig& config, const std::string& name) {
+  auto it = config.options.find(name);
   if (it == config.options.end() || it->second == "false" || it->second == "0") return false;
   if (it->second == "true" || it->second == "1") return true;
   throw Error(ErrorCode::invalid_argument,
-              "option kv_prefault must be true or false, got '" + it->second + "'");
+              "option " + name + " must be true or false, got '" + it->second + "'");
 }
 
 class NativeBackend final : public Backend {
@@ -47,7 +46,11 @@ class NativeBackend final : public Backend {
     if (!config.adapter_path.empty()) options.adapters.push_back({config.adapter_path, 1.0f});
     options.adapters.insert(options.adapters.end(), config.adapters.begin(), config.adapters.end());
     options.merge_adapters = config.merge_adapters;
-    options.prefault_kv = kv_prefault_option(config);
+    // kv_prefault: the whole KV cache resident at load (`infer serve` sets it, so that its
+    // resident memory is steady from the first request on). packed_weights: the weights also in
+    // the prompt GEMM's panel form, for many concurrent streams (ModelLoadOptions).
+    options.prefault_kv = bool_option(config, "kv_prefault");
+    options.packed_weights = bool_option(config, "packed_weights");
     if (config.max_queued < 0)
       throw Error(ErrorCode::invalid_argument,
                   "max_queued must be >= 0, got " + std::to_string(config.max_queued));

@@ -169,6 +169,10 @@ GemmJob activation_job(ThreadPool& pool, const KernelTable& table, const WeightV
   GemmJob job{&table,   &w,    act,     act_stride, {quants, scale, sum, groups},
               quants,   scale, sum,     group,      nullptr,
               n_tokens, y,     y_stride};
+  if (tiles == 1) {
+    fill_tile(job, 0);  // a decode-sized batch: not worth a pool hand-off
+    return job;
+  }
   const GemmJob* j = &job;
   pool.parallel_for(tiles, [j](int64_t t0, int64_t t1) {
     for (int64_t tile = t0; tile < t1; ++tile) fill_tile(*j, tile);
@@ -187,8 +191,10 @@ bool pack_panels(ThreadPool& pool, const KernelTable& table, const WeightView& w
   packed.type = w.type;
   packed.rows = w.rows;
   packed.cols = w.cols;
-  packed.step =
-      std::min(panel_rows(w.cols), (w.rows + kPanelLanes - 1) / kPanelLanes * kPanelLanes);
+  // Panels of gemm()'s height, but at least 8 of them where the matrix allows: a small matrix
+  // (a k/v projection) is still split over the threads.
+  const int64_t eighth = (w.rows / 8 + kPanelLanes - 1) / kPanelLanes * kPanelLanes;
+  packed.step = std::clamp<int64_t>(eighth, kPanelLanes, panel_rows(w.cols));
   const int64_t count = (w.rows + packed.step - 1) / packed.step;
   const size_t each = align64(panel_bytes(w.type, packed.step, w.cols));
   packed.bytes = each * static_cast<size_t>(count);

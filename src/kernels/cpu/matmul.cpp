@@ -262,6 +262,11 @@ std::unique_ptr<PackedWeight> PackedWeight::pack(ThreadPool& pool, const WeightV
   return std::unique_ptr<PackedWeight>(new PackedWeight(std::move(impl)));
 }
 
+bool PackedWeight::has_panel_form(GgmlType type) noexcept {
+  const auto id = static_cast<uint32_t>(type);
+  return id < 32 && (detail::active_kernel_table().gemm_panel_types >> id & 1u) != 0;
+}
+
 GgmlType PackedWeight::type() const noexcept {
   return impl_->panels.type;
 }
@@ -293,8 +298,12 @@ void matmul_packed(ThreadPool& pool, const PackedWeight& w, const float* x, int6
   job.x_stride = x_stride;
   job.quantize = simd_quantizer(*table, f);
   job.scratch = static_cast<std::byte*>(scratch);
-  const MatmulJob* j = &job;
-  pool.parallel_for(n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
+  if (n_tokens <= detail::kActTile) {
+    quantize_tokens(job, 0, n_tokens);  // a decode-sized batch: not worth a pool hand-off
+  } else {
+    const MatmulJob* j = &job;
+    pool.parallel_for(n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
+  }
   detail::gemm_packed(pool, *table, panels, job.act, job.act_stride, n_tokens, y, y_stride,
                       job.scratch + job.act_stride * static_cast<size_t>(n_tokens));
 }

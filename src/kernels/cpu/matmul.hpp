@@ -86,6 +86,9 @@ class PackedWeight {
  public:
   /// Null when the active SIMD level has no panel GEMM for w.type, or memory runs out.
   static std::unique_ptr<PackedWeight> pack(ThreadPool& pool, const WeightView& w);
+  /// Whether the active SIMD level packs weights of this type (pack() then fails only for
+  /// memory or a malformed shape).
+  static bool has_panel_form(GgmlType type) noexcept;
   ~PackedWeight();
   PackedWeight(const PackedWeight&) = delete;
   PackedWeight& operator=(const PackedWeight&) = delete;
