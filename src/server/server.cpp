@@ -12,6 +12,7 @@
 #include "server/endpoints.hpp"
 #include "server/http_util.hpp"
 #include "server/server_state.hpp"
+#include "server/worker_pool.hpp"
 
 namespace inference::server {
 
@@ -47,6 +48,18 @@ std::string endpoint_label(const std::string& path) {
   return "other";
 }
 
+// cpp-httplib's connection task queue on a WorkerPool: a connection is handled by the thread
+// that went idle last, so the threads in use stay those the load needs (see worker_pool.hpp).
+class HttpTaskQueue final : public httplib::TaskQueue {
+ public:
+  explicit HttpTaskQueue(size_t threads) : pool_(threads) {}
+  void enqueue(std::function<void()> fn) override { pool_.post(std::move(fn)); }
+  void shutdown() override { pool_.stop(); }
+
+ private:
+  WorkerPool pool_;
+};
+
 }  // namespace
 
 bool is_loopback_host(const std::string& host) {
@@ -64,7 +77,7 @@ class Server::Impl {
     const ServerOptions& o = state.options;
     const size_t threads = o.http_threads > 0 ? static_cast<size_t>(o.http_threads)
                                               : static_cast<size_t>(o.parallel + o.max_queue + 16);
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http.new_task_queue = [threads] { return new HttpTaskQueue(threads); };
     http.set_payload_max_length(o.max_body_bytes);
     http.set_keep_alive_max_count(1000);
     http.set_default_headers({{"Access-Control-Allow-Origin", "*"}});

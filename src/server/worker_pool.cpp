@@ -5,39 +5,55 @@
 namespace inference::server {
 
 WorkerPool::WorkerPool(size_t threads) {
-  threads_.reserve(std::max<size_t>(threads, 1));
-  for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i)
-    threads_.emplace_back([this] { loop(); });
+  const size_t n = std::max<size_t>(threads, 1);
+  workers_.reserve(n);
+  for (size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>());
+  for (auto& w : workers_) w->thread = std::thread([this, worker = w.get()] { loop(*worker); });
 }
 
 WorkerPool::~WorkerPool() {
+  stop();
+}
+
+void WorkerPool::stop() {
   {
     std::lock_guard lock(mutex_);
+    if (stopping_) return;
     stopping_ = true;
+    for (auto& w : workers_) w->wake.notify_one();
   }
-  cv_.notify_all();
-  for (std::thread& t : threads_) t.join();
+  for (auto& w : workers_) w->thread.join();
 }
 
 void WorkerPool::post(std::function<void()> task) {
-  {
-    std::lock_guard lock(mutex_);
-    tasks_.push_back(std::move(task));
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  tasks_.push_back(std::move(task));
+  if (!idle_.empty()) {
+    Worker* w = idle_.back();
+    idle_.pop_back();
+    w->wake.notify_one();
   }
-  cv_.notify_one();
 }
 
-void WorkerPool::loop() {
+void WorkerPool::loop(Worker& self) {
+  std::unique_lock lock(mutex_);
   for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;  // stopping, and nothing left to run
-      task = std::move(tasks_.front());
+    if (!tasks_.empty()) {
+      std::function<void()> task = std::move(tasks_.front());
       tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+      continue;
     }
-    task();
+    if (stopping_) return;  // nothing left to run
+    // Idle: on the stack until a post (or stop) wakes this worker. A spurious or late wake-up
+    // finds the queue empty and comes back here.
+    if (std::find(idle_.begin(), idle_.end(), &self) == idle_.end()) idle_.push_back(&self);
+    self.wake.wait(lock);
+    const auto it = std::find(idle_.begin(), idle_.end(), &self);
+    if (it != idle_.end()) idle_.erase(it);
   }
 }
 
