@@ -18,7 +18,7 @@ inline constexpr size_t kPrefillChunk = 256;
 /// Most prompt tokens per step while other sequences are decoding: a step's time is the
 /// inter-token latency of every running stream, so a long prompt arriving must not stall them
 /// for a full chunk.
-inline constexpr size_t kPrefillChunkWhileDecoding = 64;
+inline constexpr size_t kPrefillChunkWhileDecoding = 32;
 
 /// Throws Error(invalid_argument) unless `tokens` is non-empty, fits the context with room for
 /// one more token, and every id is in the vocabulary.
