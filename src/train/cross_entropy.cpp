@@ -4,18 +4,12 @@
 #include <cstring>
 
 #include "kernels/cpu/ops/softmax.hpp"
+#include "train/simd_clones.hpp"
 
 namespace inference::train {
 
 namespace {
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define INFERENCE_TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define INFERENCE_TRAIN_CLONES
-#endif
-
-typedef float Lanes __attribute__((vector_size(64)));
 typedef int32_t IntLanes __attribute__((vector_size(64)));
 constexpr int64_t kLanes = 16;
 

@@ -2,18 +2,11 @@
 
 #include <cstring>
 
+#include "train/simd_clones.hpp"
+
 namespace inference::train {
 
 namespace {
-
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define INFERENCE_TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define INFERENCE_TRAIN_CLONES
-#endif
-
-// 16 floats: one AVX-512 register, two AVX2 ones, four SSE ones, as the clone's target allows.
-typedef float Lanes __attribute__((vector_size(64)));
 
 inline Lanes load(const float* p) noexcept {
   Lanes v;

@@ -30,6 +30,11 @@ struct HeadScratch {
   }
 };
 
+// Zeroes head h's D columns of an n × (H·D) matrix.
+void zero_head(float* x, int64_t n, int64_t stride, int64_t h, int64_t D) {
+  for (int64_t i = 0; i < n; ++i) std::fill_n(x + i * stride + h * D, D, 0.0f);
+}
+
 HeadScratch& head_scratch() {
   thread_local HeadScratch scratch;
   return scratch;
@@ -51,7 +56,7 @@ void attention_forward(kernels::ThreadPool& pool, const AttentionShape& s, const
       transpose(k + g * D, n, D, KVD, kt, n);
       float* p = probs + usz(h * n * n);
       std::fill_n(p, usz(n * n), 0.0f);
-      for (int64_t i = 0; i < n; ++i) std::fill_n(att + i * QD + h * D, D, 0.0f);
+      zero_head(att, n, QD, h, D);
       for (int64_t t0 = 0; t0 < n; t0 += kBlock) {
         const int64_t t1 = std::min(n, t0 + kBlock), key0 = first_key(s, t0);
         block_nn_acc(t1 - t0, t1 - key0, D, q + t0 * QD + h * D, QD, kt + key0, n,
@@ -98,7 +103,7 @@ void attention_backward(kernels::ThreadPool& pool, const AttentionShape& s, cons
       const float* p = probs + usz(h * n * n);
       transpose(v + g * D, n, D, KVD, vt, n);
       std::fill_n(ds, usz(n * n), 0.0f);
-      for (int64_t i = 0; i < n; ++i) std::fill_n(dq + i * QD + h * D, D, 0.0f);
+      zero_head(dq, n, QD, h, D);
       for (int64_t t0 = 0; t0 < n; t0 += kBlock) {
         const int64_t t1 = std::min(n, t0 + kBlock), key0 = first_key(s, t0);
         // dP = dO · Vᵀ on the visible keys, then dS = P ⊙ (dP − Σ P·dP) · scale.

@@ -1,16 +1,11 @@
 #include "train/gated_activation.hpp"
 
 #include "kernels/cpu/ops/fast_exp.hpp"
+#include "train/simd_clones.hpp"
 
 namespace inference::train {
 
 namespace {
-
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define INFERENCE_TRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define INFERENCE_TRAIN_CLONES
-#endif
 
 using kernels::detail::exp_approx;
 

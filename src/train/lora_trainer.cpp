@@ -451,23 +451,28 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
 
   c.o_pre.resize(sz(n * E));
   project_forward(il, Projection::o, c.att.data(), c.o_pre.data(), n);
-  c.x1.resize(c.x_in.size());
-  const auto post_attn = vec(l.post_attn_norm);
-  c.r_pa.resize(sz(n));
-  std::vector<T>& o = scratch_->o;  // the post-norm rows
-  if (!post_attn.empty()) o.resize(sz(n * E));
-  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const T* src = &c.o_pre[sz(t * E)];
-      if (!post_attn.empty()) {
-        c.r_pa[sz(t)] = rms_norm_forward(src, post_attn.data(), &o[sz(t * E)], E, eps);
-        src = &o[sz(t * E)];
+  // out = in + post_norm(branch) (or in + branch without a post-norm), token-parallel; r keeps
+  // each row's norm factor for the backward pass.
+  const auto add_branch = [&](const std::vector<T>& post_norm, const std::vector<T>& branch,
+                              std::vector<T>& r, const std::vector<T>& in, std::vector<T>& out) {
+    out.resize(in.size());
+    r.resize(sz(n));
+    std::vector<T>& o = scratch_->o;  // the post-norm rows
+    if (!post_norm.empty()) o.resize(sz(n * E));
+    pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const T* src = &branch[sz(t * E)];
+        if (!post_norm.empty()) {
+          r[sz(t)] = rms_norm_forward(src, post_norm.data(), &o[sz(t * E)], E, eps);
+          src = &o[sz(t * E)];
+        }
+        const T* x = &in[sz(t * E)];
+        T* y = &out[sz(t * E)];
+        for (int64_t i = 0; i < E; ++i) y[i] = x[i] + src[i];
       }
-      const T* in = &c.x_in[sz(t * E)];
-      T* x1 = &c.x1[sz(t * E)];
-      for (int64_t i = 0; i < E; ++i) x1[i] = in[i] + src[i];
-    }
-  });
+    });
+  };
+  add_branch(vec(l.post_attn_norm), c.o_pre, c.r_pa, c.x_in, c.x1);
 
   const auto ffn_norm = vec(l.ffn_norm);
   c.h2.resize(sz(n * E));
@@ -509,22 +514,7 @@ void LoraTrainer<T>::layer_forward(int32_t il, Pass& pass, LayerCache& c) {
   });
   c.d_pre.resize(sz(n * E));
   project_forward(il, Projection::down, f.data(), c.d_pre.data(), n);
-  c.x_out.resize(c.x1.size());
-  const auto post_ffn = vec(l.post_ffn_norm);
-  c.r_pf.resize(sz(n));
-  if (!post_ffn.empty()) o.resize(sz(n * E));
-  pool_->parallel_for(n, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const T* src = &c.d_pre[sz(t * E)];
-      if (!post_ffn.empty()) {
-        c.r_pf[sz(t)] = rms_norm_forward(src, post_ffn.data(), &o[sz(t * E)], E, eps);
-        src = &o[sz(t * E)];
-      }
-      const T* in = &c.x1[sz(t * E)];
-      T* out = &c.x_out[sz(t * E)];
-      for (int64_t i = 0; i < E; ++i) out[i] = in[i] + src[i];
-    }
-  });
+  add_branch(vec(l.post_ffn_norm), c.d_pre, c.r_pf, c.x1, c.x_out);
 }
 
 template <typename T>

@@ -241,6 +241,19 @@ TEST(NativeModel, SameSeedSameTokensAndMetricsCount) {
   EXPECT_GT(m.peak_memory_bytes, 0u);
 }
 
+// Loading with options[name] = value fails with invalid_argument naming the option.
+void expect_option_refused(const std::string& name, const std::string& value) {
+  LoadConfig bad{.backend = "native"};
+  bad.options[name] = value;
+  try {
+    load_model(bpe_model(), bad);
+    FAIL() << "expected an error for " << name << "=" << value;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+  }
+}
+
 TEST(NativeModel, KvPrefaultOptionGivesTheSameTokensAndBadValuesAreNamed) {
   REQUIRE_MODELS();
   const GenerateConfig config{.max_tokens = 8, .ignore_eos = true};
@@ -250,15 +263,7 @@ TEST(NativeModel, KvPrefaultOptionGivesTheSameTokensAndBadValuesAreNamed) {
   auto touched = load_model(bpe_model(), prefaulted);
   EXPECT_EQ(collect(plain->generate(Context::background(), "Once upon", config)).ids,
             collect(touched->generate(Context::background(), "Once upon", config)).ids);
-  LoadConfig bad{.backend = "native"};
-  bad.options["kv_prefault"] = "yes please";
-  try {
-    load_model(bpe_model(), bad);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-    EXPECT_NE(std::string(e.what()).find("kv_prefault"), std::string::npos) << e.what();
-  }
+  expect_option_refused("kv_prefault", "yes please");
 }
 
 // packed_weights keeps the weights in the panel GEMM's form too: memory grows by about the
@@ -278,15 +283,7 @@ TEST(NativeModel, PackedWeightsOptionServesTheSameModel) {
   ASSERT_EQ(a.ids.size(), b.ids.size());
   EXPECT_EQ(a.ids.front(), b.ids.front());
   EXPECT_GT(packed->metrics().peak_memory_bytes, plain->metrics().peak_memory_bytes);
-  LoadConfig bad{.backend = "native"};
-  bad.options["packed_weights"] = "maybe";
-  try {
-    load_model(spm_model(), bad);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-    EXPECT_NE(std::string(e.what()).find("packed_weights"), std::string::npos) << e.what();
-  }
+  expect_option_refused("packed_weights", "maybe");
 }
 
 TEST(NativeModel, ChatTurnReusingTheCacheMatchesAFreshModel) {
