@@ -25,6 +25,11 @@ void WorkerPool::stop() {
   for (auto& w : workers_) w->thread.join();
 }
 
+size_t WorkerPool::idle() {
+  std::lock_guard lock(mutex_);
+  return idle_.size();
+}
+
 void WorkerPool::post(std::function<void()> task) {
   std::lock_guard lock(mutex_);
   if (stopping_) return;

@@ -36,6 +36,8 @@ class WorkerPool {
   void stop();
 
   size_t size() const noexcept { return workers_.size(); }
+  /// Workers waiting for a task right now.
+  size_t idle();
 
  private:
   struct Worker {

@@ -16,18 +16,27 @@
 namespace inference::server {
 namespace {
 
+// Waits (bounded) until every worker of the pool is idle.
+bool all_idle(WorkerPool& pool) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (pool.idle() < pool.size()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
 TEST(WorkerPool, SequentialTasksStayOnOneWarmThread) {
   WorkerPool pool(8);
   std::set<std::thread::id> used;
   for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(all_idle(pool));  // the last task's worker is back on the idle stack's top
     std::promise<std::thread::id> done;
     auto id = done.get_future();
     pool.post([&done] { done.set_value(std::this_thread::get_id()); });
     used.insert(id.get());
-    // Let the worker go back to idle before the next post (it may still be returning).
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_LE(used.size(), 2u);  // one, or two if a post raced a worker's return to idle
+  EXPECT_EQ(used.size(), 1u);
 }
 
 TEST(WorkerPool, ConcurrentTasksRunOnDistinctThreads) {
