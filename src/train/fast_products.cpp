@@ -6,6 +6,7 @@
 
 #include "kernels/cpu/quantize_activation.hpp"
 #include "kernels/cpu/thread_pool.hpp"
+#include "train/simd_clones.hpp"
 
 namespace inference::train {
 
@@ -69,11 +70,10 @@ void BaseProducts::forward(const kernels::WeightView& w, const float* x, int64_t
     return;
   }
   if (const kernels::PackedWeight* packed = resident(w)) {
-    kernels::matmul_packed(pool_, *packed, x, w.cols, n, y, w.rows,
-                           packed_scratch(w.type, w.cols, n));
+    kernels::matmul_packed(pool_, *packed, x, w.cols, n, y, w.rows, scratch(w, n, true));
     return;
   }
-  kernels::matmul(pool_, w, x, w.cols, n, y, w.rows, scratch(w, n));
+  kernels::matmul(pool_, w, x, w.cols, n, y, w.rows, scratch(w, n, false));
 }
 
 const kernels::PackedWeight* BaseProducts::resident(const kernels::WeightView& w) {
@@ -87,15 +87,10 @@ const kernels::PackedWeight* BaseProducts::resident(const kernels::WeightView& w
   return it->second.get();
 }
 
-void* BaseProducts::packed_scratch(GgmlType type, int64_t cols, int64_t n) {
+void* BaseProducts::scratch(const kernels::WeightView& w, int64_t n, bool packed) {
   const size_t bytes =
-      kernels::activation_scratch_bytes(type, cols, n, kernels::MatmulPath::prompt);
-  if (scratch_.size() < bytes) scratch_.resize(bytes);
-  return scratch_.data();
-}
-
-void* BaseProducts::scratch(const kernels::WeightView& w, int64_t n) {
-  const size_t bytes = kernels::activation_scratch_bytes(w.type, w.cols, n);
+      packed ? kernels::activation_scratch_bytes(w.type, w.cols, n, kernels::MatmulPath::prompt)
+             : kernels::activation_scratch_bytes(w.type, w.cols, n);
   if (scratch_.size() < bytes) scratch_.resize(bytes);
   return scratch_.data();
 }
@@ -152,13 +147,39 @@ void BaseProducts::build_transposed(const kernels::WeightView& w, bool q8, Trans
   t.view.data = t.data.data();
 }
 
-float normalize_row(float* row, int64_t n) noexcept {
+namespace {
+
+// max |row[i]|, in 16 lanes.
+INFERENCE_TRAIN_CLONES float max_magnitude(const float* row, int64_t n) noexcept {
+  constexpr int64_t kLanes = 16;
+  float acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int64_t j = 0; j < kLanes; ++j) {
+      const float a = std::fabs(row[i + j]);
+      acc[j] = a > acc[j] ? a : acc[j];
+    }
   float amax = 0.0f;
-  for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::abs(row[i]));
-  if (!(amax > 0.0f) || !std::isfinite(amax)) return 1.0f;
+  for (int64_t j = 0; j < kLanes; ++j) amax = acc[j] > amax ? acc[j] : amax;
+  for (; i < n; ++i) amax = std::fabs(row[i]) > amax ? std::fabs(row[i]) : amax;
+  return amax;
+}
+
+INFERENCE_TRAIN_CLONES void multiply(float* row, int64_t n, float factor) noexcept {
+  for (int64_t i = 0; i < n; ++i) row[i] *= factor;
+}
+
+}  // namespace
+
+float normalize_row(float* row, int64_t n, float factor) noexcept {
+  const float amax = max_magnitude(row, n) * factor;
+  if (!(amax > 0.0f) || !std::isfinite(amax)) {
+    if (factor != 1.0f) multiply(row, n, factor);
+    return 1.0f;
+  }
+  // One multiply by an exact factor: `factor` times a power of two.
   const int exponent = std::ilogb(amax);
-  const float s = std::ldexp(1.0f, -exponent);
-  for (int64_t i = 0; i < n; ++i) row[i] *= s;
+  multiply(row, n, std::ldexp(factor, -exponent));
   return std::ldexp(1.0f, exponent);
 }
 
@@ -179,7 +200,7 @@ void BaseProducts::backward_acc(const kernels::WeightView& w, const float* dy, i
   const int64_t out = w.rows, in = w.cols;
   const float* src = dy;
   row_scale_.assign(usz(n), 1.0f);
-  if (t.view.type == GgmlType::Q8_0 && dy_scale != nullptr) {
+  if (dy_scale != nullptr) {
     std::copy_n(dy_scale, n, row_scale_.begin());
   } else if (t.view.type == GgmlType::Q8_0) {
     scaled_.resize(usz(n * out));
@@ -191,15 +212,13 @@ void BaseProducts::backward_acc(const kernels::WeightView& w, const float* dy, i
       }
     });
     src = scaled_.data();
-  } else if (dy_scale != nullptr) {
-    std::copy_n(dy_scale, n, row_scale_.begin());  // float products: just undo it
   }
   product_.resize(usz(n * in));
   if (t.packed) {
     kernels::matmul_packed(pool_, *t.packed, src, out, n, product_.data(), in,
-                           packed_scratch(t.view.type, t.view.cols, n));
+                           scratch(t.view, n, true));
   } else {
-    kernels::matmul(pool_, t.view, src, out, n, product_.data(), in, scratch(t.view, n));
+    kernels::matmul(pool_, t.view, src, out, n, product_.data(), in, scratch(t.view, n, false));
   }
   pool_.parallel_for(n, [&](int64_t t0, int64_t t1) {
     for (int64_t r = t0; r < t1; ++r) {

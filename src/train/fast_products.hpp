@@ -37,10 +37,11 @@ void dense_nt(kernels::ThreadPool& pool, const float* x, int64_t x_stride, int64
 void transpose(const float* src, int64_t rows, int64_t cols, int64_t src_stride, float* dst,
                int64_t dst_stride);
 
-/// Multiplies row (n floats) by the power of two that brings its largest magnitude into [1, 2)
-/// — exact in float — and returns the factor that undoes it (1 for a zero or non-finite row).
+/// Multiplies row (n floats) by factor times the power of two that brings the largest magnitude
+/// of factor·row to about [1, 2) — one rounding, as for factor alone — and returns the power of
+/// two that undoes it (1 for a zero or non-finite row, which is just multiplied by factor).
 /// Q8_0 stores its block scales in fp16, which cannot hold the scale of gradients far below 1.
-float normalize_row(float* row, int64_t n) noexcept;
+float normalize_row(float* row, int64_t n, float factor = 1.0f) noexcept;
 
 class BaseProducts {
  public:
@@ -74,8 +75,9 @@ class BaseProducts {
   };
   const Transposed& transposed(const kernels::WeightView& w);
   void build_transposed(const kernels::WeightView& w, bool q8, Transposed& t);
-  void* scratch(const kernels::WeightView& w, int64_t n);
-  void* packed_scratch(formats::GgmlType type, int64_t cols, int64_t n);
+  /// Activation scratch for w and n tokens, on matmul's automatic path or (packed) for
+  /// matmul_packed.
+  void* scratch(const kernels::WeightView& w, int64_t n, bool packed);
   const kernels::PackedWeight* resident(const kernels::WeightView& w);
 
   kernels::ThreadPool& pool_;

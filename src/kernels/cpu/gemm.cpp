@@ -184,9 +184,7 @@ GemmJob activation_job(ThreadPool& pool, const KernelTable& table, const WeightV
 
 bool pack_panels(ThreadPool& pool, const KernelTable& table, const WeightView& w,
                  PackedPanels& out) {
-  if ((table.gemm_panel_types >> static_cast<uint32_t>(w.type) & 1u) == 0 || w.rows <= 0 ||
-      w.cols <= 0)
-    return false;
+  if (!table.has_gemm_panel(w.type) || w.rows <= 0 || w.cols <= 0) return false;
   PackedPanels packed;
   packed.type = w.type;
   packed.rows = w.rows;

@@ -42,6 +42,10 @@ struct KernelTable {
   GemmPanelFn gemm_panel = nullptr;
   /// Bit i set: gemm_panel handles weight type id i (the others use the dot tiles).
   uint32_t gemm_panel_types = 0;
+  bool has_gemm_panel(formats::GgmlType type) const noexcept {
+    const auto id = static_cast<uint32_t>(type);
+    return id < 32 && (gemm_panel_types >> id & 1u) != 0;
+  }
   /// SIMD panel unpacking (gemm_panel.hpp) per weight type; null: the scalar unpacker.
   PanelUnpackFn unpack_panel[kTypeSlots] = {};
   /// Row-vector kernels for small batches (gemv_kernel.hpp); null: the dot products.

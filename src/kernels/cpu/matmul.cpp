@@ -104,6 +104,24 @@ void quantize_tokens(const MatmulJob& job, int64_t t0, int64_t t1) {
   }
 }
 
+// Quantises x (n_tokens rows, x_stride floats apart) into `scratch` for job's weights in format
+// f and points job's activations at them; on the calling thread up to `serial_tokens` rows.
+void quantize_activations(ThreadPool& pool, MatmulJob& job, const ActivationFormat& f,
+                          const float* x, int64_t x_stride, void* scratch, int64_t serial_tokens) {
+  job.act = static_cast<const std::byte*>(scratch);
+  job.act_stride = static_cast<size_t>(job.w->cols / f.block) * f.block_bytes;
+  job.x = x;
+  job.x_stride = x_stride;
+  job.quantize = simd_quantizer(*job.table, f);
+  job.scratch = static_cast<std::byte*>(scratch);
+  if (job.n_tokens <= serial_tokens || pool.size() == 1) {
+    quantize_tokens(job, 0, job.n_tokens);
+  } else {
+    const MatmulJob* j = &job;  // one pointer: the std::function stores it without allocating
+    pool.parallel_for(job.n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
+  }
+}
+
 void run_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
   const int type = static_cast<int>(job.w->type);
   const detail::VecDotFn dot = job.table->dot[type];
@@ -204,22 +222,11 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
     job.act = reinterpret_cast<const std::byte*>(x);
     job.act_stride = static_cast<size_t>(x_stride) * sizeof(float);
   } else {
-    job.act = static_cast<const std::byte*>(scratch);
-    job.act_stride = static_cast<size_t>(w.cols / f.block) * f.block_bytes;
-    job.x = x;
-    job.x_stride = x_stride;
-    job.quantize = simd_quantizer(*job.table, f);
-    job.scratch = static_cast<std::byte*>(scratch);
-    if (n_tokens == 1 || pool.size() == 1) {
-      quantize_tokens(job, 0, n_tokens);
-    } else {
-      const MatmulJob* j = &job;  // one pointer: the std::function stores it without allocating
-      pool.parallel_for(n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
-    }
+    quantize_activations(pool, job, f, x, x_stride, scratch, 1);
     std::byte* extra = job.scratch + job.act_stride * static_cast<size_t>(n_tokens);
-    const bool has_panel = (job.table->gemm_panel_types >> static_cast<uint32_t>(w.type) & 1u) != 0;
-    if (has_panel && (path == MatmulPath::prompt ||
-                      (path == MatmulPath::automatic && detail::gemm_wanted(w.type, n_tokens)))) {
+    if (job.table->has_gemm_panel(w.type) &&
+        (path == MatmulPath::prompt ||
+         (path == MatmulPath::automatic && detail::gemm_wanted(w.type, n_tokens)))) {
       detail::gemm(pool, *job.table, w, job.act, job.act_stride, n_tokens, y, y_stride, extra);
       return;
     }
@@ -263,8 +270,7 @@ std::unique_ptr<PackedWeight> PackedWeight::pack(ThreadPool& pool, const WeightV
 }
 
 bool PackedWeight::has_panel_form(GgmlType type) noexcept {
-  const auto id = static_cast<uint32_t>(type);
-  return id < 32 && (detail::active_kernel_table().gemm_panel_types >> id & 1u) != 0;
+  return detail::active_kernel_table().has_gemm_panel(type);
 }
 
 GgmlType PackedWeight::type() const noexcept {
@@ -285,25 +291,16 @@ void matmul_packed(ThreadPool& pool, const PackedWeight& w, const float* x, int6
   if (n_tokens <= 0) return;
   const detail::PackedPanels& panels = w.impl_->panels;
   const detail::KernelTable* table = &detail::active_kernel_table();
-  if ((table->gemm_panel_types >> static_cast<uint32_t>(panels.type) & 1u) == 0) {
+  if (!table->has_gemm_panel(panels.type)) {
     throw Error(ErrorCode::unsupported, std::string("matmul_packed: the active SIMD path (") +
                                             simd_path_name() +
                                             ") has no panel GEMM for these weights");
   }
   const WeightView view{panels.type, nullptr, panels.rows, panels.cols, 0};
-  const ActivationFormat f = activation_format(panels.type);
-  MatmulJob job{table, &view, static_cast<const std::byte*>(scratch), 0, n_tokens, y, y_stride};
-  job.act_stride = static_cast<size_t>(panels.cols / f.block) * f.block_bytes;
-  job.x = x;
-  job.x_stride = x_stride;
-  job.quantize = simd_quantizer(*table, f);
-  job.scratch = static_cast<std::byte*>(scratch);
-  if (n_tokens <= detail::kActTile) {
-    quantize_tokens(job, 0, n_tokens);  // a decode-sized batch: not worth a pool hand-off
-  } else {
-    const MatmulJob* j = &job;
-    pool.parallel_for(n_tokens, [j](int64_t t0, int64_t t1) { quantize_tokens(*j, t0, t1); });
-  }
+  MatmulJob job{table, &view, nullptr, 0, n_tokens, y, y_stride};
+  // A decode-sized batch (one GEMM token tile) is not worth a pool hand-off.
+  quantize_activations(pool, job, activation_format(panels.type), x, x_stride, scratch,
+                       detail::kActTile);
   detail::gemm_packed(pool, *table, panels, job.act, job.act_stride, n_tokens, y, y_stride,
                       job.scratch + job.act_stride * static_cast<size_t>(n_tokens));
 }
