@@ -132,6 +132,10 @@ TEST(AttentionDecode, SplitAndMergeMatchAttendHead) {
       {513, 256, 1, 5, 0, 512, 0},     // big heads, one query head per KV head
       {40, 32, 5, 0, 0, 39, 0},        // head size 32
       {20, 48, 2, 0, 0, 19, 0},        // head size 48 (F32/F16 only)
+      {100, 64, 12, 30, 5, 99, 0},     // more query heads than one register slab (8 + 4), ring
+      {70, 80, 6, 0, 0, 69, 0},        // value columns in chunks of 4 + 1 (F32/F16 only)
+      {50, 512, 3, 0, 0, 49, 0},       // largest head size, value columns 8 at a time
+      {290, 64, 8, 270, 0, 289, 0},    // a full slab; the ring wraps inside a tile
   };
   for (const Shape& s : shapes) {
     // F32: summation order only. F16: attend_head also rounds the softmax weights to F16
