@@ -428,18 +428,25 @@ bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk, int32_
                                         group));
     }
   });
-  // Merge in block order, per token and KV head (a handful of vectors per block).
-  for_rows(pool_, n, [&](int32_t t) {
+  // Merge in block order, per token and KV head (a handful of vectors per block). A lone token
+  // merges on the caller unless it is deep (a pool round trip costs more than a few blocks; at
+  // depth 4096 a layer's partials are a few hundred KiB).
+  const int32_t merges = n * n_kv;
+  const auto merge = [&](int32_t i) {
+    const int32_t t = i / n_kv, kvh = i % n_kv;
     const int32_t items = split_first_item_[sz(t) + 1] - split_first_item_[sz(t)];
     const int32_t n_blocks = items / n_kv;
-    for (int32_t kvh = 0; kvh < n_kv; ++kvh) {
-      const float* parts =
-          split_partials_.data() + sz(split_first_item_[sz(t)] + kvh * n_blocks) * part_floats;
-      kernels::attend_decode_merge(
-          parts, n_blocks, group, hd,
-          att_.data() + sz(int64_t{row0 + t} * hp_.q_dim() + int64_t{kvh} * group * hd));
-    }
-  });
+    const float* parts =
+        split_partials_.data() + sz(split_first_item_[sz(t)] + kvh * n_blocks) * part_floats;
+    kernels::attend_decode_merge(
+        parts, n_blocks, group, hd,
+        att_.data() + sz(int64_t{row0 + t} * hp_.q_dim() + int64_t{kvh} * group * hd));
+  };
+  if (n == 1 && split_first_item_[1] < 8 * merges) {
+    for (int32_t i = 0; i < merges; ++i) merge(i);
+  } else {
+    for_rows(pool_, merges, merge);
+  }
   return true;
 }
 
