@@ -1,7 +1,8 @@
 // kernels/cpu/attention_decode_avx2.cpp — attend_decode_block (attention_decode.hpp) with AVX2:
-// the AVX-512 variant's structure (attention_decode_avx512.cpp: slabs of up to 8 heads, keys and
-// values accumulated in registers) with tiles of 8 cells, the 8 dot vectors of a head reduced
-// by a tree of horizontal adds, and value chunks sized for 16 registers.
+// the AVX-512 variant's structure (attention_decode_avx512.cpp and attention_decode_slabs.hpp:
+// slabs of up to 8 heads, keys and values accumulated in registers) with tiles of 8 cells, the 8
+// dot vectors of a head reduced by a tree of horizontal adds, and value chunks sized for 16
+// registers.
 //
 // Compiled with -mavx2 -mfma -mf16c: reached only when the AVX2 kernel table is active. ODR
 // rule as in vec_dot_avx2.cpp: only intrinsics and internal-linkage functions here.
@@ -15,17 +16,10 @@
 #include <cstring>
 
 #include "kernels/cpu/attention_decode.hpp"
+#include "kernels/cpu/attention_decode_slabs.hpp"
 
 namespace inference::kernels::detail {
 namespace {
-
-constexpr int kTile = 8;
-constexpr int kTilesPerBlock = kDecodeBlockCells / kTile;
-constexpr int kSlabHeads = 8;
-constexpr int kValueRegisters = 12;  // value accumulators; of 16 registers, the rest hold the
-                                     // row chunk and the weight
-
-enum class Element { f32, f16, q8_0 };
 
 // e^x for x <= 0: x = n ln2 + r, Taylor polynomial of degree 6, 2^n built in the exponent
 // field (x clamped at -87, so n >= -126 stays a normal number).
@@ -87,10 +81,6 @@ __m256 row_vector(const std::byte* row, int32_t d) {
   }
 }
 
-float* align64(float* p) {
-  return p + (16 - reinterpret_cast<uintptr_t>(p) / sizeof(float) % 16) % 16;
-}
-
 // All-ones lanes where bit j of m is set.
 __m256 lane_mask(unsigned m) {
   const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
@@ -98,251 +88,142 @@ __m256 lane_mask(unsigned m) {
   return _mm256_castsi256_ps(_mm256_cmpeq_epi32(set, bits));
 }
 
-// Where the cells of one block live and which of them the query sees.
-struct BlockCells {
-  const std::byte* k_base;
-  const std::byte* v_base;
-  size_t cell_bytes;
-  int32_t first;  // cell of block index 0 (ring index i0)
-  int32_t n_cells;
-  int32_t n_tiles;
-  unsigned visible[kTilesPerBlock];
+struct Avx2 {
+  static constexpr int kTile = 8;
+  static constexpr int kValueRegisters = 12;  // of 16 registers; the rest hold the row chunk
+                                              // and the weight
+  using Cells = BlockCells<kTile>;
 
-  const std::byte* key(int32_t t, int32_t j) const { return k_base + offset(t, j); }
-  const std::byte* value(int32_t t, int32_t j) const { return v_base + offset(t, j); }
-  size_t offset(int32_t t, int32_t j) const {
-    int32_t c = first + t * kTile + j;
-    if (c >= n_cells) c -= n_cells;
-    return static_cast<size_t>(c) * cell_bytes;
-  }
-};
-
-BlockCells block_cells(const DecodeQueries& qs, const KvHeadView& kv, int32_t i0, int32_t i1) {
-  BlockCells b;
-  b.k_base = static_cast<const std::byte*>(kv.k);
-  b.v_base = static_cast<const std::byte*>(kv.v);
-  b.cell_bytes = kv_cell_bytes(kv);
-  b.first = kv.first_cell + i0 >= kv.n_cells ? kv.first_cell + i0 - kv.n_cells : kv.first_cell + i0;
-  b.n_cells = kv.n_cells;
-  const int32_t n = i1 - i0;
-  b.n_tiles = (n + kTile - 1) / kTile;
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  // p >= lowest and p >= 0 as p > max(lowest, 0) - 1; p <= pos as not p > pos.
-  const int32_t lowest = qs.window > 0 && qs.pos - qs.window + 1 > 0 ? qs.pos - qs.window + 1 : 0;
-  const __m256i below = _mm256_set1_epi32(lowest - 1);
-  const __m256i pos = _mm256_set1_epi32(qs.pos);
-  for (int32_t t = 0; t < b.n_tiles; ++t) {
-    const int32_t left = n - t * kTile;
-    const __m256i in_block = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), lane);
-    int32_t c0 = b.first + t * kTile;
-    if (c0 >= b.n_cells) c0 -= b.n_cells;
-    __m256i p;
-    if (c0 + kTile <= b.n_cells) {
-      p = _mm256_maskload_epi32(kv.cell_pos + c0, in_block);
-    } else {  // the ring wraps inside this tile
-      alignas(32) int32_t held[kTile];
-      for (int32_t j = 0; j < kTile; ++j) {
-        const int32_t c = c0 + j >= b.n_cells ? c0 + j - b.n_cells : c0 + j;
-        held[j] = j < left ? kv.cell_pos[c] : -1;
+  // The visibility of each tile's 8 cells: one masked load of their positions (scalar where the
+  // ring wraps inside the tile) and three compares.
+  static void visibility(const DecodeQueries& qs, int32_t n, const KvHeadView& kv, Cells& b) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    // p >= lowest and p >= 0 as p > max(lowest, 0) - 1; p <= pos as not p > pos.
+    const int32_t lowest = qs.window > 0 && qs.pos - qs.window + 1 > 0 ? qs.pos - qs.window + 1 : 0;
+    const __m256i below = _mm256_set1_epi32(lowest - 1);
+    const __m256i pos = _mm256_set1_epi32(qs.pos);
+    for (int32_t t = 0; t < b.n_tiles; ++t) {
+      const int32_t left = n - t * kTile;
+      const __m256i in_block = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), lane);
+      const int32_t c0 = b.tile_cell(t);
+      __m256i p;
+      if (c0 + kTile <= b.n_cells) {
+        p = _mm256_maskload_epi32(kv.cell_pos + c0, in_block);
+      } else {  // the ring wraps inside this tile
+        alignas(32) int32_t held[kTile];
+        for (int32_t j = 0; j < kTile; ++j) {
+          const int32_t c = c0 + j >= b.n_cells ? c0 + j - b.n_cells : c0 + j;
+          held[j] = j < left ? kv.cell_pos[c] : -1;
+        }
+        p = _mm256_load_si256(reinterpret_cast<const __m256i*>(held));
       }
-      p = _mm256_load_si256(reinterpret_cast<const __m256i*>(held));
+      const __m256i seen = _mm256_andnot_si256(
+          _mm256_cmpgt_epi32(p, pos), _mm256_and_si256(in_block, _mm256_cmpgt_epi32(p, below)));
+      b.visible[t] = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(seen)));
     }
-    const __m256i seen = _mm256_andnot_si256(
-        _mm256_cmpgt_epi32(p, pos), _mm256_and_si256(in_block, _mm256_cmpgt_epi32(p, below)));
-    b.visible[t] = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(seen)));
   }
-  return b;
-}
 
-// Scores of HN heads (queries q, head after head, hd apart) for the visible cells of every
-// tile: scores[h * stride + cell], -inf where the cell is not visible. `dots` holds 8 * 8 * HN
-// floats (32-byte aligned).
-template <Element E, int HN>
-void key_scores(const BlockCells& b, const float* q, int32_t hd, float scale, float* dots,
-                float* scores, size_t stride) {
-  const int32_t vecs = hd / 8;
-  const __m256 neg_inf = _mm256_set1_ps(-__builtin_inff());
-  for (int32_t t = 0; t < b.n_tiles; ++t) {
-    const unsigned m = b.visible[t];
-    if (m == 0) {
-      for (int h = 0; h < HN; ++h) _mm256_store_ps(scores + h * stride + t * kTile, neg_inf);
-      continue;
+  static void round_queries(const float* in, int32_t n, bool to_f16, float* out) {
+    for (int32_t i = 0; i < n; i += 8) {
+      __m256 v = _mm256_loadu_ps(in + i);
+      if (to_f16) v = _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+      _mm256_store_ps(out + i, v);
     }
-    for (int32_t j = 0; j < kTile; ++j) {
-      __m256 acc[HN];
-      for (int h = 0; h < HN; ++h) acc[h] = _mm256_setzero_ps();
-      if ((m >> j) & 1) {
-        const std::byte* row = b.key(t, j);
-        for (int32_t d = 0; d < vecs; ++d) {
-          const __m256 k = row_vector<E>(row, d);
-          for (int h = 0; h < HN; ++h) {
-            acc[h] = _mm256_fmadd_ps(k, _mm256_load_ps(q + h * hd + 8 * d), acc[h]);
+  }
+
+  // Scores of HN heads (queries q, head after head, hd apart) for the visible cells of every
+  // tile: scores[h * stride + cell], -inf where the cell is not visible. `dots` holds 8 * 8 * HN
+  // floats (32-byte aligned).
+  template <Element E, int HN>
+  static void key_scores(const Cells& b, const float* q, int32_t hd, float scale, float* dots,
+                         float* scores, size_t stride) {
+    const int32_t vecs = hd / 8;
+    const __m256 neg_inf = _mm256_set1_ps(-__builtin_inff());
+    for (int32_t t = 0; t < b.n_tiles; ++t) {
+      const unsigned m = b.visible[t];
+      if (m == 0) {
+        for (int h = 0; h < HN; ++h) _mm256_store_ps(scores + h * stride + t * kTile, neg_inf);
+        continue;
+      }
+      for (int32_t j = 0; j < kTile; ++j) {
+        __m256 acc[HN];
+        for (int h = 0; h < HN; ++h) acc[h] = _mm256_setzero_ps();
+        if ((m >> j) & 1) {
+          const std::byte* row = b.key(t, j);
+          for (int32_t d = 0; d < vecs; ++d) {
+            const __m256 k = row_vector<E>(row, d);
+            for (int h = 0; h < HN; ++h) {
+              acc[h] = _mm256_fmadd_ps(k, _mm256_load_ps(q + h * hd + 8 * d), acc[h]);
+            }
           }
         }
+        for (int h = 0; h < HN; ++h) _mm256_store_ps(dots + (h * kTile + j) * 8, acc[h]);
       }
-      for (int h = 0; h < HN; ++h) _mm256_store_ps(dots + (h * kTile + j) * 8, acc[h]);
-    }
-    const __m256 vscale = _mm256_set1_ps(scale);
-    const __m256 visible = lane_mask(m);
-    for (int h = 0; h < HN; ++h) {
-      const __m256 s = reduce8(reinterpret_cast<const __m256*>(dots + h * kTile * 8));
-      _mm256_store_ps(scores + h * stride + t * kTile,
-                      _mm256_blendv_ps(neg_inf, _mm256_mul_ps(s, vscale), visible));
-    }
-  }
-}
-
-// Columns [8 c0, 8 (c0 + NC)) of out[h * hd + ...] = the sum over the visible cells of
-// weight[h * stride + cell] * value row, for HN heads: HN * NC accumulators in registers.
-template <Element E, int HN, int NC>
-void value_chunk(const BlockCells& b, const float* weight, size_t stride, int32_t hd, int32_t c0,
-                 float* out) {
-  __m256 acc[HN][NC];
-  for (int h = 0; h < HN; ++h) {
-    for (int k = 0; k < NC; ++k) acc[h][k] = _mm256_setzero_ps();
-  }
-  for (int32_t t = 0; t < b.n_tiles; ++t) {
-    const unsigned m = b.visible[t];
-    for (int32_t j = 0; j < kTile; ++j) {
-      if (((m >> j) & 1) == 0) continue;
-      const std::byte* row = b.value(t, j);
-      __m256 v[NC];
-      for (int k = 0; k < NC; ++k) v[k] = row_vector<E>(row, c0 + k);
+      const __m256 vscale = _mm256_set1_ps(scale);
+      const __m256 visible = lane_mask(m);
       for (int h = 0; h < HN; ++h) {
-        const __m256 w = _mm256_broadcast_ss(weight + h * stride + t * kTile + j);
-        for (int k = 0; k < NC; ++k) acc[h][k] = _mm256_fmadd_ps(w, v[k], acc[h][k]);
+        const __m256 s = reduce8(reinterpret_cast<const __m256*>(dots + h * kTile * 8));
+        _mm256_store_ps(scores + h * stride + t * kTile,
+                        _mm256_blendv_ps(neg_inf, _mm256_mul_ps(s, vscale), visible));
       }
     }
   }
-  for (int h = 0; h < HN; ++h) {
-    for (int k = 0; k < NC; ++k) _mm256_storeu_ps(out + h * hd + 8 * (c0 + k), acc[h][k]);
-  }
-}
 
-// The whole rows of out for HN heads, in chunks of 8, 4, 2 or 1 vectors that fit the register
-// file together with the heads' accumulators.
-template <Element E, int HN>
-void weighted_values(const BlockCells& b, const float* weight, size_t stride, int32_t hd,
-                     float* out) {
-  const int32_t vecs = hd / 8;
-  for (int32_t c0 = 0; c0 < vecs;) {
-    const int32_t left = vecs - c0;
-    if constexpr (HN * 8 <= kValueRegisters) {
-      if (left >= 8) {
-        value_chunk<E, HN, 8>(b, weight, stride, hd, c0, out);
-        c0 += 8;
-        continue;
-      }
+  // Columns [8 c0, 8 (c0 + NC)) of out[h * hd + ...] = the sum over the visible cells of
+  // weight[h * stride + cell] * value row, for HN heads: HN * NC accumulators in registers.
+  template <Element E, int HN, int NC>
+  static void value_chunk(const Cells& b, const float* weight, size_t stride, int32_t hd,
+                          int32_t c0, float* out) {
+    __m256 acc[HN][NC];
+    for (int h = 0; h < HN; ++h) {
+      for (int k = 0; k < NC; ++k) acc[h][k] = _mm256_setzero_ps();
     }
-    if constexpr (HN * 4 <= kValueRegisters) {
-      if (left >= 4) {
-        value_chunk<E, HN, 4>(b, weight, stride, hd, c0, out);
-        c0 += 4;
-        continue;
-      }
-    }
-    if constexpr (HN * 2 <= kValueRegisters) {
-      if (left >= 2) {
-        value_chunk<E, HN, 2>(b, weight, stride, hd, c0, out);
-        c0 += 2;
-        continue;
-      }
-    }
-    value_chunk<E, HN, 1>(b, weight, stride, hd, c0, out);
-    c0 += 1;
-  }
-}
-
-// Turns one head's scores into weights e^(s - max) in place; returns {max, sum}.
-void softmax_weights(const BlockCells& b, float* s, float* max, float* sum) {
-  const __m256 neg_inf = _mm256_set1_ps(-__builtin_inff());
-  __m256 vmax = neg_inf;
-  for (int32_t t = 0; t < b.n_tiles; ++t) vmax = _mm256_max_ps(vmax, _mm256_load_ps(s + t * kTile));
-  const float mx = hmax(vmax);
-  *max = mx;
-  __m256 vsum = _mm256_setzero_ps();
-  if (mx != -__builtin_inff()) {
-    const __m256 vm = _mm256_set1_ps(mx);
     for (int32_t t = 0; t < b.n_tiles; ++t) {
-      const __m256 visible = lane_mask(b.visible[t]);
-      const __m256 x = _mm256_and_ps(visible, _mm256_sub_ps(_mm256_load_ps(s + t * kTile), vm));
-      const __m256 e = _mm256_and_ps(visible, exp_nonpositive(x));
-      vsum = _mm256_add_ps(vsum, e);
-      _mm256_store_ps(s + t * kTile, e);
+      const unsigned m = b.visible[t];
+      for (int32_t j = 0; j < kTile; ++j) {
+        if (((m >> j) & 1) == 0) continue;
+        const std::byte* row = b.value(t, j);
+        __m256 v[NC];
+        for (int k = 0; k < NC; ++k) v[k] = row_vector<E>(row, c0 + k);
+        for (int h = 0; h < HN; ++h) {
+          const __m256 w = _mm256_broadcast_ss(weight + h * stride + t * kTile + j);
+          for (int k = 0; k < NC; ++k) acc[h][k] = _mm256_fmadd_ps(w, v[k], acc[h][k]);
+        }
+      }
+    }
+    for (int h = 0; h < HN; ++h) {
+      for (int k = 0; k < NC; ++k) _mm256_storeu_ps(out + h * hd + 8 * (c0 + k), acc[h][k]);
     }
   }
-  *sum = hsum(vsum);
-}
 
-template <Element E, int HN>
-void attend_slab(const BlockCells& b, const float* q, int32_t hd, float scale, float* dots,
-                 float* scores, size_t stride, const AttentionPartial& partial, int32_t h0) {
-  key_scores<E, HN>(b, q + static_cast<size_t>(h0) * hd, hd, scale, dots, scores, stride);
-  for (int h = 0; h < HN; ++h) {
-    softmax_weights(b, scores + h * stride, partial.max + h0 + h, partial.sum + h0 + h);
-  }
-  weighted_values<E, HN>(b, scores, stride, hd, partial.out + static_cast<size_t>(h0) * hd);
-}
-
-template <Element E>
-void attend_slabs(const BlockCells& b, const float* q, int32_t heads, int32_t hd, float scale,
-                  float* dots, float* scores, size_t stride, const AttentionPartial& partial) {
-  for (int32_t h0 = 0; h0 < heads; h0 += kSlabHeads) {
-    const int32_t hn = heads - h0 < kSlabHeads ? heads - h0 : kSlabHeads;
-    float* s = scores + h0 * stride;
-    switch (hn) {
-      case 1:
-        attend_slab<E, 1>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 2:
-        attend_slab<E, 2>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 3:
-        attend_slab<E, 3>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 4:
-        attend_slab<E, 4>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 5:
-        attend_slab<E, 5>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 6:
-        attend_slab<E, 6>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 7:
-        attend_slab<E, 7>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      default:
-        attend_slab<E, 8>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
+  // Turns one head's scores into weights e^(s - max) in place; returns {max, sum}.
+  static void softmax_weights(const Cells& b, float* s, float* max, float* sum) {
+    const __m256 neg_inf = _mm256_set1_ps(-__builtin_inff());
+    __m256 vmax = neg_inf;
+    for (int32_t t = 0; t < b.n_tiles; ++t)
+      vmax = _mm256_max_ps(vmax, _mm256_load_ps(s + t * kTile));
+    const float mx = hmax(vmax);
+    *max = mx;
+    __m256 vsum = _mm256_setzero_ps();
+    if (mx != -__builtin_inff()) {
+      const __m256 vm = _mm256_set1_ps(mx);
+      for (int32_t t = 0; t < b.n_tiles; ++t) {
+        const __m256 visible = lane_mask(b.visible[t]);
+        const __m256 x = _mm256_and_ps(visible, _mm256_sub_ps(_mm256_load_ps(s + t * kTile), vm));
+        const __m256 e = _mm256_and_ps(visible, exp_nonpositive(x));
+        vsum = _mm256_add_ps(vsum, e);
+        _mm256_store_ps(s + t * kTile, e);
+      }
     }
+    *sum = hsum(vsum);
   }
-}
+};
 
 }  // namespace
 
 void attend_decode_block_avx2(const DecodeQueries& qs, int32_t hd, const KvHeadView& kv, int32_t i0,
                               int32_t i1, float* scratch, const AttentionPartial& partial) {
-  const int32_t heads = qs.n_heads;
-  const BlockCells b = block_cells(qs, kv, i0, i1);
-  // Scores are kept for whole tiles (padding -inf), so every loop runs on full vectors.
-  const size_t stride = static_cast<size_t>(b.n_tiles) * kTile;
-  float* scores = align64(scratch);                                  // [heads][stride]
-  float* q = align64(scores + static_cast<size_t>(heads) * stride);  // [heads][hd]
-  float* dots = align64(q + static_cast<size_t>(heads) * hd);        // [8][8][8]
-  // An F16 cache is multiplied with the query rounded to F16, as the reference's F16 matmul.
-  for (int32_t i = 0; i < heads * hd; i += 8) {
-    __m256 v = _mm256_loadu_ps(qs.q + i);
-    if (kv.f16) v = _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
-    _mm256_store_ps(q + i, v);
-  }
-  if (kv.q8_0) {
-    attend_slabs<Element::q8_0>(b, q, heads, hd, qs.scale, dots, scores, stride, partial);
-  } else if (kv.f16) {
-    attend_slabs<Element::f16>(b, q, heads, hd, qs.scale, dots, scores, stride, partial);
-  } else {
-    attend_slabs<Element::f32>(b, q, heads, hd, qs.scale, dots, scores, stride, partial);
-  }
+  attend_block<Avx2>(qs, hd, kv, i0, i1, scratch, partial);
 }
 
 }  // namespace inference::kernels::detail

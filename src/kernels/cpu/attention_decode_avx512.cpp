@@ -1,11 +1,11 @@
 // kernels/cpu/attention_decode_avx512.cpp — attend_decode_block (attention_decode.hpp) with
 // AVX-512.
 //
-// The query heads of the group are served in slabs of up to 8, each slab by two passes over the
-// block's cells; both keep everything they accumulate in registers, so a cell costs one
-// conversion per 16 elements (a few operations for Q8_0) plus one fused multiply-add per head
-// and 16 elements in each pass — the floor of float arithmetic, which on a core that retires one
-// 512-bit operation per cycle is what bounds this kernel, not memory:
+// The query heads of the group are served in slabs of up to 8 (attention_decode_slabs.hpp), each
+// slab by two passes over the block's cells; both keep everything they accumulate in registers, so
+// a cell costs one conversion per 16 elements (a few operations for Q8_0) plus one fused
+// multiply-add per head and 16 elements in each pass — the floor of float arithmetic, which on a
+// core that retires one 512-bit operation per cycle is what bounds this kernel, not memory:
 // - keys: each visible cell's row is converted 16 elements at a time and multiplied into one
 //   accumulator per head; the 16 per-cell vectors of a tile of 16 cells are then reduced to the
 //   16 scores by one transpose-and-add tree (about 3 operations per score, not a horizontal
@@ -30,17 +30,10 @@
 #include <cstring>
 
 #include "kernels/cpu/attention_decode.hpp"
+#include "kernels/cpu/attention_decode_slabs.hpp"
 
 namespace inference::kernels::detail {
 namespace {
-
-constexpr int kTile = 16;
-constexpr int kTilesPerBlock = kDecodeBlockCells / kTile;
-constexpr int kSlabHeads = 8;        // heads whose accumulators share the register file
-constexpr int kValueRegisters = 24;  // value accumulators; of 32 registers, the rest hold the
-                                     // row chunk and the weight
-
-enum class Element { f32, f16, q8_0 };
 
 // e^x for x <= 0 (finite): x = n ln2 + r, e^r by its Taylor polynomial to degree 6, times 2^n
 // by vscalefps (0 below -87).
@@ -96,251 +89,140 @@ __m512 row_vector(const std::byte* row, int32_t d) {
   }
 }
 
-float* align64(float* p) {
-  return p + (16 - reinterpret_cast<uintptr_t>(p) / sizeof(float) % 16) % 16;
-}
+struct Avx512 {
+  static constexpr int kTile = 16;
+  static constexpr int kValueRegisters = 24;  // of 32 registers; the rest hold the row chunk
+                                              // and the weight
+  using Cells = BlockCells<kTile>;
 
-// Where the cells of one block live and which of them the query sees.
-struct BlockCells {
-  const std::byte* k_base;
-  const std::byte* v_base;
-  size_t cell_bytes;
-  int32_t first;  // cell of block index 0 (ring index i0)
-  int32_t n_cells;
-  int32_t n_tiles;
-  __mmask16 visible[kTilesPerBlock];
-
-  const std::byte* key(int32_t t, int32_t j) const { return k_base + offset(t, j); }
-  const std::byte* value(int32_t t, int32_t j) const { return v_base + offset(t, j); }
-  size_t offset(int32_t t, int32_t j) const {
-    int32_t c = first + t * kTile + j;
-    if (c >= n_cells) c -= n_cells;
-    return static_cast<size_t>(c) * cell_bytes;
-  }
-};
-
-BlockCells block_cells(const DecodeQueries& qs, const KvHeadView& kv, int32_t i0, int32_t i1) {
-  BlockCells b;
-  b.k_base = static_cast<const std::byte*>(kv.k);
-  b.v_base = static_cast<const std::byte*>(kv.v);
-  b.cell_bytes = kv_cell_bytes(kv);
-  b.first = kv.first_cell + i0 >= kv.n_cells ? kv.first_cell + i0 - kv.n_cells : kv.first_cell + i0;
-  b.n_cells = kv.n_cells;
-  const int32_t n = i1 - i0;
-  b.n_tiles = (n + kTile - 1) / kTile;
-  const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  const __m512i lowest = _mm512_set1_epi32(qs.window > 0 ? qs.pos - qs.window + 1 : 0);
-  const __m512i pos = _mm512_set1_epi32(qs.pos);
-  for (int32_t t = 0; t < b.n_tiles; ++t) {
-    const int32_t left = n - t * kTile;
-    const auto in_block = static_cast<__mmask16>(left >= kTile ? 0xFFFF : (1u << left) - 1);
-    int32_t c0 = b.first + t * kTile;
-    if (c0 >= b.n_cells) c0 -= b.n_cells;
-    __m512i p;
-    if (c0 + kTile <= b.n_cells) {
-      p = _mm512_maskz_loadu_epi32(in_block, kv.cell_pos + c0);
-    } else {  // the ring wraps inside this tile
-      __m512i c = _mm512_add_epi32(_mm512_set1_epi32(c0), lane);
-      const __mmask16 past = _mm512_cmpge_epi32_mask(c, _mm512_set1_epi32(b.n_cells));
-      c = _mm512_mask_sub_epi32(c, past, c, _mm512_set1_epi32(b.n_cells));
-      p = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), in_block, c, kv.cell_pos, 4);
-    }
-    __mmask16 m = _mm512_mask_cmpge_epi32_mask(in_block, p, _mm512_setzero_si512());
-    m = _mm512_mask_cmpge_epi32_mask(m, p, lowest);
-    b.visible[t] = _mm512_mask_cmple_epi32_mask(m, p, pos);
-  }
-  return b;
-}
-
-// Scores of HN heads (queries q, head after head, hd apart) for the visible cells of every
-// tile: scores[h * stride + cell], -inf where the cell is not visible. `dots` holds 16 * 16 * HN
-// floats (64-byte aligned).
-template <Element E, int HN>
-void key_scores(const BlockCells& b, const float* q, int32_t hd, float scale, float* dots,
-                float* scores, size_t stride) {
-  const int32_t vecs = hd / 16;
-  const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
-  for (int32_t t = 0; t < b.n_tiles; ++t) {
-    const __mmask16 m = b.visible[t];
-    if (m == 0) {
-      for (int h = 0; h < HN; ++h) _mm512_store_ps(scores + h * stride + t * kTile, neg_inf);
-      continue;
-    }
-    for (int32_t j = 0; j < kTile; ++j) {
-      __m512 acc[HN];
-      for (int h = 0; h < HN; ++h) acc[h] = _mm512_setzero_ps();
-      if ((m >> j) & 1) {
-        const std::byte* row = b.key(t, j);
-        for (int32_t d = 0; d < vecs; ++d) {
-          const __m512 k = row_vector<E>(row, d);
-          for (int h = 0; h < HN; ++h) {
-            acc[h] = _mm512_fmadd_ps(k, _mm512_load_ps(q + h * hd + 16 * d), acc[h]);
-          }
-        }
+  // The visibility of each tile's 16 cells: one masked load of their positions (a gather where
+  // the ring wraps inside the tile) and three compares.
+  static void visibility(const DecodeQueries& qs, int32_t n, const KvHeadView& kv, Cells& b) {
+    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i lowest = _mm512_set1_epi32(qs.window > 0 ? qs.pos - qs.window + 1 : 0);
+    const __m512i pos = _mm512_set1_epi32(qs.pos);
+    for (int32_t t = 0; t < b.n_tiles; ++t) {
+      const int32_t left = n - t * kTile;
+      const auto in_block = static_cast<__mmask16>(left >= kTile ? 0xFFFF : (1u << left) - 1);
+      const int32_t c0 = b.tile_cell(t);
+      __m512i p;
+      if (c0 + kTile <= b.n_cells) {
+        p = _mm512_maskz_loadu_epi32(in_block, kv.cell_pos + c0);
+      } else {  // the ring wraps inside this tile
+        __m512i c = _mm512_add_epi32(_mm512_set1_epi32(c0), lane);
+        const __mmask16 past = _mm512_cmpge_epi32_mask(c, _mm512_set1_epi32(b.n_cells));
+        c = _mm512_mask_sub_epi32(c, past, c, _mm512_set1_epi32(b.n_cells));
+        p = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), in_block, c, kv.cell_pos, 4);
       }
-      for (int h = 0; h < HN; ++h) _mm512_store_ps(dots + (h * kTile + j) * 16, acc[h]);
-    }
-    const __m512 vscale = _mm512_set1_ps(scale);
-    for (int h = 0; h < HN; ++h) {
-      const __m512 s = reduce16(reinterpret_cast<const __m512*>(dots + h * kTile * 16));
-      _mm512_store_ps(scores + h * stride + t * kTile,
-                      _mm512_mask_mov_ps(neg_inf, m, _mm512_mul_ps(s, vscale)));
+      __mmask16 m = _mm512_mask_cmpge_epi32_mask(in_block, p, _mm512_setzero_si512());
+      m = _mm512_mask_cmpge_epi32_mask(m, p, lowest);
+      b.visible[t] = _mm512_mask_cmple_epi32_mask(m, p, pos);
     }
   }
-}
 
-// Columns [16 c0, 16 (c0 + NC)) of out[h * hd + ...] = the sum over the visible cells of
-// weight[h * stride + cell] * value row, for HN heads: HN * NC accumulators in registers.
-template <Element E, int HN, int NC>
-void value_chunk(const BlockCells& b, const float* weight, size_t stride, int32_t hd, int32_t c0,
-                 float* out) {
-  __m512 acc[HN][NC];
-  for (int h = 0; h < HN; ++h) {
-    for (int k = 0; k < NC; ++k) acc[h][k] = _mm512_setzero_ps();
-  }
-  for (int32_t t = 0; t < b.n_tiles; ++t) {
-    const __mmask16 m = b.visible[t];
-    for (int32_t j = 0; j < kTile; ++j) {
-      if (((m >> j) & 1) == 0) continue;
-      const std::byte* row = b.value(t, j);
-      __m512 v[NC];
-      for (int k = 0; k < NC; ++k) v[k] = row_vector<E>(row, c0 + k);
-      for (int h = 0; h < HN; ++h) {
-        const __m512 w = _mm512_set1_ps(weight[h * stride + t * kTile + j]);
-        for (int k = 0; k < NC; ++k) acc[h][k] = _mm512_fmadd_ps(w, v[k], acc[h][k]);
+  static void round_queries(const float* in, int32_t n, bool to_f16, float* out) {
+    for (int32_t i = 0; i < n; i += 16) {
+      __m512 v = _mm512_loadu_ps(in + i);
+      if (to_f16) {
+        v = _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
       }
+      _mm512_store_ps(out + i, v);
     }
   }
-  for (int h = 0; h < HN; ++h) {
-    for (int k = 0; k < NC; ++k) _mm512_storeu_ps(out + h * hd + 16 * (c0 + k), acc[h][k]);
-  }
-}
 
-// The whole rows of out for HN heads, in chunks of 8, 4, 2 or 1 vectors that fit the register
-// file together with the heads' accumulators.
-template <Element E, int HN>
-void weighted_values(const BlockCells& b, const float* weight, size_t stride, int32_t hd,
-                     float* out) {
-  const int32_t vecs = hd / 16;
-  for (int32_t c0 = 0; c0 < vecs;) {
-    const int32_t left = vecs - c0;
-    if constexpr (HN * 8 <= kValueRegisters) {
-      if (left >= 8) {
-        value_chunk<E, HN, 8>(b, weight, stride, hd, c0, out);
-        c0 += 8;
-        continue;
-      }
-    }
-    if constexpr (HN * 4 <= kValueRegisters) {
-      if (left >= 4) {
-        value_chunk<E, HN, 4>(b, weight, stride, hd, c0, out);
-        c0 += 4;
-        continue;
-      }
-    }
-    if (left >= 2) {
-      value_chunk<E, HN, 2>(b, weight, stride, hd, c0, out);
-      c0 += 2;
-    } else {
-      value_chunk<E, HN, 1>(b, weight, stride, hd, c0, out);
-      c0 += 1;
-    }
-  }
-}
-
-// Turns one head's scores into weights e^(s - max) in place; returns {max, sum}.
-void softmax_weights(const BlockCells& b, float* s, float* max, float* sum) {
-  const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
-  __m512 vmax = neg_inf;
-  for (int32_t t = 0; t < b.n_tiles; ++t) vmax = _mm512_max_ps(vmax, _mm512_load_ps(s + t * kTile));
-  const float mx = _mm512_reduce_max_ps(vmax);
-  *max = mx;
-  __m512 vsum = _mm512_setzero_ps();
-  if (mx != -__builtin_inff()) {
-    const __m512 vm = _mm512_set1_ps(mx);
+  // Scores of HN heads (queries q, head after head, hd apart) for the visible cells of every
+  // tile: scores[h * stride + cell], -inf where the cell is not visible. `dots` holds 16 * 16 * HN
+  // floats (64-byte aligned).
+  template <Element E, int HN>
+  static void key_scores(const Cells& b, const float* q, int32_t hd, float scale, float* dots,
+                         float* scores, size_t stride) {
+    const int32_t vecs = hd / 16;
+    const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
     for (int32_t t = 0; t < b.n_tiles; ++t) {
       const __mmask16 m = b.visible[t];
-      const __m512 e = _mm512_maskz_mov_ps(
-          m, exp_nonpositive(_mm512_maskz_sub_ps(m, _mm512_load_ps(s + t * kTile), vm)));
-      vsum = _mm512_add_ps(vsum, e);
-      _mm512_store_ps(s + t * kTile, e);
+      if (m == 0) {
+        for (int h = 0; h < HN; ++h) _mm512_store_ps(scores + h * stride + t * kTile, neg_inf);
+        continue;
+      }
+      for (int32_t j = 0; j < kTile; ++j) {
+        __m512 acc[HN];
+        for (int h = 0; h < HN; ++h) acc[h] = _mm512_setzero_ps();
+        if ((m >> j) & 1) {
+          const std::byte* row = b.key(t, j);
+          for (int32_t d = 0; d < vecs; ++d) {
+            const __m512 k = row_vector<E>(row, d);
+            for (int h = 0; h < HN; ++h) {
+              acc[h] = _mm512_fmadd_ps(k, _mm512_load_ps(q + h * hd + 16 * d), acc[h]);
+            }
+          }
+        }
+        for (int h = 0; h < HN; ++h) _mm512_store_ps(dots + (h * kTile + j) * 16, acc[h]);
+      }
+      const __m512 vscale = _mm512_set1_ps(scale);
+      for (int h = 0; h < HN; ++h) {
+        const __m512 s = reduce16(reinterpret_cast<const __m512*>(dots + h * kTile * 16));
+        _mm512_store_ps(scores + h * stride + t * kTile,
+                        _mm512_mask_mov_ps(neg_inf, m, _mm512_mul_ps(s, vscale)));
+      }
     }
   }
-  *sum = _mm512_reduce_add_ps(vsum);
-}
 
-template <Element E, int HN>
-void attend_slab(const BlockCells& b, const float* q, int32_t hd, float scale, float* dots,
-                 float* scores, size_t stride, const AttentionPartial& partial, int32_t h0) {
-  key_scores<E, HN>(b, q + static_cast<size_t>(h0) * hd, hd, scale, dots, scores, stride);
-  for (int h = 0; h < HN; ++h) {
-    softmax_weights(b, scores + h * stride, partial.max + h0 + h, partial.sum + h0 + h);
-  }
-  weighted_values<E, HN>(b, scores, stride, hd, partial.out + static_cast<size_t>(h0) * hd);
-}
-
-template <Element E>
-void attend_slabs(const BlockCells& b, const float* q, int32_t heads, int32_t hd, float scale,
-                  float* dots, float* scores, size_t stride, const AttentionPartial& partial) {
-  for (int32_t h0 = 0; h0 < heads; h0 += kSlabHeads) {
-    const int32_t hn = heads - h0 < kSlabHeads ? heads - h0 : kSlabHeads;
-    float* s = scores + h0 * stride;
-    switch (hn) {
-      case 1:
-        attend_slab<E, 1>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 2:
-        attend_slab<E, 2>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 3:
-        attend_slab<E, 3>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 4:
-        attend_slab<E, 4>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 5:
-        attend_slab<E, 5>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 6:
-        attend_slab<E, 6>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 7:
-        attend_slab<E, 7>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      default:
-        attend_slab<E, 8>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
+  // Columns [16 c0, 16 (c0 + NC)) of out[h * hd + ...] = the sum over the visible cells of
+  // weight[h * stride + cell] * value row, for HN heads: HN * NC accumulators in registers.
+  template <Element E, int HN, int NC>
+  static void value_chunk(const Cells& b, const float* weight, size_t stride, int32_t hd,
+                          int32_t c0, float* out) {
+    __m512 acc[HN][NC];
+    for (int h = 0; h < HN; ++h) {
+      for (int k = 0; k < NC; ++k) acc[h][k] = _mm512_setzero_ps();
+    }
+    for (int32_t t = 0; t < b.n_tiles; ++t) {
+      const __mmask16 m = b.visible[t];
+      for (int32_t j = 0; j < kTile; ++j) {
+        if (((m >> j) & 1) == 0) continue;
+        const std::byte* row = b.value(t, j);
+        __m512 v[NC];
+        for (int k = 0; k < NC; ++k) v[k] = row_vector<E>(row, c0 + k);
+        for (int h = 0; h < HN; ++h) {
+          const __m512 w = _mm512_set1_ps(weight[h * stride + t * kTile + j]);
+          for (int k = 0; k < NC; ++k) acc[h][k] = _mm512_fmadd_ps(w, v[k], acc[h][k]);
+        }
+      }
+    }
+    for (int h = 0; h < HN; ++h) {
+      for (int k = 0; k < NC; ++k) _mm512_storeu_ps(out + h * hd + 16 * (c0 + k), acc[h][k]);
     }
   }
-}
+
+  // Turns one head's scores into weights e^(s - max) in place; returns {max, sum}.
+  static void softmax_weights(const Cells& b, float* s, float* max, float* sum) {
+    const __m512 neg_inf = _mm512_set1_ps(-__builtin_inff());
+    __m512 vmax = neg_inf;
+    for (int32_t t = 0; t < b.n_tiles; ++t)
+      vmax = _mm512_max_ps(vmax, _mm512_load_ps(s + t * kTile));
+    const float mx = _mm512_reduce_max_ps(vmax);
+    *max = mx;
+    __m512 vsum = _mm512_setzero_ps();
+    if (mx != -__builtin_inff()) {
+      const __m512 vm = _mm512_set1_ps(mx);
+      for (int32_t t = 0; t < b.n_tiles; ++t) {
+        const __mmask16 m = b.visible[t];
+        const __m512 e = _mm512_maskz_mov_ps(
+            m, exp_nonpositive(_mm512_maskz_sub_ps(m, _mm512_load_ps(s + t * kTile), vm)));
+        vsum = _mm512_add_ps(vsum, e);
+        _mm512_store_ps(s + t * kTile, e);
+      }
+    }
+    *sum = _mm512_reduce_add_ps(vsum);
+  }
+};
 
 }  // namespace
 
 void attend_decode_block_avx512(const DecodeQueries& qs, int32_t hd, const KvHeadView& kv,
                                 int32_t i0, int32_t i1, float* scratch,
                                 const AttentionPartial& partial) {
-  const int32_t heads = qs.n_heads;
-  const BlockCells b = block_cells(qs, kv, i0, i1);
-  // Scores are kept for whole tiles (padding -inf), so every loop runs on full vectors.
-  const size_t stride = static_cast<size_t>(b.n_tiles) * kTile;
-  float* scores = align64(scratch);                                  // [heads][stride]
-  float* q = align64(scores + static_cast<size_t>(heads) * stride);  // [heads][hd]
-  float* dots = align64(q + static_cast<size_t>(heads) * hd);        // [8][16][16]
-  // An F16 cache is multiplied with the query rounded to F16, as the reference's F16 matmul.
-  for (int32_t i = 0; i < heads * hd; i += 16) {
-    __m512 v = _mm512_loadu_ps(qs.q + i);
-    if (kv.f16) {
-      v = _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    }
-    _mm512_store_ps(q + i, v);
-  }
-  if (kv.q8_0) {
-    attend_slabs<Element::q8_0>(b, q, heads, hd, qs.scale, dots, scores, stride, partial);
-  } else if (kv.f16) {
-    attend_slabs<Element::f16>(b, q, heads, hd, qs.scale, dots, scores, stride, partial);
-  } else {
-    attend_slabs<Element::f32>(b, q, heads, hd, qs.scale, dots, scores, stride, partial);
-  }
+  attend_block<Avx512>(qs, hd, kv, i0, i1, scratch, partial);
 }
 
 }  // namespace inference::kernels::detail
