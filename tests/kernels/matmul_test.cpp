@@ -65,26 +65,29 @@ TEST(Matmul, ManyTokensEqualOneAtATimeForEveryTypeAndThreadCount) {
 TEST(Matmul, EqualsDotOfEachRow) {
   std::mt19937 rng(2);
   ThreadPool pool(2);
-  const int64_t rows = 20, cols = 256;
-  for (GgmlType type : test::supported_types()) {
-    const Matrix m = random_matrix(type, rows, cols, rng);
-    const auto x = test::random_floats(cols, rng);
-    const auto y = run_matmul(pool, m.view, x, cols, 1, rows);
-    const auto a = test::quantize_activation_for(type, x.data(), cols);
-    for (int64_t r = 0; r < rows; ++r) {
-      const float want = detail::active_kernel_table().dot[static_cast<int>(type)](
-          cols, m.bytes.data() + r * m.view.row_bytes, a.data());
-      if (detail::active_kernel_table().gemv[static_cast<int>(type)] == nullptr &&
-          detail::active_kernel_table().gemv_k[static_cast<int>(type)] == nullptr) {
-        EXPECT_EQ(y[r], want) << "type " << static_cast<int>(type) << " row " << r;
-      } else {
-        // The row-vector kernels sum in another order (gemm_test bounds them against the exact
-        // product): equal up to float rounding.
-        EXPECT_NEAR(y[r], want, 1e-5f * (std::fabs(want) + 1.f))
-            << "type " << static_cast<int>(type) << " row " << r;
+  const int64_t rows = 20;
+  // 256 columns: one partial run of 16 blocks of 32; 1,280: two whole runs and a partial one
+  // (the row kernels read a whole run's scales another way).
+  for (const int64_t cols : {256, 1280})
+    for (GgmlType type : test::supported_types()) {
+      const Matrix m = random_matrix(type, rows, cols, rng);
+      const auto x = test::random_floats(cols, rng);
+      const auto y = run_matmul(pool, m.view, x, cols, 1, rows);
+      const auto a = test::quantize_activation_for(type, x.data(), cols);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float want = detail::active_kernel_table().dot[static_cast<int>(type)](
+            cols, m.bytes.data() + r * m.view.row_bytes, a.data());
+        if (detail::active_kernel_table().gemv[static_cast<int>(type)] == nullptr &&
+            detail::active_kernel_table().gemv_k[static_cast<int>(type)] == nullptr) {
+          EXPECT_EQ(y[r], want) << "type " << static_cast<int>(type) << " row " << r;
+        } else {
+          // The row-vector kernels sum in another order (gemm_test bounds them against the exact
+          // product): equal up to float rounding.
+          EXPECT_NEAR(y[r], want, 1e-5f * (std::fabs(want) + 1.f))
+              << "type " << static_cast<int>(type) << " row " << r << " cols " << cols;
+        }
       }
     }
-  }
 }
 
 // matmul_shared_input (the decoder's fused q/k/v and gate/up pass): the same bits as one matmul()

@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -73,9 +74,58 @@ __m512i pair_quants(const typename Format<K>::Block* x, int64_t b, bool second) 
   }
 }
 
+// The d of 16 consecutive whole blocks, without a gather (slow on some cores: it held a fifth
+// of the Q5_0 kernel's time): the blocks' bytes are read as 64-word windows, two 512-bit loads
+// each (the last masked to the 16 blocks), and each window's d words are permuted into their
+// lanes. Block b's d is word b * Stride of the run.
+template <int Stride>
+struct ScaleWindows {
+  static constexpr int kWords = 16 * Stride;
+  static constexpr int kCount = (15 * Stride) / 64 + 1;
+  struct Window {
+    alignas(64) uint16_t index[32];
+    uint32_t lanes;
+  };
+  static constexpr std::array<Window, kCount> make() {
+    std::array<Window, kCount> all{};
+    for (int w = 0; w < kCount; ++w) {
+      for (int b = 0; b < 16; ++b) {
+        const int at = b * Stride - 64 * w;
+        if (at >= 0 && at < 64) {
+          all[w].index[b] = static_cast<uint16_t>(at);
+          all[w].lanes |= 1u << b;
+        }
+      }
+    }
+    return all;
+  }
+  static constexpr std::array<Window, kCount> kWindows = make();
+};
+
+template <Kind K>
+__m512 whole_block_scales(const typename Format<K>::Block* x) {
+  using Windows = ScaleWindows<static_cast<int>(sizeof(typename Format<K>::Block)) / 2>;
+  const auto* words = reinterpret_cast<const uint16_t*>(x);
+  auto load = [&](int first) {
+    const int left = Windows::kWords - first;
+    const auto mask = static_cast<__mmask32>(left >= 32 ? ~0u : (1u << left) - 1);
+    return _mm512_maskz_loadu_epi16(mask, words + first);
+  };
+  __m512i d = _mm512_setzero_si512();
+  for (int w = 0; w < Windows::kCount; ++w) {
+    const auto& window = Windows::kWindows[static_cast<size_t>(w)];
+    const __m512i lo = load(64 * w);
+    const __m512i hi = 64 * w + 32 < Windows::kWords ? load(64 * w + 32) : _mm512_setzero_si512();
+    d = _mm512_mask_mov_epi16(d, window.lanes,
+                              _mm512_permutex2var_epi16(lo, _mm512_load_si512(window.index), hi));
+  }
+  return _mm512_cvtph_ps(_mm512_castsi512_si256(d));
+}
+
 // The d of 16 consecutive blocks (lanes past `count` are 0).
 template <Kind K>
 __m512 block_scales(const typename Format<K>::Block* x, __mmask16 count_mask) {
+  if (count_mask == 0xFFFF) return whole_block_scales<K>(x);
   constexpr int kBytes = static_cast<int>(sizeof(typename Format<K>::Block));
   const __m512i index =
       _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
