@@ -431,6 +431,7 @@ bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk, int32_
   // Merge in block order, per token and KV head (a handful of vectors per block). A lone token
   // merges on the caller unless it is deep (a pool round trip costs more than a few blocks; at
   // depth 4096 a layer's partials are a few hundred KiB).
+  constexpr int32_t kPoolMergeBlocks = 8;
   const int32_t merges = n * n_kv;
   const auto merge = [&](int32_t i) {
     const int32_t t = i / n_kv, kvh = i % n_kv;
@@ -442,7 +443,8 @@ bool Decoder::attend_split(int32_t il, std::span<const BatchEntry> chunk, int32_
         parts, n_blocks, group, hd,
         att_.data() + sz(int64_t{row0 + t} * hp_.q_dim() + int64_t{kvh} * group * hd));
   };
-  if (n == 1 && split_first_item_[1] < 8 * merges) {
+  const int32_t lone_token_blocks = split_first_item_[1] / n_kv;
+  if (n == 1 && lone_token_blocks < kPoolMergeBlocks) {
     for (int32_t i = 0; i < merges; ++i) merge(i);
   } else {
     for_rows(pool_, merges, merge);

@@ -48,12 +48,13 @@ detail::AttendDecodeFn active_kernel() noexcept {
 }  // namespace
 
 size_t attend_decode_scratch_floats(int32_t head_dim, int32_t n_heads) noexcept {
-  // Scores of the block per head, the (rounded) queries, a tile of 16 converted rows or the
-  // AVX-512 kernel's 16 per-cell dot vectors of 8 heads, and room to align each part to 64
-  // bytes.
+  // Scores of the block per head, the (rounded) queries, then the scalar kernel's converted
+  // row or the SIMD kernels' per-cell dot vectors of one slab of heads, and room to align each
+  // part to 64 bytes.
+  const auto row = static_cast<size_t>(head_dim);
   return static_cast<size_t>(n_heads) * kDecodeBlockCells +
          static_cast<size_t>(n_heads) * static_cast<size_t>(head_dim) +
-         16 * static_cast<size_t>(head_dim < 128 ? 128 : head_dim) + 64;
+         (row > detail::kDecodeSlabDotFloats ? row : detail::kDecodeSlabDotFloats) + 64;
 }
 
 bool attend_decode_supported(int32_t head_dim, const KvHeadView& kv) noexcept {

@@ -85,6 +85,11 @@ inline constexpr size_t q8_0_row_bytes(int64_t n) noexcept {
 }
 
 namespace detail {
+/// Query heads the SIMD kernels serve per pass (their accumulators share the register file),
+/// and the floats of scratch a pass's per-cell dot vectors take (16 cells x 16 lanes each).
+inline constexpr int32_t kDecodeSlabHeads = 8;
+inline constexpr size_t kDecodeSlabDotFloats = kDecodeSlabHeads * 16 * 16;
+
 using AttendDecodeFn = void (*)(const DecodeQueries& queries, int32_t head_dim,
                                 const KvHeadView& kv, int32_t i0, int32_t i1, float* scratch,
                                 const AttentionPartial& partial);

@@ -20,8 +20,10 @@
 // flags, gets its own copy (the ODR rule of the SIMD files).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "kernels/cpu/attention_decode.hpp"
 
@@ -29,8 +31,6 @@ namespace inference::kernels::detail {
 namespace {
 
 enum class Element { f32, f16, q8_0 };
-
-constexpr int kSlabHeads = 8;  // heads whose accumulators share the register file
 
 // Where the cells of one block live and which of them the query sees (bit j of visible[t]:
 // cell j of tile t).
@@ -120,39 +120,22 @@ void attend_slab(const BlockCells<Isa::kTile>& b, const float* q, int32_t hd, fl
   weighted_values<Isa, E, HN>(b, scores, stride, hd, partial.out + static_cast<size_t>(h0) * hd);
 }
 
+// attend_slab<Isa, E, n> at index n - 1, for every slab size n.
+template <class Isa, Element E, int... N>
+constexpr auto slab_kernels(std::integer_sequence<int, N...>) {
+  return std::array{&attend_slab<Isa, E, N + 1>...};
+}
+
 template <class Isa, Element E>
 void attend_slabs(const BlockCells<Isa::kTile>& b, const float* q, int32_t heads, int32_t hd,
                   float scale, float* dots, float* scores, size_t stride,
                   const AttentionPartial& partial) {
-  for (int32_t h0 = 0; h0 < heads; h0 += kSlabHeads) {
-    const int32_t hn = heads - h0 < kSlabHeads ? heads - h0 : kSlabHeads;
-    float* s = scores + h0 * stride;
-    switch (hn) {
-      case 1:
-        attend_slab<Isa, E, 1>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 2:
-        attend_slab<Isa, E, 2>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 3:
-        attend_slab<Isa, E, 3>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 4:
-        attend_slab<Isa, E, 4>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 5:
-        attend_slab<Isa, E, 5>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 6:
-        attend_slab<Isa, E, 6>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      case 7:
-        attend_slab<Isa, E, 7>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-      default:
-        attend_slab<Isa, E, 8>(b, q, hd, scale, dots, s, stride, partial, h0);
-        break;
-    }
+  static constexpr auto kSlab =
+      slab_kernels<Isa, E>(std::make_integer_sequence<int, kDecodeSlabHeads>{});
+  for (int32_t h0 = 0; h0 < heads; h0 += kDecodeSlabHeads) {
+    const int32_t hn = heads - h0 < kDecodeSlabHeads ? heads - h0 : kDecodeSlabHeads;
+    kSlab[static_cast<size_t>(hn - 1)](b, q, hd, scale, dots, scores + h0 * stride, stride, partial,
+                                       h0);
   }
 }
 
@@ -164,11 +147,11 @@ inline float* align64(float* p) {
 template <class Isa>
 void attend_block(const DecodeQueries& qs, int32_t hd, const KvHeadView& kv, int32_t i0, int32_t i1,
                   float* scratch, const AttentionPartial& partial) {
+  static_assert(kDecodeSlabHeads * Isa::kTile * Isa::kTile <= kDecodeSlabDotFloats);
   const int32_t heads = qs.n_heads;
   const BlockCells<Isa::kTile> b = block_cells<Isa>(qs, kv, i0, i1);
   // Scores are kept for whole tiles (padding -inf), so every loop runs on full vectors. The
-  // dots hold a tile's per-cell vectors of one slab (8 * kTile * kTile floats, within the
-  // 16 * max(head_dim, 128) attend_decode_scratch_floats reserves).
+  // dots hold a tile's per-cell vectors of one slab of heads.
   const size_t stride = static_cast<size_t>(b.n_tiles) * Isa::kTile;
   float* scores = align64(scratch);                                  // [heads][stride]
   float* q = align64(scores + static_cast<size_t>(heads) * stride);  // [heads][hd]

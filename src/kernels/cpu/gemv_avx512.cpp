@@ -74,13 +74,11 @@ __m512i pair_quants(const typename Format<K>::Block* x, int64_t b, bool second) 
   }
 }
 
-// The d of 16 consecutive whole blocks, without a gather (slow on some cores: it held a fifth
-// of the Q5_0 kernel's time): the blocks' bytes are read as 64-word windows, two 512-bit loads
-// each (the last masked to the 16 blocks), and each window's d words are permuted into their
-// lanes. Block b's d is word b * Stride of the run.
+// Where the d of each of a run of 16 blocks lies: block b's d is word b * Stride of the run, and
+// the run's words are read as 64-word windows (two 512-bit loads each); per window, the word
+// index of each block whose d falls in it, and those blocks' lanes.
 template <int Stride>
 struct ScaleWindows {
-  static constexpr int kWords = 16 * Stride;
   static constexpr int kCount = (15 * Stride) / 64 + 1;
   struct Window {
     alignas(64) uint16_t index[32];
@@ -102,38 +100,38 @@ struct ScaleWindows {
   static constexpr std::array<Window, kCount> kWindows = make();
 };
 
-template <Kind K>
-__m512 whole_block_scales(const typename Format<K>::Block* x) {
-  using Windows = ScaleWindows<static_cast<int>(sizeof(typename Format<K>::Block)) / 2>;
+// The d of `count` (1..16) consecutive blocks, without a gather (slow on some cores: it held a
+// fifth of the Q5_0 kernel's time): each window's words are loaded, masked to the blocks' bytes,
+// and its d words permuted into their lanes (lanes past `count` are 0: their words are not
+// loaded). kCount != 0 fixes count at compile time, so that a whole run's masks (the common
+// case: run_scales) are constants.
+template <Kind K, int kCount = 0>
+__m512 block_scales(const typename Format<K>::Block* x, int64_t count) {
+  if constexpr (kCount != 0) count = kCount;
+  constexpr int kStride = static_cast<int>(sizeof(typename Format<K>::Block)) / 2;
+  using Windows = ScaleWindows<kStride>;
   const auto* words = reinterpret_cast<const uint16_t*>(x);
-  auto load = [&](int first) {
-    const int left = Windows::kWords - first;
-    const auto mask = static_cast<__mmask32>(left >= 32 ? ~0u : (1u << left) - 1);
+  const int64_t n_words = count * kStride;
+  auto load = [&](int64_t first) {
+    const int64_t left = n_words - first;
+    const auto mask = static_cast<__mmask32>(left >= 32 ? ~0u : left <= 0 ? 0u : (1u << left) - 1);
     return _mm512_maskz_loadu_epi16(mask, words + first);
   };
   __m512i d = _mm512_setzero_si512();
   for (int w = 0; w < Windows::kCount; ++w) {
     const auto& window = Windows::kWindows[static_cast<size_t>(w)];
-    const __m512i lo = load(64 * w);
-    const __m512i hi = 64 * w + 32 < Windows::kWords ? load(64 * w + 32) : _mm512_setzero_si512();
-    d = _mm512_mask_mov_epi16(d, window.lanes,
-                              _mm512_permutex2var_epi16(lo, _mm512_load_si512(window.index), hi));
+    d = _mm512_mask_mov_epi16(
+        d, window.lanes,
+        _mm512_permutex2var_epi16(load(64 * w), _mm512_load_si512(window.index),
+                                  load(64 * w + 32)));
   }
   return _mm512_cvtph_ps(_mm512_castsi512_si256(d));
 }
 
-// The d of 16 consecutive blocks (lanes past `count` are 0).
+// block_scales with its masks folded to constants for a whole run.
 template <Kind K>
-__m512 block_scales(const typename Format<K>::Block* x, __mmask16 count_mask) {
-  if (count_mask == 0xFFFF) return whole_block_scales<K>(x);
-  constexpr int kBytes = static_cast<int>(sizeof(typename Format<K>::Block));
-  const __m512i index =
-      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                         _mm512_set1_epi32(kBytes));
-  // Each gathered dword starts at a block: its low half is d.
-  const __m512i words =
-      _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), count_mask, index, x, 1);
-  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words));
+__m512 run_scales(const typename Format<K>::Block* x, int64_t count) {
+  return count == 16 ? block_scales<K, 16>(x, 16) : block_scales<K>(x, count);
 }
 
 alignas(64) constexpr int32_t kPairIndex[8][16] = {
@@ -157,7 +155,7 @@ float row_dot(const typename Format<K>::Block* x, const int8_t* aq, const float*
   for (int64_t b0 = 0; b0 < nb; b0 += 16) {
     const int64_t count = nb - b0 < 16 ? nb - b0 : 16;
     const __mmask16 live = static_cast<__mmask16>((1u << count) - 1);
-    const __m512 d = block_scales<K>(x + b0, live);
+    const __m512 d = run_scales<K>(x + b0, count);
     const __m512 s = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(live, ascale + b0));
     corr = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, asum + b0), corr);
     for (int64_t k = 0; 2 * k < count; ++k) {
@@ -199,7 +197,7 @@ void row_dots(const typename Format<K>::Block* x, const GemvActivations& a, int6
   for (int64_t b0 = 0; b0 < nb; b0 += 16) {
     const int64_t count = nb - b0 < 16 ? nb - b0 : 16;
     const __mmask16 live = static_cast<__mmask16>((1u << count) - 1);
-    const __m512 d = block_scales<K>(x + b0, live);
+    const __m512 d = run_scales<K>(x + b0, count);
     for (int t = 0; t < NT; ++t) {
       const int64_t row = (t0 + t) * nb + b0;
       s[t] = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(live, a.scale + row));
