@@ -3,6 +3,7 @@
 #include "kernels/cpu/gemm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -10,6 +11,7 @@
 #include "kernels/cpu/activation_sums.hpp"
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/gemm_panel.hpp"
+#include "kernels/cpu/packed_panel.hpp"
 
 namespace inference::kernels::detail {
 namespace {
@@ -182,19 +184,26 @@ GemmJob activation_job(ThreadPool& pool, const KernelTable& table, const WeightV
 
 }  // namespace
 
-bool pack_panels(ThreadPool& pool, const KernelTable& table, const WeightView& w,
-                 PackedPanels& out) {
-  if (!table.has_gemm_panel(w.type) || w.rows <= 0 || w.cols <= 0) return false;
+namespace {
+
+// pack_panels() in one form: byte panels, or (packed_forms) the smaller forms of
+// packed_panel.hpp, each unpacked into the thread's byte panel first and then compacted.
+// False if memory runs out, or a panel does not fit the packed forms.
+bool pack_panels_as(ThreadPool& pool, const KernelTable& table, const WeightView& w,
+                    bool packed_forms, PackedPanels& out) {
   PackedPanels packed;
   packed.type = w.type;
   packed.rows = w.rows;
   packed.cols = w.cols;
+  packed.packed_forms = packed_forms;
   // Panels of gemm()'s height, but at least 8 of them where the matrix allows: a small matrix
   // (a k/v projection) is still split over the threads.
   const int64_t eighth = (w.rows / 8 + kPanelLanes - 1) / kPanelLanes * kPanelLanes;
   packed.step = std::clamp<int64_t>(eighth, kPanelLanes, panel_rows(w.cols));
   const int64_t count = (w.rows + packed.step - 1) / packed.step;
-  const size_t each = align64(panel_bytes(w.type, packed.step, w.cols));
+  const size_t full_bytes = panel_bytes(w.type, packed.step, w.cols);
+  const size_t each =
+      align64(packed_forms ? packed_panel_bytes(w.type, packed.step, w.cols) : full_bytes);
   packed.bytes = each * static_cast<size_t>(count);
   packed.memory.reset(new (std::nothrow) std::byte[packed.bytes + 64]);
   if (!packed.memory) return false;
@@ -203,22 +212,47 @@ bool pack_panels(ThreadPool& pool, const KernelTable& table, const WeightView& w
   packed.panels.resize(static_cast<size_t>(count));
   const PanelUnpackFn simd_unpack =
       w.row_bytes < (size_t{1} << 26) ? table.unpack_panel[static_cast<int>(w.type)] : nullptr;
+  std::atomic<bool> ok{true};
   pool.parallel_for(count, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
+    for (int64_t i = i0; i < i1 && ok.load(std::memory_order_relaxed); ++i) {
       const int64_t r0 = i * packed.step, rows = std::min(packed.step, w.rows - r0);
-      Panel& panel = packed.panels[static_cast<size_t>(i)];
-      panel = make_panel(w.type, rows, w.cols, first + each * static_cast<size_t>(i));
+      std::byte* memory = first + each * static_cast<size_t>(i);
+      std::byte* full_memory = packed_forms ? thread_panel_memory(full_bytes) : memory;
+      if (full_memory == nullptr) {
+        ok = false;
+        return;
+      }
+      Panel full = make_panel(w.type, rows, w.cols, full_memory);
       const std::byte* src =
           static_cast<const std::byte*>(w.data) + static_cast<size_t>(r0) * w.row_bytes;
       if (simd_unpack != nullptr) {
-        simd_unpack(w.type, src, w.row_bytes, rows, w.cols, panel);
+        simd_unpack(w.type, src, w.row_bytes, rows, w.cols, full);
       } else {
-        unpack_panel(w.type, src, w.row_bytes, rows, w.cols, panel);
+        unpack_panel(w.type, src, w.row_bytes, rows, w.cols, full);
+      }
+      Panel& panel = packed.panels[static_cast<size_t>(i)];
+      if (!packed_forms) {
+        panel = full;
+      } else {
+        panel = make_packed_panel(w.type, rows, w.cols, memory);
+        if (!compact_panel(full, panel)) ok = false;
       }
     }
   });
+  if (!ok) return false;
   out = std::move(packed);
   return true;
+}
+
+}  // namespace
+
+bool pack_panels(ThreadPool& pool, const KernelTable& table, const WeightView& w,
+                 PackedPanels& out) {
+  if (!table.has_gemm_panel(w.type) || w.rows <= 0 || w.cols <= 0) return false;
+  // The packed forms hold what the formats produce; a panel that does not fit them (which
+  // would be an unpacking fault) keeps bytes rather than losing bits.
+  if (table.gemm_panel_packed_forms && pack_panels_as(pool, table, w, true, out)) return true;
+  return pack_panels_as(pool, table, w, false, out);
 }
 
 void gemm_packed(ThreadPool& pool, const KernelTable& table, const PackedPanels& packed,

@@ -35,10 +35,12 @@ void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const
           size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra);
 
 /// A whole weight matrix unpacked once into the panels gemm() would unpack on every call (its
-/// panel height for these columns), for callers that multiply the same weights many times.
+/// panel height for these columns), for callers that multiply the same weights many times. Where
+/// the kernel table reads them, the panels take the smaller forms of packed_panel.hpp.
 struct PackedPanels {
   GgmlType type = GgmlType::F32;
   int64_t rows = 0, cols = 0, step = 0;  ///< panels[i] holds rows [i·step, min(rows, (i+1)·step))
+  bool packed_forms = false;             ///< panels in packed_panel.hpp's forms
   std::unique_ptr<std::byte[]> memory;
   size_t bytes = 0;
   std::vector<Panel> panels;

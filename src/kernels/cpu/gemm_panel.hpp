@@ -28,13 +28,24 @@ inline constexpr int kPanelLanes = 16;  ///< rows per sub-panel
 /// Elements per group of the panel form of `type`; 0 if it has none.
 int panel_group(formats::GgmlType type) noexcept;
 
+/// How a panel holds its quants. The prompt GEMM unpacks into `bytes`; packed weights keep the
+/// smaller forms of packed_panel.hpp where a format's quants fit them.
+enum class PanelQuants : uint8_t {
+  bytes,              ///< [sub][group][group/4][16][4], one byte per quant
+  nibbles,            ///< [sub][group][group/8][16][4]: low nibble k-step j, high j + group/8
+  nibbles_fifth_bit,  ///< nibbles, plus `fifth`: each quant's bit 4
+};
+
 /// A block of rows in panel form. Pointers into caller-owned memory (see panel_bytes()).
 struct Panel {
-  uint8_t* quants = nullptr;  ///< [sub][group][group/4][16][4]
+  uint8_t* quants = nullptr;  ///< laid out as `form` says
+  uint64_t* fifth = nullptr;  ///< nibbles_fifth_bit: [sub][group][group/4], bit 4·lane + i
   float* scale = nullptr;     ///< [sub][group][16]
-  float* min = nullptr;       ///< [sub][group][16]
-  int group = 0;              ///< elements per group
-  int64_t groups = 0;         ///< groups per row
+  float* min = nullptr;       ///< [sub][group][16]; null: min = min_per_scale * scale
+  float min_per_scale = 0;
+  PanelQuants form = PanelQuants::bytes;
+  int group = 0;       ///< elements per group
+  int64_t groups = 0;  ///< groups per row
   int64_t subpanels = 0;
 };
 

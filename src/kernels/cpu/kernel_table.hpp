@@ -42,6 +42,8 @@ struct KernelTable {
   GemmPanelFn gemm_panel = nullptr;
   /// Bit i set: gemm_panel handles weight type id i (the others use the dot tiles).
   uint32_t gemm_panel_types = 0;
+  /// gemm_panel also reads the packed forms of packed_panel.hpp (else: byte panels only).
+  bool gemm_panel_packed_forms = false;
   bool has_gemm_panel(formats::GgmlType type) const noexcept {
     const auto id = static_cast<uint32_t>(type);
     return id < 32 && (gemm_panel_types >> id & 1u) != 0;

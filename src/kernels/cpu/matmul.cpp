@@ -291,7 +291,8 @@ void matmul_packed(ThreadPool& pool, const PackedWeight& w, const float* x, int6
   if (n_tokens <= 0) return;
   const detail::PackedPanels& panels = w.impl_->panels;
   const detail::KernelTable* table = &detail::active_kernel_table();
-  if (!table->has_gemm_panel(panels.type)) {
+  if (!table->has_gemm_panel(panels.type) ||
+      (panels.packed_forms && !table->gemm_panel_packed_forms)) {
     throw Error(ErrorCode::unsupported, std::string("matmul_packed: the active SIMD path (") +
                                             simd_path_name() +
                                             ") has no panel GEMM for these weights");
