@@ -265,7 +265,12 @@ class NativeEngine final : public Engine {
       if (!packed && kernels::PackedWeight::has_panel_form(w->type)) {
         throw Error(ErrorCode::out_of_memory, "cannot allocate the packed weights");
       }
-      if (packed) packed_.emplace(w->data, std::move(packed));
+      if (packed) {
+        packed_.emplace(w->data, std::move(packed));
+        // Only the panels are read from now on (a tied embedding's rows fault back in as
+        // looked up): the file's copy need not stay resident next to them.
+        files_->release_pages(w->data, static_cast<size_t>(w->rows) * w->row_bytes);
+      }
     }
   }
 };

@@ -3,6 +3,7 @@
 // Safetensors directories are the two implementations; the engine sees only this.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -29,6 +30,9 @@ class ModelFiles {
   virtual std::string quantization() const = 0;
   /// Bytes of the mapped weight files.
   virtual uint64_t file_size() const = 0;
+  /// For weights the engine keeps a copy of: drops the mapped pages of [p, p + n) from resident
+  /// memory (they fault back in if read). No-op where p is not in a mapping.
+  virtual void release_pages(const void* /*p*/, size_t /*n*/) const noexcept {}
 };
 
 /// A .gguf file, or a directory holding config.json + *.safetensors. Throws inference::Error

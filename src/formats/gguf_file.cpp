@@ -45,6 +45,9 @@ uint64_t GgufFile::data_offset() const noexcept {
 uint64_t GgufFile::file_size() const noexcept {
   return impl_->bytes.size();
 }
+void GgufFile::release_pages(const void* p, size_t n) const noexcept {
+  if (impl_->mapping) impl_->mapping->release_pages(p, n);
+}
 
 namespace {
 

@@ -24,6 +24,12 @@ class MappedFile {
   uint64_t size() const noexcept { return size_; }
   const std::filesystem::path& path() const noexcept { return path_; }
 
+  /// Drops this process's pages of [p, p + n) ∩ the mapping (whole pages inside it only), so a
+  /// copy kept elsewhere does not count twice in the resident memory. The mapping stays valid:
+  /// a later read faults the pages back in from the file. Anything outside the mapping (or an
+  /// empty one) is left alone.
+  void release_pages(const void* p, size_t n) const noexcept;
+
  private:
   std::filesystem::path path_;
   const std::byte* data_ = nullptr;
