@@ -32,12 +32,13 @@ struct ModelLoadOptions {
   /// Make the whole KV cache resident at load (KvCache::prefault): a server's memory is then
   /// its steady state from the start, with no page faults in the middle of a request.
   bool prefault_kv = false;
-  /// Also keep every weight matrix that has one in the prompt GEMM's unpacked panel form
-  /// (kernels::PackedWeight, about 1.25 bytes per weight on top of the file's). Rows on fixed
-  /// paths (continuous batching, RowKind) then all take the panel GEMM without unpacking: a
-  /// decode step of many streams multiplies the weights at prompt-processing speed, read once
-  /// for all of them, while one stream alone decodes slower than on the row-vector kernels (it
-  /// reads the larger panels). Still batch-invariant: a row gets the same bits alone or in any
+  /// Also keep every weight matrix that has one in the prompt GEMM's panel form
+  /// (kernels::PackedWeight: 0.75–1.25 bytes per weight on AVX-512, 1.25 with AVX2), and drop
+  /// the file's pages of those matrices from resident memory. Rows on fixed paths (continuous
+  /// batching, RowKind) then all take the panel GEMM without unpacking: a decode step of many
+  /// streams multiplies the weights at prompt-processing speed, read once for all of them; one
+  /// stream alone decodes about as fast as on the row-vector kernels on AVX-512 (slower with
+  /// AVX2's byte panels). Still batch-invariant: a row gets the same bits alone or in any
   /// batch. A throughput option for servers with many concurrent streams.
   bool packed_weights = false;
 };

@@ -78,7 +78,8 @@ inline constexpr int kMaxSharedInput = 4;
 void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* const* ys, int count,
                          const float* x, int64_t n_tokens, void* scratch);
 
-/// A weight matrix kept in the prefill GEMM's unpacked panel form (about 1.25 bytes per weight),
+/// A weight matrix kept in the prefill GEMM's panel form (about 1.25 bytes per weight; on AVX-512
+/// the smaller forms of packed_panel.hpp, 0.75–1.25),
 /// for callers that multiply the same weights by many tokens again and again (LoRA training):
 /// matmul_packed then skips the unpacking matmul's panel path does on every call. The panels
 /// are a copy: the source weights may go away after pack().
