@@ -105,19 +105,18 @@ bool compact_panel(const Panel& full, Panel& out) noexcept {
     return true;
   }
   const uint8_t limit = out.form == PanelQuants::nibbles ? 16 : 32;
+  const int half = steps / 2;  // k-steps j and j + half share nibble vector j
   for (int64_t c = 0; c < cells; ++c) {
     const uint8_t* in = full.quants + c * steps * kVector;
-    uint8_t* nib = out.quants + c * steps * kVector / 2;
+    uint8_t* nib = out.quants + c * half * kVector;
     for (int k = 0; k < steps; ++k) {
       uint64_t fifth = 0;
       for (int b = 0; b < kVector; ++b) {
         const uint8_t q = in[k * kVector + b];
         if (q >= limit) return false;
         fifth |= static_cast<uint64_t>(q >> 4) << b;
-        const int j = k % (steps / 2);
-        const int shift = k < steps / 2 ? 0 : 4;
-        if (shift == 0) nib[j * kVector + b] = 0;
-        nib[j * kVector + b] = static_cast<uint8_t>(nib[j * kVector + b] | (q & 15) << shift);
+        uint8_t& byte = nib[(k % half) * kVector + b];
+        byte = k < half ? static_cast<uint8_t>(q & 15) : static_cast<uint8_t>(byte | (q & 15) << 4);
       }
       if (out.fifth != nullptr) out.fifth[c * steps + k] = fifth;
     }
