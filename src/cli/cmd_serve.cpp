@@ -47,6 +47,7 @@ struct ServeOptions {
   int32_t ctx = 0;
   int32_t threads = 0;
   std::string kv_type;
+  bool packed_weights = false;  // the native option packed_weights (docs/batching.md)
   double drain_seconds = 10.0;
   double max_body_mib = 8.0;
   std::string chat_template_file;
@@ -182,8 +183,10 @@ void serve(ServeOptions& o) {
       load.options["chat_template"] = read_chat_template_file(o.chat_template_file);
     // A server keeps its slots' KV cache for its whole life: resident from the start, so its
     // memory does not climb while the slots first reach their longer positions.
-    if (load.backend.empty() || load.backend == "native")
+    if (load.backend.empty() || load.backend == "native") {
       load.options.emplace("kv_prefault", "true");  // unless --backend-opt says
+      if (o.packed_weights) load.options["packed_weights"] = "true";
+    }
     model = load_model(path, load);
   } catch (...) {
     srv.shutdown();
@@ -259,6 +262,9 @@ void setup_serve(CLI::App& root) {
   add_remote_flags(cmd, o->remote);
   cmd->add_option("--kv-type", o->kv_type,
                   "KV cache type: f16 (default), f32, q8_0 (half the KV bytes of f16)");
+  cmd->add_flag("--packed-weights", o->packed_weights,
+                "Native backend: keep the weights in the prompt GEMM's panel form and run every "
+                "step through it (many concurrent streams: 8 streams 4-5x one; docs/batching.md)");
   cmd->add_option("--api-key", o->server.api_key,
                   "Require 'Authorization: Bearer KEY' (or x-api-key) on every endpoint but "
                   "/health");

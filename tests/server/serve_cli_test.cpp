@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
+#include <string>
 #include <thread>
 
 #include "cli/run_infer.hpp"
@@ -54,6 +56,52 @@ TEST(ServeCli, GreedyCompletionEqualsInferRunAtOneAndEightStreams) {
       }
       for (const auto& e : parse_sse(r.body))
         if (e.data != "[DONE]") texts[i] += e.json_data()["choices"][0]["text"].get<std::string>();
+    });
+  for (auto& c : clients) c.join();
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(texts[i], run.out) << "stream " << i;
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.stderr_text();
+}
+
+// The model's memory as /metrics reports it (infer_model_memory_bytes), -1 if absent.
+double model_memory_bytes(int port) {
+  const std::string text = get(port, "/metrics").body;
+  const std::string key = "\ninfer_model_memory_bytes ";
+  const size_t at = text.find(key);
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + key.size()));
+}
+
+// --packed-weights: every row of a step through the panel GEMM (the panels show in the model's
+// memory). The server's greedy output then equals `infer run` with the same option, for a lone
+// stream and eight concurrent ones.
+TEST(ServeCli, PackedWeightsGreedyEqualsInferRunWithThemAtOneAndEightStreams) {
+  REQUIRE_MODELS();
+  const std::string prompt = "Once upon a time";
+  const InferRun run = run_infer({"run", spm_model(), prompt, "-n", "24", "--temp", "0", "-t", "1",
+                                  "-c", "512", "--backend-opt", "packed_weights=true"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_FALSE(run.out.empty());
+
+  double plain_memory = 0;
+  {
+    ServeProcess plain({spm_model(), "-t", "1", "-c", "512", "-np", "8"});
+    const int port = plain.wait_listening();
+    ASSERT_GT(port, 0) << plain.stderr_text();
+    plain_memory = model_memory_bytes(port);
+    EXPECT_EQ(plain.stop(SIGTERM), 0) << plain.stderr_text();
+  }
+  ServeProcess serve({spm_model(), "-t", "1", "-c", "512", "-np", "8", "--packed-weights"});
+  const int port = serve.wait_listening();
+  ASSERT_GT(port, 0) << serve.stderr_text();
+  const double file_bytes = static_cast<double>(std::filesystem::file_size(spm_model()));
+  ASSERT_GT(plain_memory, 0);
+  EXPECT_GT(model_memory_bytes(port) - plain_memory, 0.5 * file_bytes);  // the panels
+  const json req = {{"prompt", prompt}, {"max_tokens", 24}, {"temperature", 0}};
+  EXPECT_EQ(post(port, "/v1/completions", req).json_body()["choices"][0]["text"], run.out);
+  std::vector<std::string> texts(8);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < texts.size(); ++i)
+    clients.emplace_back([&, i] {
+      texts[i] = post(port, "/v1/completions", req).json_body()["choices"][0]["text"];
     });
   for (auto& c : clients) c.join();
   for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(texts[i], run.out) << "stream " << i;
