@@ -29,6 +29,26 @@ std::string spm_model() {
       GTEST_SKIP() << "e2e models not found under " << testdata_dir();                  \
   } while (0)
 
+// The texts of eight concurrent /v1/completions requests `req`, half of them streamed.
+std::vector<std::string> eight_concurrent_completions(int port, const json& req) {
+  std::vector<std::string> texts(8);
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < texts.size(); ++i)
+    clients.emplace_back([&, i] {
+      json streamed = req;
+      streamed["stream"] = i % 2 == 1;
+      const HttpReply r = post(port, "/v1/completions", streamed);
+      if (!streamed["stream"].get<bool>()) {
+        texts[i] = r.json_body()["choices"][0]["text"];
+        return;
+      }
+      for (const auto& e : parse_sse(r.body))
+        if (e.data != "[DONE]") texts[i] += e.json_data()["choices"][0]["text"].get<std::string>();
+    });
+  for (auto& c : clients) c.join();
+  return texts;
+}
+
 TEST(ServeCli, GreedyCompletionEqualsInferRunAtOneAndEightStreams) {
   REQUIRE_MODELS();
   const std::string prompt = "The quick brown fox";
@@ -43,21 +63,7 @@ TEST(ServeCli, GreedyCompletionEqualsInferRunAtOneAndEightStreams) {
   const json req = {{"prompt", prompt}, {"max_tokens", 24}, {"temperature", 0}};
   EXPECT_EQ(post(port, "/v1/completions", req).json_body()["choices"][0]["text"], run.out);
 
-  std::vector<std::string> texts(8);
-  std::vector<std::thread> clients;
-  for (size_t i = 0; i < texts.size(); ++i)
-    clients.emplace_back([&, i] {
-      json streamed = req;
-      streamed["stream"] = i % 2 == 1;  // half of them streamed
-      const HttpReply r = post(port, "/v1/completions", streamed);
-      if (!streamed["stream"].get<bool>()) {
-        texts[i] = r.json_body()["choices"][0]["text"];
-        return;
-      }
-      for (const auto& e : parse_sse(r.body))
-        if (e.data != "[DONE]") texts[i] += e.json_data()["choices"][0]["text"].get<std::string>();
-    });
-  for (auto& c : clients) c.join();
+  const std::vector<std::string> texts = eight_concurrent_completions(port, req);
   for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(texts[i], run.out) << "stream " << i;
   EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.stderr_text();
 }
@@ -97,13 +103,7 @@ TEST(ServeCli, PackedWeightsGreedyEqualsInferRunWithThemAtOneAndEightStreams) {
   EXPECT_GT(model_memory_bytes(port) - plain_memory, 0.5 * file_bytes);  // the panels
   const json req = {{"prompt", prompt}, {"max_tokens", 24}, {"temperature", 0}};
   EXPECT_EQ(post(port, "/v1/completions", req).json_body()["choices"][0]["text"], run.out);
-  std::vector<std::string> texts(8);
-  std::vector<std::thread> clients;
-  for (size_t i = 0; i < texts.size(); ++i)
-    clients.emplace_back([&, i] {
-      texts[i] = post(port, "/v1/completions", req).json_body()["choices"][0]["text"];
-    });
-  for (auto& c : clients) c.join();
+  const std::vector<std::string> texts = eight_concurrent_completions(port, req);
   for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(texts[i], run.out) << "stream " << i;
   EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.stderr_text();
 }
