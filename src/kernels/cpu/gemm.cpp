@@ -26,10 +26,6 @@ int64_t panel_rows(int64_t cols) {
   return std::clamp<int64_t>(rows / kPanelLanes * kPanelLanes, kPanelLanes, kMaxPanelRows);
 }
 
-size_t align64(size_t n) {
-  return (n + 63) & ~size_t{63};
-}
-
 // One thread's panel memory, grown on first use and kept: no allocation per call after the
 // first prefill. nullptr if it cannot be allocated (the caller then uses the dot tiles).
 std::byte* thread_panel_memory(size_t bytes) noexcept {
@@ -41,7 +37,7 @@ std::byte* thread_panel_memory(size_t bytes) noexcept {
     if (!memory) return nullptr;
   }
   const auto p = reinterpret_cast<uintptr_t>(memory.get());
-  return memory.get() + (align64(p) - p);
+  return memory.get() + (panel_align(p) - p);
 }
 
 struct GemmJob {
@@ -150,8 +146,8 @@ size_t gemm_scratch_bytes_any_batch(GgmlType type, int64_t cols, int64_t n_token
   if (gemm_min_tokens(type) <= 0 || cols <= 0 || n_tokens <= 0) return 0;
   const auto groups = static_cast<size_t>(cols / panel_group(type));
   const auto slots = static_cast<size_t>((n_tokens + kActTile - 1) / kActTile * kActTile);
-  return 64 + align64(slots * static_cast<size_t>(cols)) +
-         2 * align64(groups * slots * sizeof(float));
+  return 64 + panel_align(slots * static_cast<size_t>(cols)) +
+         2 * panel_align(groups * slots * sizeof(float));
 }
 
 namespace {
@@ -165,9 +161,10 @@ GemmJob activation_job(ThreadPool& pool, const KernelTable& table, const WeightV
   const int64_t tiles = (n_tokens + kActTile - 1) / kActTile;
   const auto slots = static_cast<size_t>(tiles * kActTile);
   const auto base = reinterpret_cast<uintptr_t>(extra);
-  auto* quants = reinterpret_cast<int8_t*>(extra + (align64(base) - base));
-  auto* scale = reinterpret_cast<float*>(quants + align64(slots * static_cast<size_t>(w.cols)));
-  float* sum = scale + align64(static_cast<size_t>(groups) * slots * sizeof(float)) / sizeof(float);
+  auto* quants = reinterpret_cast<int8_t*>(extra + (panel_align(base) - base));
+  auto* scale = reinterpret_cast<float*>(quants + panel_align(slots * static_cast<size_t>(w.cols)));
+  float* sum =
+      scale + panel_align(static_cast<size_t>(groups) * slots * sizeof(float)) / sizeof(float);
   GemmJob job{&table,   &w,    act,     act_stride, {quants, scale, sum, groups},
               quants,   scale, sum,     group,      nullptr,
               n_tokens, y,     y_stride};
@@ -203,12 +200,12 @@ bool pack_panels_as(ThreadPool& pool, const KernelTable& table, const WeightView
   const int64_t count = (w.rows + packed.step - 1) / packed.step;
   const size_t full_bytes = panel_bytes(w.type, packed.step, w.cols);
   const size_t each =
-      align64(packed_forms ? packed_panel_bytes(w.type, packed.step, w.cols) : full_bytes);
+      panel_align(packed_forms ? packed_panel_bytes(w.type, packed.step, w.cols) : full_bytes);
   packed.bytes = each * static_cast<size_t>(count);
   packed.memory.reset(new (std::nothrow) std::byte[packed.bytes + 64]);
   if (!packed.memory) return false;
   const auto p = reinterpret_cast<uintptr_t>(packed.memory.get());
-  std::byte* first = packed.memory.get() + (align64(p) - p);
+  std::byte* first = packed.memory.get() + (panel_align(p) - p);
   packed.panels.resize(static_cast<size_t>(count));
   const PanelUnpackFn simd_unpack =
       w.row_bytes < (size_t{1} << 26) ? table.unpack_panel[static_cast<int>(w.type)] : nullptr;

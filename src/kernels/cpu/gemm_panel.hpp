@@ -49,6 +49,9 @@ struct Panel {
   int64_t subpanels = 0;
 };
 
+/// n rounded up to 64: every part of a panel (and of a packed panel) starts on a cache line.
+size_t panel_align(size_t n) noexcept;
+
 /// Bytes a panel of `rows` rows (rounded up to 16) of `cols` columns needs, 64-byte aligned parts.
 size_t panel_bytes(formats::GgmlType type, int64_t rows, int64_t cols) noexcept;
 

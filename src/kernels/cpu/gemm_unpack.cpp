@@ -148,11 +148,11 @@ void row_q32(const Block* x, int64_t nb, RowWriter& out) {
   }
 }
 
-size_t align64(size_t n) {
+}  // namespace
+
+size_t panel_align(size_t n) noexcept {
   return (n + 63) & ~size_t{63};
 }
-
-}  // namespace
 
 int panel_group(GgmlType type) noexcept {
   switch (type) {
@@ -176,8 +176,8 @@ size_t panel_bytes(GgmlType type, int64_t rows, int64_t cols) noexcept {
   if (group == 0 || rows <= 0 || cols <= 0) return 0;
   const auto sub = static_cast<size_t>((rows + kPanelLanes - 1) / kPanelLanes);
   const auto groups = static_cast<size_t>(cols / group);
-  return align64(sub * kPanelLanes * static_cast<size_t>(cols)) +
-         2 * align64(sub * groups * kPanelLanes * sizeof(float));
+  return panel_align(sub * kPanelLanes * static_cast<size_t>(cols)) +
+         2 * panel_align(sub * groups * kPanelLanes * sizeof(float));
 }
 
 Panel make_panel(GgmlType type, int64_t rows, int64_t cols, void* memory) noexcept {
@@ -186,9 +186,9 @@ Panel make_panel(GgmlType type, int64_t rows, int64_t cols, void* memory) noexce
   p.groups = cols / p.group;
   p.subpanels = (rows + kPanelLanes - 1) / kPanelLanes;
   auto* base = static_cast<std::byte*>(memory);
-  const size_t quant_bytes = align64(static_cast<size_t>(p.subpanels * kPanelLanes * cols));
+  const size_t quant_bytes = panel_align(static_cast<size_t>(p.subpanels * kPanelLanes * cols));
   const size_t scale_bytes =
-      align64(static_cast<size_t>(p.subpanels * p.groups * kPanelLanes) * sizeof(float));
+      panel_align(static_cast<size_t>(p.subpanels * p.groups * kPanelLanes) * sizeof(float));
   p.quants = reinterpret_cast<uint8_t*>(base);
   p.scale = reinterpret_cast<float*>(base + quant_bytes);
   p.min = reinterpret_cast<float*>(base + quant_bytes + scale_bytes);

@@ -8,10 +8,6 @@ namespace {
 
 using formats::GgmlType;
 
-size_t align64(size_t n) {
-  return (n + 63) & ~size_t{63};
-}
-
 struct Sizes {
   size_t quants, fifth, scale, min;
 };
@@ -24,11 +20,12 @@ Sizes sizes(GgmlType type, int64_t rows, int64_t cols) noexcept {
   const auto lane_bytes = subpanels * kPanelLanes * static_cast<size_t>(cols);
   const PanelQuants form = packed_panel_quants(type);
   Sizes s{};
-  s.quants = align64(form == PanelQuants::bytes ? lane_bytes : lane_bytes / 2);
-  s.fifth = form == PanelQuants::nibbles_fifth_bit
-                ? align64(subpanels * groups * static_cast<size_t>(group / 4) * sizeof(uint64_t))
-                : 0;
-  s.scale = align64(subpanels * groups * kPanelLanes * sizeof(float));
+  s.quants = panel_align(form == PanelQuants::bytes ? lane_bytes : lane_bytes / 2);
+  s.fifth =
+      form == PanelQuants::nibbles_fifth_bit
+          ? panel_align(subpanels * groups * static_cast<size_t>(group / 4) * sizeof(uint64_t))
+          : 0;
+  s.scale = panel_align(subpanels * groups * kPanelLanes * sizeof(float));
   s.min = panel_min_per_scale(type) != 0 ? 0 : s.scale;
   return s;
 }
