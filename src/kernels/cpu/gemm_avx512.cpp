@@ -33,12 +33,13 @@ __m512i broadcast4(const int8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
-// How far ahead of its loads a tile of many tokens prefetches the panel. With 4 or more tokens
-// a tile computes long enough between loads that the hardware prefetcher alone leaves a core
-// waiting on memory when the panel streams from DRAM (packed weights in a batched decode): one
-// thread reached 13.5 GB/s of panel with 8 tokens, 17-19 GB/s with this prefetch, the same in
-// L2 (kernels_bench-style harness, docs/PERFORMANCE.md). With 1-2 tokens the loop is
-// memory-bound already and the extra loads cost (22.5 -> 18 GB/s at 1 token), so none there.
+// How far ahead of its loads a tile of many tokens prefetches a packed panel (kStreamed below).
+// With 4 or more tokens a tile computes long enough between loads that the hardware prefetcher
+// alone leaves a core waiting on memory when the panel streams from DRAM (packed weights in a
+// batched decode): one thread reached 13.5 GB/s of panel with 8 tokens, 17-19 GB/s with this
+// prefetch, the same in L2 (kernels_bench-style harness, docs/PERFORMANCE.md). With 1-2 tokens the
+// loop is memory-bound already and the extra loads cost (22.5 -> 18 GB/s at 1 token), so none
+// there.
 constexpr int kPanelPrefetchBytes = 4096;
 constexpr int kPanelPrefetchMinTokens = 4;
 
@@ -64,6 +65,12 @@ __m512i quants(const uint8_t* wg, const uint64_t* fifth, int k) {
 template <PanelQuants F>
 constexpr int kStepBytes = F == PanelQuants::bytes ? 4 * kPanelLanes : 2 * kPanelLanes;
 
+// Only packed weights take the nibble forms or drop the min (a prompt's panel, unpacked per call,
+// is bytes with its mins): their panels stream from memory, the prompt path's sit in L2, where a
+// prefetch only takes load slots (pp512 measured 2-10% slower with it).
+template <PanelQuants F, bool kDerivedMin>
+constexpr bool kStreamed = kDerivedMin || F != PanelQuants::bytes;
+
 // kDerivedMin: the panel keeps no min array, min = min_per_scale * scale (exact, see
 // packed_panel.hpp).
 template <int NT, int G, PanelQuants F, bool kDerivedMin>
@@ -87,7 +94,7 @@ void tile(const Panel& p, int64_t sub, const ActivationPlane& act, int64_t tile_
     const uint8_t* wg = wq + g * G / 4 * kStepBytes<F>;
     const uint64_t* fifth = F == PanelQuants::nibbles_fifth_bit ? wfifth + g * G / 4 : nullptr;
     for (int k = 0; k < G / 4; ++k) {
-      if constexpr (NT >= kPanelPrefetchMinTokens) {
+      if constexpr (kStreamed<F, kDerivedMin> && NT >= kPanelPrefetchMinTokens) {
         if (F == PanelQuants::bytes || k < G / 8) {
           _mm_prefetch(
               reinterpret_cast<const char*>(wg + k * 4 * kPanelLanes + kPanelPrefetchBytes),
