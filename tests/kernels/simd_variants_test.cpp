@@ -165,6 +165,41 @@ TEST_P(SimdVariant, MatmulTilesEqualSingleTokens) {
   }
 }
 
+// The row kernels narrow sums of four quant × activation products to int16 (exact while they
+// fit): the largest quants against activations of -128 everywhere, with the largest scales of
+// both signs, must still give the scalar reference's result.
+TEST_P(SimdVariant, KQuantRowKernelsAtTheLargestQuantsAndActivations) {
+  const detail::KernelTable& simd = detail::active_kernel_table();
+  const detail::KernelTable& scalar = detail::scalar_kernel_table();
+  const int64_t n = 1024;
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+    const int id = static_cast<int>(type);
+    if (simd.gemv_k[id] == nullptr) continue;
+    const size_t rb = test::row_bytes(type, n), block = rb / (n / 256);
+    std::vector<uint8_t> w(rb, 0xFF);  // every quant, scale and min at its largest
+    for (size_t b = 0; b < rb; b += block) {
+      if (type == GgmlType::Q6_K) {
+        for (int s = 0; s < 16; s += 2) w[b + 192 + s] = 0x80;  // scales -128 and -1 (0xFF)
+        w[b + 208] = 0x00;                                      // d = 1.0 (fp16 0x3C00)
+        w[b + 209] = 0x3C;
+      } else {
+        w[b] = w[b + 2] = 0x00;  // d = dmin = 1.0
+        w[b + 1] = w[b + 3] = 0x3C;
+      }
+    }
+    // Equal positive inputs quantise to -128 everywhere (the Q8_K scale is negative).
+    const std::vector<float> x(static_cast<size_t>(n), 1.0f);
+    const auto a = test::quantize_activation_for(type, x.data(), n);
+    const auto af = test::dequantize_activation(activation_type(type), a.data(), n);
+    ASSERT_FLOAT_EQ(af[0], 1.0f);
+    float got = 0;
+    simd.gemv_k[id](w.data(), rb, 1, n, reinterpret_cast<const std::byte*>(a.data()), a.size(), 1,
+                    &got, 1);
+    const float want = scalar.dot[id](n, w.data(), a.data());
+    EXPECT_NEAR(got, want, 2e-6 * abs_dot(type, w, a, n)) << GetParam() << " type " << id;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, SimdVariant, ::testing::Values("scalar", "avx2", "avx512"),
                          [](const auto& info) { return std::string(info.param); });
 

@@ -1,5 +1,5 @@
 // kernels/cpu/gemv_k_avx512.cpp — row-vector kernels (decode matmuls) for the K-quants Q4_K,
-// Q5_K and Q6_K, AVX-512 VNNI, against Q8_K activation blocks used in place.
+// Q5_K and Q6_K, AVX-512 VNNI, against Q8_K activations.
 //
 // The dot products of vec_dot_avx512.cpp reduce each super-block's integer sums to scalars and
 // combine them in the scalar reference's float order (bit-identical to it), which costs a
@@ -8,6 +8,18 @@
 // stay in vector lanes: the scaled integer sums are converted once and accumulated with one
 // fused multiply-add by d·d_act (and the mins/bias term likewise), and the lanes are reduced once
 // per row. Results differ from the dot products only by float summation order.
+//
+// The integer part is one vpdpbusd per 64 weights (unsigned quants × signed activations, sums
+// of 4 products in int32 lanes), then the sums of two vpdpbusd are narrowed to int16 with
+// vpackssdw — exact: |sum of 4| ≤ 4·63·128 = 32,256 for 6-bit quants, less for 4 and 5 bits —
+// and multiplied by their sub-block scales with one vpdpwssd. Per 128 weights that is 4 multiply
+// instructions where unsigned×signed byte pairs (vpmaddubsw) then vpdpwssd needed 4 per 64, and
+// the scales are placed with vpshufb, not a cross-lane word permute (slow on some cores).
+//
+// Q4_K/Q5_K keep two sub-blocks' quants in one byte (low and high nibble), 64 elements apart in
+// a 64-byte load. So that one load, one shift and two masks give the quants, these kernels read
+// a copy of the activation quants in "nibble order" (per 128 elements: 0-31, 64-95, 32-63,
+// 96-127), made once per call in a per-thread buffer; Q6_K reads the blocks in place.
 //
 // A row meets up to 4 tokens per pass (weights unpacked once); each token's arithmetic is the same
 // sequence of operations whatever the tile size, so a batch gives the bits single tokens give.
@@ -21,134 +33,220 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/decode_prefetch.hpp"
 #include "kernels/cpu/k_quant_simd.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
 namespace inference::kernels::detail {
 namespace {
 
-float reduce(__m512 v) {
-  return _mm512_reduce_add_ps(v);
+// vpshufb indexes turning 16 bytes (8 scales, 8 mins) into the int16 scale of each lane of
+// packs(a, c), where a and c are the vpdpbusd sums of the low and high nibbles of 128 elements
+// in nibble order: a holds sub-blocks 4p (lanes 0-7) and 4p+2, c sub-blocks 4p+1 and 4p+3; the
+// pack interleaves them by 4 lanes per 128-bit lane.
+#define INFERENCE_SCALE(s) s, -1, s, -1, s, -1, s, -1
+alignas(64) constexpr int8_t kNibbleScaleIndex[2][64] = {
+    {INFERENCE_SCALE(0), INFERENCE_SCALE(1), INFERENCE_SCALE(0), INFERENCE_SCALE(1),
+     INFERENCE_SCALE(2), INFERENCE_SCALE(3), INFERENCE_SCALE(2), INFERENCE_SCALE(3)},
+    {INFERENCE_SCALE(4), INFERENCE_SCALE(5), INFERENCE_SCALE(4), INFERENCE_SCALE(5),
+     INFERENCE_SCALE(6), INFERENCE_SCALE(7), INFERENCE_SCALE(6), INFERENCE_SCALE(7)},
+};
+#undef INFERENCE_SCALE
+
+// vpshufb indexes turning 8 int16 Q6_K scales (one 128-bit lane) into the int16 scale of each
+// lane of packs(a, c) for chunk pair h: a holds elements 128h + 0..63 (scales 8h + 0..3, four
+// 4-lane sums each), c elements 128h + 64..127 (scales 8h + 4..7).
+#define INFERENCE_SCALE(s) \
+  2 * (s), 2 * (s) + 1, 2 * (s), 2 * (s) + 1, 2 * (s), 2 * (s) + 1, 2 * (s), 2 * (s) + 1
+alignas(64) constexpr int8_t kQ6PackedScaleIndex[64] = {
+    INFERENCE_SCALE(0), INFERENCE_SCALE(4), INFERENCE_SCALE(1), INFERENCE_SCALE(5),
+    INFERENCE_SCALE(2), INFERENCE_SCALE(6), INFERENCE_SCALE(3), INFERENCE_SCALE(7)};
+#undef INFERENCE_SCALE
+
+float hsum(__m256 v) {
+  return _mm512_reduce_add_ps(_mm512_castps256_ps512(v));
 }
 
-// One weight row of Q4_K (kFive: Q5_K) against NT tokens' Q8_K rows.
+// 12 packed bytes of 6-bit scales and mins (k_scales.hpp) -> 8 scales then 8 mins, one byte each.
+// Reads 16 bytes: the 4 after the scales are the super-block's own quants, ignored.
+__m128i unpack_k4_scales(const uint8_t* packed) {
+  const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+  // Scales 0-3 / mins 0-3 are bytes 0-3 / 4-7 (low 6 bits); scales 4-7 / mins 4-7 are the low /
+  // high nibbles of bytes 8-11 with the top two bits of bytes 0-3 / 4-7 above them.
+  const __m128i low =
+      _mm_shuffle_epi8(s, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+  const __m128i top =
+      _mm_shuffle_epi8(s, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+  const __m128i nib = _mm_mask_blend_epi32(0x8, low, _mm_srli_epi16(low, 4));
+  const __m128i bits = _mm_and_si128(
+      nib, _mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15));
+  return _mm_or_si128(bits, _mm_and_si128(_mm_srli_epi16(top, 2), _mm_set1_epi8(0x30)));
+}
+
+// The activation quants of `n_tokens` Q8_K rows in nibble order, token t at out + t * cols.
+void nibble_order(const std::byte* a, size_t stride, int64_t n_tokens, int64_t nb, int8_t* out) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* y = reinterpret_cast<const BlockQ8_K*>(a + t * stride);
+    int8_t* o = out + t * nb * kQKK;
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int p = 0; p < 2; ++p) {
+        const int8_t* src = y[b].qs + 128 * p;
+        int8_t* dst = o + b * kQKK + 128 * p;
+        for (int k = 0; k < 4; ++k) {
+          // source quarter k (32 elements) goes to slot 0, 2, 1, 3
+          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 32 * k));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 32 * ((k >> 1) | ((k & 1) << 1))),
+                              v);
+        }
+      }
+    }
+  }
+}
+
+// One weight row of Q4_K (kFive: Q5_K) against NT tokens: Q8_K rows (for d and the block sums)
+// and their quants in nibble order.
 template <int NT, bool kFive>
-void row_q45_k(const void* w, int64_t nb, const std::byte* a, size_t stride, float* out) {
+void row_q45_k(const void* w, int64_t nb, const std::byte* a, size_t stride, const int8_t* perm,
+               float* out) {
   __m512 acc[NT];
   __m256 mins_acc[NT];
   for (int t = 0; t < NT; ++t) {
     acc[t] = _mm512_setzero_ps();
     mins_acc[t] = _mm256_setzero_ps();
   }
+  const int64_t cols = nb * kQKK;
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i index0 = _mm512_load_si512(kNibbleScaleIndex[0]);
+  const __m512i index1 = _mm512_load_si512(kNibbleScaleIndex[1]);
   for (int64_t b = 0; b < nb; ++b) {
     const KBlock45 blk = k45_block<kFive>(w, b);
-    const uint8_t* packed_scales = blk.scales;
-    const uint8_t* qs = blk.qs;
-    const uint16_t xd = blk.d, xdmin = blk.dmin;
-    __m512i hbits = _mm512_setzero_si512();
-    if constexpr (kFive)
-      hbits = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh)));
-    uint32_t utmp[4];
-    unpack_k4(packed_scales, utmp);
-    const __m256i mins16 = mins_per_bsum(utmp);
-    const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(
-        _mm_set_epi32(0, 0, static_cast<int>(utmp[1]), static_cast<int>(utmp[0]))));
-    __m512i q[4], scale[4];
-    for (int j = 0; j < 4; ++j) {
-      q[j] = nibble_pair(qs + 32 * j);
+    const __m128i scales_mins = unpack_k4_scales(blk.scales);
+    const __m512i scales = _mm512_broadcast_i32x4(scales_mins);
+    // each min twice: one per 16-element activation sum
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(
+        scales_mins, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
+    __m512i lo[2], hi[2], scale[2];
+    for (int p = 0; p < 2; ++p) {
+      const __m512i v = _mm512_loadu_si512(blk.qs + 64 * p);
+      lo[p] = _mm512_and_si512(v, m4);
+      hi[p] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
       if constexpr (kFive) {
-        // Element 32s + l takes bit s of qh[l] as its fifth bit (s = 2j low half, 2j+1 high).
-        const __m512i sel = _mm512_inserti64x4(
-            _mm512_castsi256_si512(_mm256_set1_epi8(static_cast<char>(1 << (2 * j)))),
-            _mm256_set1_epi8(static_cast<char>(1 << (2 * j + 1))), 1);
-        q[j] = _mm512_mask_add_epi8(q[j], _mm512_test_epi8_mask(hbits, sel), q[j],
-                                    _mm512_set1_epi8(16));
+        // Element 32s + l takes bit s of qh[l] as its fifth bit; lo[p] holds sub-blocks 4p and
+        // 4p+2, hi[p] 4p+1 and 4p+3.
+        const __m512i qh =
+            _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh)));
+        const auto bit = [](int s) { return static_cast<char>(1 << s); };
+        const __m512i sel_lo =
+            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(bit(4 * p))),
+                               _mm256_set1_epi8(bit(4 * p + 2)), 1);
+        const __m512i sel_hi =
+            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(bit(4 * p + 1))),
+                               _mm256_set1_epi8(bit(4 * p + 3)), 1);
+        const __m512i sixteen = _mm512_set1_epi8(16);
+        lo[p] = _mm512_mask_add_epi8(lo[p], _mm512_test_epi8_mask(qh, sel_lo), lo[p], sixteen);
+        hi[p] = _mm512_mask_add_epi8(hi[p], _mm512_test_epi8_mask(qh, sel_hi), hi[p], sixteen);
       }
-      scale[j] = _mm512_permutexvar_epi16(_mm512_load_si512(kPairIndex[j]), sc16);
+      scale[p] = _mm512_shuffle_epi8(scales, p == 0 ? index0 : index1);
     }
-    const float xdf = _cvtsh_ss(xd), xdminf = _cvtsh_ss(xdmin);
+    const float xd = _cvtsh_ss(blk.d), xdmin = _cvtsh_ss(blk.dmin);
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
+      const int8_t* yq = perm + t * cols + b * kQKK;
       __m512i isum = _mm512_setzero_si512();
-      for (int j = 0; j < 4; ++j) {
-        const __m512i yq = _mm512_loadu_si512(y.qs + 64 * j);
-        isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(q[j], yq), scale[j]);
+      for (int p = 0; p < 2; ++p) {
+        const __m512i s_lo =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[p], _mm512_loadu_si512(yq + 128 * p));
+        const __m512i s_hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi[p],
+                                                 _mm512_loadu_si512(yq + 128 * p + 64));
+        isum = _mm512_dpwssd_epi32(isum, _mm512_packs_epi32(s_lo, s_hi), scale[p]);
       }
       const __m256i msum =
           _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), mins16);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(xdf * y.d), acc[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(xd * y.d), acc[t]);
       mins_acc[t] =
-          _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(xdminf * y.d), mins_acc[t]);
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(xdmin * y.d), mins_acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) {
-    __m256 m = mins_acc[t];
-    __m128 m4 = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-    m4 = _mm_add_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_add_ss(m4, _mm_movehdup_ps(m4));
-    out[t] = reduce(acc[t]) - _mm_cvtss_f32(m4);
-  }
+  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) - hsum(mins_acc[t]);
 }
 
 // One weight row of Q6_K against NT tokens' Q8_K rows.
 template <int NT>
-void row_q6_k(const void* w, int64_t nb, const std::byte* a, size_t stride, float* out) {
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+void row_q6_k(const void* w, int64_t nb, const std::byte* a, size_t stride, const int8_t*,
+              float* out) {
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i m30 = _mm512_set1_epi8(0x30);
+  const __m512i index = _mm512_load_si512(kQ6PackedScaleIndex);
   for (int64_t b = 0; b < nb; ++b) {
     const BlockQ6_K& x = static_cast<const BlockQ6_K*>(w)[b];
-    // Chunk c = 2h + k/2 holds elements 64c..64c+63 as unsigned 6-bit values (bias 32 later).
-    __m512i q[4], scale[4];
-    const __m256i sc16 = unpack_q6_k_avx512(x, q, scale);
+    const __m256i sc16 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+    // q[2h] holds elements 128h + 0..63, q[2h+1] 128h + 64..127, unsigned (bias 32 later).
+    __m512i q[4], scale[2];
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = _mm512_loadu_si512(x.ql + 64 * h);
+      __m512i qh = _mm512_broadcast_i64x4(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h)));
+      qh = _mm512_mask_srli_epi16(qh, 0xFFFF0000u, qh, 2);  // [qh | qh >> 2]
+      q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
+                                 _mm512_and_si512(_mm512_slli_epi16(qh, 4), m30));
+      q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                                     _mm512_and_si512(qh, m30));
+      const __m128i half =
+          h == 0 ? _mm256_castsi256_si128(sc16) : _mm256_extracti128_si256(sc16, 1);
+      scale[h] = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(half), index);
+    }
     const float xd = _cvtsh_ss(x.d);
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
       __m512i isum = _mm512_setzero_si512();
-      for (int c = 0; c < 4; ++c) {
-        const __m512i yq = _mm512_loadu_si512(y.qs + 64 * c);
-        isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(q[c], yq), scale[c]);
+      for (int h = 0; h < 2; ++h) {
+        const __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[2 * h],
+                                               _mm512_loadu_si512(y.qs + 128 * h));
+        const __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[2 * h + 1],
+                                               _mm512_loadu_si512(y.qs + 128 * h + 64));
+        isum = _mm512_dpwssd_epi32(isum, _mm512_packs_epi32(s0, s1), scale[h]);
       }
       // sum((q - 32) * y * s) = sum(q * y * s) - 32 * sum(bsum * s), lane by lane (exact ints)
       const __m256i bias =
           _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), sc16);
-      const __m256i folded = _mm256_sub_epi32(
-          _mm256_add_epi32(_mm512_castsi512_si256(isum), _mm512_extracti64x4_epi64(isum, 1)),
-          _mm256_slli_epi32(bias, 5));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(folded), _mm256_set1_ps(xd * y.d), acc[t]);
+      isum = _mm512_sub_epi32(isum, _mm512_castsi256_si512(_mm256_slli_epi32(bias, 5)));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(xd * y.d), acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[t]), _mm256_extractf128_ps(acc[t], 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    out[t] = _mm_cvtss_f32(s);
-  }
+  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
 }
 
 template <template <int> class Row>
 void gemv_k(const void* w, size_t row_bytes, int64_t rows, int64_t cols, const std::byte* a,
-            size_t a_stride, int64_t n_tokens, float* y, int64_t y_stride) {
+            size_t a_stride, const int8_t* perm, int64_t n_tokens, float* y, int64_t y_stride) {
   const int64_t nb = cols / kQKK;
   for (int64_t r = 0; r < rows; ++r) {
     const void* x = static_cast<const std::byte*>(w) + r * row_bytes;
+    prefetch_row_ahead(x, row_bytes);
     for (int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
       float out[4];
       const std::byte* at = a + t0 * a_stride;
+      const int8_t* pt = perm != nullptr ? perm + t0 * cols : nullptr;
       const int64_t nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
       switch (nt) {
         case 1:
-          Row<1>::run(x, nb, at, a_stride, out);
+          Row<1>::run(x, nb, at, a_stride, pt, out);
           break;
         case 2:
-          Row<2>::run(x, nb, at, a_stride, out);
+          Row<2>::run(x, nb, at, a_stride, pt, out);
           break;
         case 3:
-          Row<3>::run(x, nb, at, a_stride, out);
+          Row<3>::run(x, nb, at, a_stride, pt, out);
           break;
         default:
-          Row<4>::run(x, nb, at, a_stride, out);
+          Row<4>::run(x, nb, at, a_stride, pt, out);
           break;
       }
       for (int64_t t = 0; t < nt; ++t) y[(t0 + t) * y_stride + r] = out[t];
@@ -158,39 +256,69 @@ void gemv_k(const void* w, size_t row_bytes, int64_t rows, int64_t cols, const s
 
 template <int NT>
 struct Q4K {
-  static void run(const void* w, int64_t nb, const std::byte* a, size_t s, float* out) {
-    row_q45_k<NT, false>(w, nb, a, s, out);
+  static void run(const void* w, int64_t nb, const std::byte* a, size_t s, const int8_t* p,
+                  float* out) {
+    row_q45_k<NT, false>(w, nb, a, s, p, out);
   }
 };
 template <int NT>
 struct Q5K {
-  static void run(const void* w, int64_t nb, const std::byte* a, size_t s, float* out) {
-    row_q45_k<NT, true>(w, nb, a, s, out);
+  static void run(const void* w, int64_t nb, const std::byte* a, size_t s, const int8_t* p,
+                  float* out) {
+    row_q45_k<NT, true>(w, nb, a, s, p, out);
   }
 };
 template <int NT>
 struct Q6K {
-  static void run(const void* w, int64_t nb, const std::byte* a, size_t s, float* out) {
-    row_q6_k<NT>(w, nb, a, s, out);
+  static void run(const void* w, int64_t nb, const std::byte* a, size_t s, const int8_t* p,
+                  float* out) {
+    row_q6_k<NT>(w, nb, a, s, p, out);
   }
 };
+
+// This thread's buffer for activation quants in nibble order, grown on first use and kept (no
+// allocation per call after the first); nullptr if it cannot be allocated.
+int8_t* nibble_order_memory(size_t bytes) noexcept {
+  thread_local std::unique_ptr<int8_t[]> memory;
+  thread_local size_t capacity = 0;
+  if (capacity < bytes) {
+    memory.reset(new (std::nothrow) int8_t[bytes]);
+    capacity = memory ? bytes : 0;
+  }
+  return memory.get();
+}
+
+// Q4_K/Q5_K: the activation quants copied into nibble order first; without memory for the copy,
+// the AVX2 kernel (which reads the blocks in place) does the work.
+template <template <int> class Row>
+bool gemv_k_nibble_order(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
+                         const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
+                         int64_t y_stride) {
+  int8_t* perm = nibble_order_memory(static_cast<size_t>(n_tokens * cols));
+  if (perm == nullptr) return false;
+  nibble_order(a, a_stride, n_tokens, cols / kQKK, perm);
+  gemv_k<Row>(w, row_bytes, rows, cols, a, a_stride, perm, n_tokens, y, y_stride);
+  return true;
+}
 
 }  // namespace
 
 void gemv_q4_k_avx512(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
                       const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
                       int64_t y_stride) {
-  gemv_k<Q4K>(w, row_bytes, rows, cols, a, a_stride, n_tokens, y, y_stride);
+  if (!gemv_k_nibble_order<Q4K>(w, row_bytes, rows, cols, a, a_stride, n_tokens, y, y_stride))
+    gemv_q4_k_avx2(w, row_bytes, rows, cols, a, a_stride, n_tokens, y, y_stride);
 }
 void gemv_q5_k_avx512(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
                       const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
                       int64_t y_stride) {
-  gemv_k<Q5K>(w, row_bytes, rows, cols, a, a_stride, n_tokens, y, y_stride);
+  if (!gemv_k_nibble_order<Q5K>(w, row_bytes, rows, cols, a, a_stride, n_tokens, y, y_stride))
+    gemv_q5_k_avx2(w, row_bytes, rows, cols, a, a_stride, n_tokens, y, y_stride);
 }
 void gemv_q6_k_avx512(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
                       const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
                       int64_t y_stride) {
-  gemv_k<Q6K>(w, row_bytes, rows, cols, a, a_stride, n_tokens, y, y_stride);
+  gemv_k<Q6K>(w, row_bytes, rows, cols, a, a_stride, nullptr, n_tokens, y, y_stride);
 }
 
 }  // namespace inference::kernels::detail
