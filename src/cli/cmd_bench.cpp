@@ -55,7 +55,8 @@ struct BenchOptions {
   int bandwidth_mib = 1024;
   int bandwidth_runs = 9;
   bool profile = false;
-  bool engine = false;  // time Engine::decode directly instead of the contract
+  bool engine = false;         // time Engine::decode directly instead of the contract
+  bool no_huge_pages = false;  // weights read from the file mapping (native huge_pages=false)
   std::vector<int> depths{0};
   std::string kv_type = "f16";
   std::vector<std::string> lora;  // PATH[:SCALE]: also time the model with these (unmerged)
@@ -402,6 +403,7 @@ void run_bench(const BenchOptions& o) {
     load.context_length = n_ctx;
     load.threads = threads;
     load.kv_cache_type = o.kv_type;
+    load.huge_page_weights = !o.no_huge_pages;
     engine = engine::Engine::load(o.model, load);
     if (!o.lora.empty()) {
       for (const auto& flag : o.lora) load.adapters.push_back(parse_adapter_flag(flag));
@@ -419,6 +421,7 @@ void run_bench(const BenchOptions& o) {
     load.context_length = std::max(n_ctx + 1, o.n_gen + 1) + (max_depth > 0 ? 2 : 0);
     load.threads = threads;
     load.kv_cache_type = o.kv_type;
+    if (o.no_huge_pages) load.options.emplace("huge_pages", "false");
     model = load_model(o.model, load);
     info = model->info();
     contract.emplace(*model);
@@ -580,6 +583,9 @@ void setup_bench(CLI::App& root) {
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16, f32, q8_0")->capture_default_str();
+  cmd->add_flag("--no-huge-pages", o->no_huge_pages,
+                "Read the weights from the file mapping (native option huge_pages=false) instead "
+                "of a copy in transparent huge pages");
   cmd->add_flag("--engine", o->engine,
                 "Time the engine's decode calls directly instead of driving the model through "
                 "the public API");

@@ -11,6 +11,7 @@
 #include "engine/hparams.hpp"
 #include "engine/kv_cache.hpp"
 #include "engine/model_files.hpp"
+#include "engine/resident_weights.hpp"
 #include "engine/weights.hpp"
 #include "kernels/cpu/thread_pool.hpp"
 
@@ -57,6 +58,8 @@ class NativeEngine final : public Engine {
     }
     if (options.threads < 0) invalid("threads must be >= 0");
     pool_ = std::make_unique<kernels::ThreadPool>(options.threads);
+    if (options.huge_page_weights && !options.packed_weights)
+      resident_ = ResidentWeights::adopt(weights_, *files_, *pool_);
     if (options.batch_size < 0) invalid("batch_size must be >= 0");
     const int32_t chunk = std::min(
         n_ctx_, options.batch_size > 0 ? std::min(options.batch_size, kMaxChunk * 16) : kMaxChunk);
@@ -247,6 +250,7 @@ class NativeEngine final : public Engine {
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
   int32_t n_ctx_ = 0;
   std::unique_ptr<kernels::ThreadPool> pool_;
+  ResidentWeights resident_;  // options.huge_page_weights: the matrices weights_ points into
   std::unique_ptr<KvCache> cache_;
   LoraSet lora_;                                    // unmerged adapters (read by decoder_)
   std::vector<std::vector<float>> merged_weights_;  // float copies that weights_ points into

@@ -41,6 +41,11 @@ struct ModelLoadOptions {
   /// AVX2's byte panels). Still batch-invariant: a row gets the same bits alone or in any
   /// batch. A throughput option for servers with many concurrent streams.
   bool packed_weights = false;
+  /// Copy the weight matrices out of the file mapping into memory advised as transparent huge
+  /// pages (engine/resident_weights.hpp: decode streams them faster; the file's pages are
+  /// released, so resident memory holds them once). Ignored with packed_weights, and where the
+  /// system has no huge pages.
+  bool huge_page_weights = true;
 };
 
 /// How the kernels for a batch entry are chosen.

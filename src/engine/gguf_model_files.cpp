@@ -28,6 +28,7 @@ class GgufModelFiles final : public ModelFiles {
   std::string quantization() const override { return formats::gguf_file_type_name(file_); }
   uint64_t file_size() const override { return file_.file_size(); }
   void release_pages(const void* p, size_t n) const noexcept override { file_.release_pages(p, n); }
+  bool is_mapped(const void* p) const noexcept override { return file_.is_mapped(p); }
 
  private:
   formats::GgufFile file_;

@@ -33,6 +33,8 @@ class ModelFiles {
   /// For weights the engine keeps a copy of: drops the mapped pages of [p, p + n) from resident
   /// memory (they fault back in if read). No-op where p is not in a mapping.
   virtual void release_pages(const void* /*p*/, size_t /*n*/) const noexcept {}
+  /// Whether p points into a mapped file (false for weights this object converted and owns).
+  virtual bool is_mapped(const void* /*p*/) const noexcept { return false; }
 };
 
 /// A .gguf file, or a directory holding config.json + *.safetensors. Throws inference::Error

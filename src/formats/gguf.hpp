@@ -101,6 +101,8 @@ class GgufFile {
   uint64_t file_size() const noexcept;
   /// MappedFile::release_pages for a range of this file's mapping (no-op for parse()d images).
   void release_pages(const void* p, size_t n) const noexcept;
+  /// Whether p points into this file's mapping (false for parse()d images).
+  bool is_mapped(const void* p) const noexcept;
 
   /// Metadata in file order. Large arrays (vocabularies) are validated at open but parsed into
   /// GgufValues only when metadata() or find() first returns them; the typed array getters

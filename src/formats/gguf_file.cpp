@@ -48,6 +48,9 @@ uint64_t GgufFile::file_size() const noexcept {
 void GgufFile::release_pages(const void* p, size_t n) const noexcept {
   if (impl_->mapping) impl_->mapping->release_pages(p, n);
 }
+bool GgufFile::is_mapped(const void* p) const noexcept {
+  return impl_->mapping && impl_->mapping->contains(p);
+}
 
 namespace {
 

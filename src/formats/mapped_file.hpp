@@ -30,6 +30,12 @@ class MappedFile {
   /// empty one) is left alone.
   void release_pages(const void* p, size_t n) const noexcept;
 
+  /// Whether p points into the mapping.
+  bool contains(const void* p) const noexcept {
+    const auto* b = static_cast<const std::byte*>(p);
+    return data_ != nullptr && b >= data_ && b < data_ + size_;
+  }
+
  private:
   std::filesystem::path path_;
   const std::byte* data_ = nullptr;

@@ -18,9 +18,10 @@ std::string chat_template_option(const LoadConfig& config) {
 }
 
 // A true/false option ("1"/"0" too); absent means false.
-bool bool_option(const LoadConfig& config, const std::string& name) {
+bool bool_option(const LoadConfig& config, const std::string& name, bool absent = false) {
   auto it = config.options.find(name);
-  if (it == config.options.end() || it->second == "false" || it->second == "0") return false;
+  if (it == config.options.end()) return absent;
+  if (it->second == "false" || it->second == "0") return false;
   if (it->second == "true" || it->second == "1") return true;
   throw Error(ErrorCode::invalid_argument,
               "option " + name + " must be true or false, got '" + it->second + "'");
@@ -51,6 +52,8 @@ class NativeBackend final : public Backend {
     // the prompt GEMM's panel form, for many concurrent streams (ModelLoadOptions).
     options.prefault_kv = bool_option(config, "kv_prefault");
     options.packed_weights = bool_option(config, "packed_weights");
+    // huge_pages (default true): the weight matrices copied into huge pages (ModelLoadOptions).
+    options.huge_page_weights = bool_option(config, "huge_pages", true);
     if (config.max_queued < 0)
       throw Error(ErrorCode::invalid_argument,
                   "max_queued must be >= 0, got " + std::to_string(config.max_queued));

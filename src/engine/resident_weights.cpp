@@ -1,0 +1,146 @@
+// engine/resident_weights.cpp — see resident_weights.hpp.
+#include "engine/resident_weights.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace inference::engine {
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kCopyPiece = size_t{1} << 20;  // work unit of the parallel copy
+
+size_t align64(size_t n) {
+  return (n + 63) & ~size_t{63};
+}
+
+// The distinct matrices of `w` that the decoder multiplies and that lie in the file mapping,
+// each once (a tied embedding is the output matrix).
+std::vector<kernels::WeightView*> mapped_matrices(ModelWeights& w, const ModelFiles& files) {
+  std::vector<kernels::WeightView*> all = {&w.output};
+  for (LayerWeights& l : w.layers)
+    for (auto* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) all.push_back(m);
+  std::vector<kernels::WeightView*> out;
+  for (kernels::WeightView* m : all) {
+    if (m->data == nullptr || !files.is_mapped(m->data)) continue;
+    const bool seen = std::any_of(out.begin(), out.end(),
+                                  [&](const kernels::WeightView* o) { return o->data == m->data; });
+    if (!seen) out.push_back(m);
+  }
+  return out;
+}
+
+size_t matrix_bytes(const kernels::WeightView& m) {
+  return static_cast<size_t>(m.rows) * m.row_bytes;
+}
+
+}  // namespace
+
+bool transparent_huge_pages_available() noexcept {
+#if defined(__linux__)
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  return line.find("[always]") != std::string::npos || line.find("[madvise]") != std::string::npos;
+#else
+  return false;
+#endif
+}
+
+ResidentWeights::ResidentWeights(ResidentWeights&& other) noexcept
+    : base_(std::exchange(other.base_, nullptr)),
+      bytes_(std::exchange(other.bytes_, 0)),
+      mapped_(std::exchange(other.mapped_, 0)) {}
+
+ResidentWeights& ResidentWeights::operator=(ResidentWeights&& other) noexcept {
+  if (this != &other) {
+    ResidentWeights gone(std::move(*this));
+    base_ = std::exchange(other.base_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+    mapped_ = std::exchange(other.mapped_, 0);
+  }
+  return *this;
+}
+
+ResidentWeights::~ResidentWeights() {
+#if defined(__linux__)
+  if (base_ != nullptr) ::munmap(base_, mapped_);
+#endif
+}
+
+ResidentWeights ResidentWeights::adopt(ModelWeights& w, const ModelFiles& files,
+                                       kernels::ThreadPool& pool) {
+  ResidentWeights out;
+#if defined(__linux__)
+  if (!transparent_huge_pages_available()) return out;
+  const std::vector<kernels::WeightView*> matrices = mapped_matrices(w, files);
+  size_t total = 0;
+  for (const kernels::WeightView* m : matrices) total += align64(matrix_bytes(*m));
+  if (total == 0) return out;
+  // One huge page more than needed, so the copy can start on a huge-page boundary.
+  const size_t mapped = (total + kHugePage - 1) / kHugePage * kHugePage + kHugePage;
+  void* base = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) return out;
+  out.base_ = base;
+  out.mapped_ = mapped;
+  out.bytes_ = total;
+  const auto start = (reinterpret_cast<uintptr_t>(base) + kHugePage - 1) / kHugePage * kHugePage;
+  ::madvise(reinterpret_cast<void*>(start), mapped - (start - reinterpret_cast<uintptr_t>(base)),
+            MADV_HUGEPAGE);  // advice: without it the copy still works, on small pages
+  // Pieces of at most kCopyPiece bytes, copied in parallel (faulting in the huge pages on the
+  // threads that will read them most is not attempted: decode splits every matrix by rows).
+  struct Piece {
+    const std::byte* from;
+    std::byte* to;
+    size_t bytes;
+  };
+  std::vector<Piece> pieces;
+  std::vector<std::byte*> destinations;
+  auto* cursor = reinterpret_cast<std::byte*>(start);
+  for (const kernels::WeightView* m : matrices) {
+    const auto* from = static_cast<const std::byte*>(m->data);
+    const size_t n = matrix_bytes(*m);
+    for (size_t off = 0; off < n; off += kCopyPiece)
+      pieces.push_back({from + off, cursor + off, std::min(kCopyPiece, n - off)});
+    destinations.push_back(cursor);
+    cursor += align64(n);
+  }
+  // Each piece's file pages are released as soon as it is copied, so that resident memory
+  // never holds much more than one copy of the weights (the pages straddling two pieces go
+  // with their whole matrix below).
+  pool.parallel_for(static_cast<int64_t>(pieces.size()), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const Piece& piece = pieces[static_cast<size_t>(i)];
+      std::memcpy(piece.to, piece.from, piece.bytes);
+      files.release_pages(piece.from, piece.bytes);
+    }
+  });
+  ::mprotect(base, mapped, PROT_READ);  // the weights are never written
+  for (size_t i = 0; i < matrices.size(); ++i) {
+    kernels::WeightView* m = matrices[i];
+    const void* old = m->data;
+    files.release_pages(old, matrix_bytes(*m));
+    if (w.token_embd.data == old) w.token_embd.data = destinations[i];
+    for (LayerWeights& l : w.layers)
+      for (auto* v : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down})
+        if (v->data == old) v->data = destinations[i];
+    if (w.output.data == old) w.output.data = destinations[i];
+  }
+#else
+  (void)w;
+  (void)files;
+  (void)pool;
+#endif
+  return out;
+}
+
+}  // namespace inference::engine
