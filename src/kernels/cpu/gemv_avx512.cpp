@@ -14,7 +14,6 @@
 #include <cstring>
 
 #include "kernels/cpu/blocks.hpp"
-#include "kernels/cpu/decode_prefetch.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
 namespace inference::kernels::detail {
@@ -238,7 +237,6 @@ void gemv(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& 
   for (int64_t r = 0; r < rows; ++r) {
     const auto* x =
         reinterpret_cast<const Block*>(static_cast<const std::byte*>(w) + r * row_bytes);
-    prefetch_row_ahead(x, row_bytes);
     if (n_tokens == 1) {
       y[r] = row_dot<K>(x, a.quants, a.scale, a.sum, a.blocks);
       continue;

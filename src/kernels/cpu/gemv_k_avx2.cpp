@@ -15,7 +15,6 @@
 #include <cstring>
 
 #include "kernels/cpu/blocks.hpp"
-#include "kernels/cpu/decode_prefetch.hpp"
 #include "kernels/cpu/k_quant_simd.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
@@ -140,7 +139,6 @@ void gemv_k(const void* w, size_t row_bytes, int64_t rows, int64_t cols, const s
   const int64_t nb = cols / kQKK;
   for (int64_t r = 0; r < rows; ++r) {
     const void* x = static_cast<const std::byte*>(w) + r * row_bytes;
-    prefetch_row_ahead(x, row_bytes);
     for (int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
       float out[4];
       const std::byte* at = a + t0 * a_stride;
