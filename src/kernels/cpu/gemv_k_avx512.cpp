@@ -70,22 +70,6 @@ float hsum(__m256 v) {
   return _mm512_reduce_add_ps(_mm512_castps256_ps512(v));
 }
 
-// 12 packed bytes of 6-bit scales and mins (k_scales.hpp) -> 8 scales then 8 mins, one byte each.
-// Reads 16 bytes: the 4 after the scales are the super-block's own quants, ignored.
-__m128i unpack_k4_scales(const uint8_t* packed) {
-  const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
-  // Scales 0-3 / mins 0-3 are bytes 0-3 / 4-7 (low 6 bits); scales 4-7 / mins 4-7 are the low /
-  // high nibbles of bytes 8-11 with the top two bits of bytes 0-3 / 4-7 above them.
-  const __m128i low =
-      _mm_shuffle_epi8(s, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
-  const __m128i top =
-      _mm_shuffle_epi8(s, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
-  const __m128i nib = _mm_mask_blend_epi32(0x8, low, _mm_srli_epi16(low, 4));
-  const __m128i bits = _mm_and_si128(
-      nib, _mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15));
-  return _mm_or_si128(bits, _mm_and_si128(_mm_srli_epi16(top, 2), _mm_set1_epi8(0x30)));
-}
-
 // The activation quants of `n_tokens` Q8_K rows in nibble order, token t at out + t * cols.
 void nibble_order(const std::byte* a, size_t stride, int64_t n_tokens, int64_t nb, int8_t* out) {
   for (int64_t t = 0; t < n_tokens; ++t) {
@@ -125,9 +109,7 @@ void row_q45_k(const void* w, int64_t nb, const std::byte* a, size_t stride, con
     const KBlock45 blk = k45_block<kFive>(w, b);
     const __m128i scales_mins = unpack_k4_scales(blk.scales);
     const __m512i scales = _mm512_broadcast_i32x4(scales_mins);
-    // each min twice: one per 16-element activation sum
-    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(
-        scales_mins, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
+    const __m256i mins16 = k4_mins_per_bsum(scales_mins);
     __m512i lo[2], hi[2], scale[2];
     for (int p = 0; p < 2; ++p) {
       const __m512i v = _mm512_loadu_si512(blk.qs + 64 * p);

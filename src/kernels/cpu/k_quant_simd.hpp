@@ -29,6 +29,28 @@ inline void unpack_k4(const uint8_t* packed, uint32_t utmp[4]) {
   utmp[0] &= kmask1;
 }
 
+// 12 packed bytes of 6-bit scales and mins (k_scales.hpp) -> 8 scales then 8 mins, one byte each.
+// Reads 16 bytes: the 4 after the scales are the super-block's own quants, ignored.
+inline __m128i unpack_k4_scales(const uint8_t* packed) {
+  const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+  // Scales 0-3 / mins 0-3 are bytes 0-3 / 4-7 (low 6 bits); scales 4-7 / mins 4-7 are the low /
+  // high nibbles of bytes 8-11 with the top two bits of bytes 0-3 / 4-7 above them.
+  const __m128i low =
+      _mm_shuffle_epi8(s, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+  const __m128i top =
+      _mm_shuffle_epi8(s, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+  const __m128i nib = _mm_blend_epi32(low, _mm_srli_epi16(low, 4), 0x8);
+  const __m128i bits = _mm_and_si128(
+      nib, _mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15));
+  return _mm_or_si128(bits, _mm_and_si128(_mm_srli_epi16(top, 2), _mm_set1_epi8(0x30)));
+}
+
+// The mins of unpack_k4_scales' 16 bytes as 16 int16 lanes, each min twice.
+inline __m256i k4_mins_per_bsum(__m128i scales_mins) {
+  return _mm256_cvtepu8_epi16(_mm_shuffle_epi8(
+      scales_mins, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
+}
+
 // The fields of super-block b of a Q4_K (kFive = false) or Q5_K row; qh is null for Q4_K.
 struct KBlock45 {
   const uint8_t* scales;
@@ -55,6 +77,21 @@ inline __m256i mins_per_bsum(const uint32_t utmp[4]) {
   return _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
 }
 
+// vpshufb indexes selecting, from 8 int16 scales in each 128-bit lane, scale 2m for the low lane
+// and 2m + 1 for the high one (chunk 4h + m of unpack_q6_k_avx2 takes scales 8h + 2m, 2m + 1).
+#define INFERENCE_WORD(w) 2 * (w), 2 * (w) + 1
+#define INFERENCE_EIGHT(w)                                                                       \
+  INFERENCE_WORD(w), INFERENCE_WORD(w), INFERENCE_WORD(w), INFERENCE_WORD(w), INFERENCE_WORD(w), \
+      INFERENCE_WORD(w), INFERENCE_WORD(w), INFERENCE_WORD(w)
+alignas(32) inline constexpr int8_t kQ6PairScaleIndex[4][32] = {
+    {INFERENCE_EIGHT(0), INFERENCE_EIGHT(1)},
+    {INFERENCE_EIGHT(2), INFERENCE_EIGHT(3)},
+    {INFERENCE_EIGHT(4), INFERENCE_EIGHT(5)},
+    {INFERENCE_EIGHT(6), INFERENCE_EIGHT(7)},
+};
+#undef INFERENCE_EIGHT
+#undef INFERENCE_WORD
+
 // A Q6_K super-block as 8 chunks of 32 unsigned 6-bit values (bias 32 applied by the caller):
 // chunk c = 4h + k holds elements 32c..32c+31; scale[c] holds the chunk's two 16-element scales
 // as int16 lanes. Returns the 16 scales as int16 lanes (for the bias term through the bsums).
@@ -74,11 +111,18 @@ inline __m256i unpack_q6_k_avx2(const BlockQ6_K& x, __m256i q[8], __m256i scale[
     q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                                    _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
   }
+  // The scales as int16 lanes (0-7 in the low 128 bits, 8-15 in the high), placed per chunk by
+  // vpshufb (not 16 scalar broadcasts: general-register-to-vector moves held the kernels back).
+  const __m256i sc16 =
+      _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+  const __m256i halves[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16)),
+                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(sc16, 1))};
   for (int c = 0; c < 8; ++c) {
-    scale[c] =
-        _mm256_set_m128i(_mm_set1_epi16(x.scales[2 * c + 1]), _mm_set1_epi16(x.scales[2 * c]));
+    scale[c] = _mm256_shuffle_epi8(
+        halves[c / 4],
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(kQ6PairScaleIndex[c % 4])));
   }
-  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
+  return sc16;
 }
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
