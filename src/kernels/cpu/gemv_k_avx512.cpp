@@ -19,7 +19,8 @@
 // Q4_K/Q5_K keep two sub-blocks' quants in one byte (low and high nibble), 64 elements apart in
 // a 64-byte load. So that one load, one shift and two masks give the quants, these kernels read
 // a copy of the activation quants in "nibble order" (per 128 elements: 0-31, 64-95, 32-63,
-// 96-127), made once per call in a per-thread buffer; Q6_K reads the blocks in place.
+// 96-127), made once per call in a per-thread buffer (gemv_k_thread_memory); Q6_K reads the blocks
+// in place.
 //
 // A row meets up to 4 tokens per pass (weights unpacked once); each token's arithmetic is the same
 // sequence of operations whatever the tile size, so a batch gives the bits single tokens give.
@@ -33,8 +34,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
-#include <new>
 
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/k_quant_simd.hpp"
@@ -256,25 +255,13 @@ struct Q6K {
   }
 };
 
-// This thread's buffer for activation quants in nibble order, grown on first use and kept (no
-// allocation per call after the first); nullptr if it cannot be allocated.
-int8_t* nibble_order_memory(size_t bytes) noexcept {
-  thread_local std::unique_ptr<int8_t[]> memory;
-  thread_local size_t capacity = 0;
-  if (capacity < bytes) {
-    memory.reset(new (std::nothrow) int8_t[bytes]);
-    capacity = memory ? bytes : 0;
-  }
-  return memory.get();
-}
-
 // Q4_K/Q5_K: the activation quants copied into nibble order first; without memory for the copy,
 // the AVX2 kernel (which reads the blocks in place) does the work.
 template <template <int> class Row>
 bool gemv_k_nibble_order(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
                          const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
                          int64_t y_stride) {
-  int8_t* perm = nibble_order_memory(static_cast<size_t>(n_tokens * cols));
+  int8_t* perm = gemv_k_thread_memory(static_cast<size_t>(n_tokens * cols));
   if (perm == nullptr) return false;
   nibble_order(a, a_stride, n_tokens, cols / kQKK, perm);
   gemv_k<Row>(w, row_bytes, rows, cols, a, a_stride, perm, n_tokens, y, y_stride);

@@ -85,6 +85,11 @@ float vec_dot_q6_k(int64_t n, const void* w, const void* a);
 /// MLX affine 8-bit blocks (mlx_affine8.hpp) with float32 activations (vec_dot_mlx_*.cpp).
 float vec_dot_mlx_affine8(int64_t n, const void* w, const void* a);
 
+// A buffer of at least `bytes` for this thread's K-quant row kernels (gemv.cpp: grown on first
+// use and kept, so no allocation per call after the first); nullptr if it cannot be allocated.
+// Defined outside the SIMD files, which must not instantiate std templates.
+int8_t* gemv_k_thread_memory(size_t bytes) noexcept;
+
 #if defined(INFERENCE_KERNELS_X86)
 // AVX2 Q2_K/Q3_K dot products (vec_dot_avx2.cpp), shared by the AVX2 and AVX-512 tables; only
 // ever called through those tables, after the CPUID check.
