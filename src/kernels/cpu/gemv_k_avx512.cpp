@@ -66,7 +66,7 @@ alignas(64) constexpr int8_t kQ6PackedScaleIndex[64] = {
 #undef INFERENCE_SCALE
 
 float hsum(__m256 v) {
-  return _mm512_reduce_add_ps(_mm512_castps256_ps512(v));
+  return _mm512_reduce_add_ps(_mm512_zextps256_ps512(v));
 }
 
 // The activation quants of `n_tokens` Q8_K rows in nibble order, token t at out + t * cols.
@@ -196,7 +196,7 @@ void row_q6_k(const void* w, int64_t nb, const std::byte* a, size_t stride, cons
       // sum((q - 32) * y * s) = sum(q * y * s) - 32 * sum(bsum * s), lane by lane (exact ints)
       const __m256i bias =
           _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), sc16);
-      isum = _mm512_sub_epi32(isum, _mm512_castsi256_si512(_mm256_slli_epi32(bias, 5)));
+      isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(_mm256_slli_epi32(bias, 5)));
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(xd * y.d), acc[t]);
     }
   }
