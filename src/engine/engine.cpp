@@ -260,10 +260,7 @@ class NativeEngine final : public Engine {
 
   // Every matrix the decoder multiplies, packed where its type has a panel form on this CPU.
   void pack_weights() {
-    std::vector<const kernels::WeightView*> all = {&weights_.output};
-    for (const LayerWeights& l : weights_.layers)
-      for (const auto* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) all.push_back(w);
-    for (const kernels::WeightView* w : all) {
+    for (const kernels::WeightView* w : multiplied_matrices(weights_)) {
       if (w->data == nullptr || packed_.count(w->data) != 0) continue;
       auto packed = kernels::PackedWeight::pack(*pool_, *w);
       if (!packed && kernels::PackedWeight::has_panel_form(w->type)) {

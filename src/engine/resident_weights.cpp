@@ -26,11 +26,8 @@ size_t align64(size_t n) {
 // The distinct matrices of `w` that the decoder multiplies and that lie in the file mapping,
 // each once (a tied embedding is the output matrix).
 std::vector<kernels::WeightView*> mapped_matrices(ModelWeights& w, const ModelFiles& files) {
-  std::vector<kernels::WeightView*> all = {&w.output};
-  for (LayerWeights& l : w.layers)
-    for (auto* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) all.push_back(m);
   std::vector<kernels::WeightView*> out;
-  for (kernels::WeightView* m : all) {
+  for (kernels::WeightView* m : multiplied_matrices(w)) {
     if (m->data == nullptr || !files.is_mapped(m->data)) continue;
     const bool seen = std::any_of(out.begin(), out.end(),
                                   [&](const kernels::WeightView* o) { return o->data == m->data; });
@@ -125,15 +122,14 @@ ResidentWeights ResidentWeights::adopt(ModelWeights& w, const ModelFiles& files,
     }
   });
   ::mprotect(base, mapped, PROT_READ);  // the weights are never written
+  // Every view of a copied matrix (repeats and the tied embedding included) moves to the copy.
+  std::vector<kernels::WeightView*> views = multiplied_matrices(w);
+  views.push_back(&w.token_embd);
   for (size_t i = 0; i < matrices.size(); ++i) {
-    kernels::WeightView* m = matrices[i];
-    const void* old = m->data;
-    files.release_pages(old, matrix_bytes(*m));
-    if (w.token_embd.data == old) w.token_embd.data = destinations[i];
-    for (LayerWeights& l : w.layers)
-      for (auto* v : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down})
-        if (v->data == old) v->data = destinations[i];
-    if (w.output.data == old) w.output.data = destinations[i];
+    const void* old = matrices[i]->data;
+    files.release_pages(old, matrix_bytes(*matrices[i]));
+    for (kernels::WeightView* v : views)
+      if (v->data == old) v->data = destinations[i];
   }
 #else
   (void)w;

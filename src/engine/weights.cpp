@@ -181,6 +181,13 @@ ModelWeights bind_weights(const TensorSource& source, HParams& hp) {
   return w;
 }
 
+std::vector<kernels::WeightView*> multiplied_matrices(ModelWeights& w) {
+  std::vector<kernels::WeightView*> all = {&w.output};
+  for (LayerWeights& l : w.layers)
+    for (auto* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) all.push_back(m);
+  return all;
+}
+
 uint64_t weight_bytes_per_token(const ModelWeights& w) {
   auto matrix = [](const kernels::WeightView& v) {
     return static_cast<uint64_t>(v.rows) * v.row_bytes;

@@ -37,6 +37,10 @@ struct ModelWeights {
 /// hp.n_vocab from the embedding. Throws Error(invalid_model / unsupported) naming the tensor.
 ModelWeights bind_weights(const TensorSource& source, HParams& hp);
 
+/// Every matrix view the decoder multiplies: the output matrix, then each layer's q, k, v, o,
+/// gate, up and down (views of the same data may repeat: a tied output is the embedding's).
+std::vector<kernels::WeightView*> multiplied_matrices(ModelWeights& w);
+
 /// The weight bytes one forward pass reads whatever its batch size: every matrix whole, the
 /// small float vectors, and one embedding row per token — unless the embedding doubles as the
 /// output matrix (tied), when it is read whole. Decode is memory-bound, so this × tokens/s is

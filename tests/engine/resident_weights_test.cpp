@@ -21,10 +21,10 @@ std::filesystem::path model(const std::string& dir, const std::string& file) {
   return test::testdata_dir() / "models" / dir / file;
 }
 
+// The embedding first, then every multiplied matrix (the output matrix second).
 std::vector<kernels::WeightView*> matrices(ModelWeights& w) {
-  std::vector<kernels::WeightView*> out = {&w.token_embd, &w.output};
-  for (LayerWeights& l : w.layers)
-    for (auto* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) out.push_back(m);
+  std::vector<kernels::WeightView*> out = {&w.token_embd};
+  for (kernels::WeightView* m : multiplied_matrices(w)) out.push_back(m);
   return out;
 }
 

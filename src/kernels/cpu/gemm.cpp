@@ -26,20 +26,6 @@ int64_t panel_rows(int64_t cols) {
   return std::clamp<int64_t>(rows / kPanelLanes * kPanelLanes, kPanelLanes, kMaxPanelRows);
 }
 
-// One thread's panel memory, grown on first use and kept: no allocation per call after the
-// first prefill. nullptr if it cannot be allocated (the caller then uses the dot tiles).
-std::byte* thread_panel_memory(size_t bytes) noexcept {
-  thread_local std::unique_ptr<std::byte[]> memory;
-  thread_local size_t capacity = 0;
-  if (capacity < bytes) {
-    memory.reset(new (std::nothrow) std::byte[bytes + 64]);
-    capacity = memory ? bytes : 0;
-    if (!memory) return nullptr;
-  }
-  const auto p = reinterpret_cast<uintptr_t>(memory.get());
-  return memory.get() + (panel_align(p) - p);
-}
-
 struct GemmJob {
   const KernelTable* table;
   const WeightView* w;
@@ -103,7 +89,7 @@ void run_thread(const GemmJob& job, int64_t r0, int64_t r1) {
   const WeightView& w = *job.w;
   const int64_t step =
       std::min(panel_rows(w.cols), (r1 - r0 + kPanelLanes - 1) / kPanelLanes * kPanelLanes);
-  std::byte* memory = thread_panel_memory(panel_bytes(w.type, step, w.cols));
+  std::byte* memory = thread_scratch_memory(panel_bytes(w.type, step, w.cols));
   if (memory == nullptr) return rows_by_dots(job, r0, r1);
   const auto* wdata = static_cast<const std::byte*>(w.data);
   for (int64_t p0 = r0; p0 < r1; p0 += step) {
@@ -214,7 +200,7 @@ bool pack_panels_as(ThreadPool& pool, const KernelTable& table, const WeightView
     for (int64_t i = i0; i < i1 && ok.load(std::memory_order_relaxed); ++i) {
       const int64_t r0 = i * packed.step, rows = std::min(packed.step, w.rows - r0);
       std::byte* memory = first + each * static_cast<size_t>(i);
-      std::byte* full_memory = packed_forms ? thread_panel_memory(full_bytes) : memory;
+      std::byte* full_memory = packed_forms ? thread_scratch_memory(full_bytes) : memory;
       if (full_memory == nullptr) {
         ok = false;
         return;
@@ -285,6 +271,18 @@ void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const
     const int64_t r1 = std::min(rows, units * (thread + 1) / n_threads * kPanelLanes);
     if (r0 < r1) run_thread(*j, r0, r1);
   });
+}
+
+std::byte* thread_scratch_memory(size_t bytes) noexcept {
+  thread_local std::unique_ptr<std::byte[]> memory;
+  thread_local size_t capacity = 0;
+  if (capacity < bytes) {
+    memory.reset(new (std::nothrow) std::byte[bytes + 64]);
+    capacity = memory ? bytes : 0;
+    if (!memory) return nullptr;
+  }
+  const auto p = reinterpret_cast<uintptr_t>(memory.get());
+  return memory.get() + (panel_align(p) - p);
 }
 
 }  // namespace inference::kernels::detail

@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <memory>
-#include <new>
 
 #include "kernels/cpu/activation_sums.hpp"
 #include "kernels/cpu/blocks.hpp"
@@ -33,16 +31,6 @@ struct GemvJob {
 };
 
 }  // namespace
-
-int8_t* gemv_k_thread_memory(size_t bytes) noexcept {
-  thread_local std::unique_ptr<int8_t[]> memory;
-  thread_local size_t capacity = 0;
-  if (capacity < bytes) {
-    memory.reset(new (std::nothrow) int8_t[bytes]);
-    capacity = memory ? bytes : 0;
-  }
-  return memory.get();
-}
 
 std::pair<int64_t, int64_t> thread_rows(int64_t rows, int thread, int n_threads) noexcept {
   const int64_t units = (rows + 15) / 16;

@@ -19,7 +19,7 @@
 // Q4_K/Q5_K keep two sub-blocks' quants in one byte (low and high nibble), 64 elements apart in
 // a 64-byte load. So that one load, one shift and two masks give the quants, these kernels read
 // a copy of the activation quants in "nibble order" (per 128 elements: 0-31, 64-95, 32-63,
-// 96-127), made once per call in a per-thread buffer (gemv_k_thread_memory); Q6_K reads the blocks
+// 96-127), made once per call in a per-thread buffer (thread_scratch_memory); Q6_K reads the blocks
 // in place.
 //
 // A row meets up to 4 tokens per pass (weights unpacked once); each token's arithmetic is the same
@@ -160,8 +160,6 @@ void row_q6_k(const void* w, int64_t nb, const std::byte* a, size_t stride, cons
               float* out) {
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
-  const __m512i m30 = _mm512_set1_epi8(0x30);
   const __m512i index = _mm512_load_si512(kQ6PackedScaleIndex);
   for (int64_t b = 0; b < nb; ++b) {
     const BlockQ6_K& x = static_cast<const BlockQ6_K*>(w)[b];
@@ -169,15 +167,8 @@ void row_q6_k(const void* w, int64_t nb, const std::byte* a, size_t stride, cons
         _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
     // q[2h] holds elements 128h + 0..63, q[2h+1] 128h + 64..127, unsigned (bias 32 later).
     __m512i q[4], scale[2];
+    unpack_q6_k_quants_avx512(x, q);
     for (int h = 0; h < 2; ++h) {
-      const __m512i ql = _mm512_loadu_si512(x.ql + 64 * h);
-      __m512i qh = _mm512_broadcast_i64x4(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h)));
-      qh = _mm512_mask_srli_epi16(qh, 0xFFFF0000u, qh, 2);  // [qh | qh >> 2]
-      q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4),
-                                 _mm512_and_si512(_mm512_slli_epi16(qh, 4), m30));
-      q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-                                     _mm512_and_si512(qh, m30));
       const __m128i half =
           h == 0 ? _mm256_castsi256_si128(sc16) : _mm256_extracti128_si256(sc16, 1);
       scale[h] = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(half), index);
@@ -261,7 +252,8 @@ template <template <int> class Row>
 bool gemv_k_nibble_order(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
                          const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
                          int64_t y_stride) {
-  int8_t* perm = gemv_k_thread_memory(static_cast<size_t>(n_tokens * cols));
+  auto* perm =
+      reinterpret_cast<int8_t*>(thread_scratch_memory(static_cast<size_t>(n_tokens * cols)));
   if (perm == nullptr) return false;
   nibble_order(a, a_stride, n_tokens, cols / kQKK, perm);
   gemv_k<Row>(w, row_bytes, rows, cols, a, a_stride, perm, n_tokens, y, y_stride);

@@ -157,10 +157,9 @@ inline __m512i nibble_pair(const uint8_t* q) {
   return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
 }
 
-// A Q6_K super-block as 4 chunks of 64 unsigned 6-bit values (bias 32 applied by the caller):
-// chunk c = 2h + k/2 holds elements 64c..64c+63; scale[c] its four 16-element scales as int16
-// lanes. Returns the 16 scales as int16 lanes (for the bias term through the bsums).
-inline __m256i unpack_q6_k_avx512(const BlockQ6_K& x, __m512i q[4], __m512i scale[4]) {
+// The quants of a Q6_K super-block as 4 chunks of 64 unsigned 6-bit values (bias 32 applied by
+// the caller): chunk c = 2h + k/2 holds elements 64c..64c+63.
+inline void unpack_q6_k_quants_avx512(const BlockQ6_K& x, __m512i q[4]) {
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   const __m512i m30 = _mm512_set1_epi8(0x30);
   for (int h = 0; h < 2; ++h) {
@@ -173,6 +172,12 @@ inline __m256i unpack_q6_k_avx512(const BlockQ6_K& x, __m512i q[4], __m512i scal
     q[2 * h + 1] =
         _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4), _mm512_and_si512(qh, m30));
   }
+}
+
+// unpack_q6_k_quants_avx512, and scale[c] the four 16-element scales of chunk c as int16 lanes.
+// Returns the 16 scales as int16 lanes (for the bias term through the bsums).
+inline __m256i unpack_q6_k_avx512(const BlockQ6_K& x, __m512i q[4], __m512i scale[4]) {
+  unpack_q6_k_quants_avx512(x, q);
   const __m256i sc16 =
       _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales)));
   for (int c = 0; c < 4; ++c) {

@@ -85,10 +85,12 @@ float vec_dot_q6_k(int64_t n, const void* w, const void* a);
 /// MLX affine 8-bit blocks (mlx_affine8.hpp) with float32 activations (vec_dot_mlx_*.cpp).
 float vec_dot_mlx_affine8(int64_t n, const void* w, const void* a);
 
-// A buffer of at least `bytes` for this thread's K-quant row kernels (gemv.cpp: grown on first
-// use and kept, so no allocation per call after the first); nullptr if it cannot be allocated.
-// Defined outside the SIMD files, which must not instantiate std templates.
-int8_t* gemv_k_thread_memory(size_t bytes) noexcept;
+// This thread's scratch for the kernels (the prompt GEMM's panels, the K-quant row kernels'
+// activation copy): at least `bytes`, 64-byte aligned, grown on first use and kept, so no
+// allocation per call after the first; nullptr if it cannot be allocated. Callers must not hold
+// it across another kernel call on the same thread. Defined in gemm.cpp, outside the SIMD
+// files, which must not instantiate std templates.
+std::byte* thread_scratch_memory(size_t bytes) noexcept;
 
 #if defined(INFERENCE_KERNELS_X86)
 // AVX2 Q2_K/Q3_K dot products (vec_dot_avx2.cpp), shared by the AVX2 and AVX-512 tables; only
