@@ -32,12 +32,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int64_t mib = 1024;
+  double mib = 1024;
   int64_t prefill_tokens = 64;
   std::string types_arg = "F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q2_K,Q3_K,Q4_K,Q5_K,Q6_K";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--mib") mib = std::stoll(argv[i + 1]);
+    if (flag == "--mib") mib = std::stod(argv[i + 1]);
     if (flag == "--types") types_arg = argv[i + 1];
     if (flag == "--tokens") prefill_tokens = std::stoll(argv[i + 1]);
     if (flag == "--path" && !force_simd_path(argv[i + 1])) {
@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
     }
   }
   const int64_t cols = 2048;
-  std::printf("simd path: %s, %lld MiB of weights per type, matrices of %lld columns\n",
-              simd_path_name(), static_cast<long long>(mib), static_cast<long long>(cols));
+  std::printf("simd path: %s, %g MiB of weights per type, matrices of %lld columns\n",
+              simd_path_name(), mib, static_cast<long long>(cols));
   std::printf("%-6s %8s %12s %12s %16s %14s %14s %18s\n", "type", "threads", "decode GB/s",
               "decode ms", "decode cpu GB/s", "prefill GB/s", "prefill tok/s", "prefill cpu tok/s");
   std::mt19937 rng(1);

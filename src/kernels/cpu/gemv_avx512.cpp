@@ -40,13 +40,12 @@ struct Format<Kind::q4_0> {
 };
 
 // 16 nibbles of each of two blocks as [lo0 | hi0 | lo1 | hi1]: elements 0-15 are the low
-// nibbles, 16-31 the high ones.
+// nibbles, 16-31 the high ones. Two broadcast loads (the second merged into the upper half)
+// place the bytes without a shuffle.
 __m512i nibbles_of_pair(const uint8_t* qs0, const uint8_t* qs1) {
-  const __m256i a =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs0)));
-  const __m256i b =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs1)));
-  __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+  __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs0)));
+  v = _mm512_mask_broadcast_i32x4(v, 0xFF00,
+                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs1)));
   v = _mm512_mask_srli_epi16(v, 0xFF00FF00u, v, 4);
   return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
 }
@@ -104,9 +103,10 @@ struct ScaleWindows {
 // fifth of the Q5_0 kernel's time): each window's words are loaded, masked to the blocks' bytes,
 // and its d words permuted into their lanes (lanes past `count` are 0: their words are not
 // loaded). kCount != 0 fixes count at compile time, so that a whole run's masks (the common
-// case: run_scales) are constants.
+// case) are constants.
 template <Kind K, int kCount = 0>
-__m512 block_scales(const typename Format<K>::Block* x, int64_t count) {
+[[gnu::always_inline]] inline __m512 block_scales(const typename Format<K>::Block* x,
+                                                  int64_t count) {
   if constexpr (kCount != 0) count = kCount;
   constexpr int kStride = static_cast<int>(sizeof(typename Format<K>::Block)) / 2;
   using Windows = ScaleWindows<kStride>;
@@ -118,20 +118,15 @@ __m512 block_scales(const typename Format<K>::Block* x, int64_t count) {
     return _mm512_maskz_loadu_epi16(mask, words + first);
   };
   __m512i d = _mm512_setzero_si512();
-  for (int w = 0; w < Windows::kCount; ++w) {
-    const auto& window = Windows::kWindows[static_cast<size_t>(w)];
+  int64_t w = 0;
+  for (const auto& window : Windows::kWindows) {
     d = _mm512_mask_mov_epi16(
         d, window.lanes,
         _mm512_permutex2var_epi16(load(64 * w), _mm512_load_si512(window.index),
                                   load(64 * w + 32)));
+    ++w;
   }
   return _mm512_cvtph_ps(_mm512_castsi512_si256(d));
-}
-
-// block_scales with its masks folded to constants for a whole run.
-template <Kind K>
-__m512 run_scales(const typename Format<K>::Block* x, int64_t count) {
-  return count == 16 ? block_scales<K, 16>(x, 16) : block_scales<K>(x, count);
 }
 
 alignas(64) constexpr int32_t kPairIndex[8][16] = {
@@ -145,6 +140,35 @@ alignas(64) constexpr int32_t kPairIndex[8][16] = {
     {14, 14, 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15},
 };
 
+// One run of `count` (1..16) blocks of a row against one token, added to the row's accumulators.
+// kCount != 0 fixes the count at compile time (every run but a row's last), so that the pair loop
+// unrolls without tail tests and the pair scales' indices are constants.
+template <Kind K, int kCount>
+[[gnu::always_inline]] inline void run_dot(const typename Format<K>::Block* x, const int8_t* aq,
+                                           const float* ascale, const float* asum, int64_t count,
+                                           __m512& acc0, __m512& acc1, __m512& corr) {
+  if constexpr (kCount != 0) count = kCount;
+  const __mmask16 live = static_cast<__mmask16>((1u << count) - 1);
+  const __m512 d = block_scales<K, kCount>(x, count);
+  const __m512 s = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(live, ascale));
+  corr = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, asum), corr);
+#pragma GCC unroll 8
+  for (int k = 0; 2 * k < count; ++k) {
+    const bool second = 2 * k + 1 < count;
+    const __m512i w = pair_quants<K>(x, 2 * k, second);
+    const __m512i a = second ? _mm512_loadu_si512(aq + 64 * k)
+                             : _mm512_zextsi256_si512(_mm256_loadu_si256(
+                                   reinterpret_cast<const __m256i*>(aq + 64 * k)));
+    const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w, a));
+    const __m512 sv = _mm512_permutexvar_ps(_mm512_load_si512(kPairIndex[k]), s);
+    if (k % 2 == 0) {
+      acc0 = _mm512_fmadd_ps(p, sv, acc0);
+    } else {
+      acc1 = _mm512_fmadd_ps(p, sv, acc1);
+    }
+  }
+}
+
 // One weight row against one token (the plain decode). row_dots below is the same arithmetic for
 // several tokens at once; this stays separate because the compiler schedules the single-token
 // loop better on its own (~20% faster per pass than row_dots<1>).
@@ -152,30 +176,53 @@ template <Kind K>
 float row_dot(const typename Format<K>::Block* x, const int8_t* aq, const float* ascale,
               const float* asum, int64_t nb) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), corr = _mm512_setzero_ps();
-  for (int64_t b0 = 0; b0 < nb; b0 += 16) {
-    const int64_t count = nb - b0 < 16 ? nb - b0 : 16;
-    const __mmask16 live = static_cast<__mmask16>((1u << count) - 1);
-    const __m512 d = run_scales<K>(x + b0, count);
-    const __m512 s = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(live, ascale + b0));
-    corr = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, asum + b0), corr);
-    for (int64_t k = 0; 2 * k < count; ++k) {
-      const int64_t b = b0 + 2 * k;
-      const bool second = 2 * k + 1 < count;
-      const __m512i w = pair_quants<K>(x, b, second);
-      const __m512i a = second ? _mm512_loadu_si512(aq + 32 * b)
-                               : _mm512_zextsi256_si512(_mm256_loadu_si256(
-                                     reinterpret_cast<const __m256i*>(aq + 32 * b)));
-      const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w, a));
-      const __m512 sv = _mm512_permutexvar_ps(_mm512_load_si512(kPairIndex[k]), s);
-      if (k % 2 == 0) {
-        acc0 = _mm512_fmadd_ps(p, sv, acc0);
-      } else {
-        acc1 = _mm512_fmadd_ps(p, sv, acc1);
-      }
-    }
+  int64_t b0 = 0;
+  for (; b0 + 16 <= nb; b0 += 16) {
+    run_dot<K, 16>(x + b0, aq + 32 * b0, ascale + b0, asum + b0, 16, acc0, acc1, corr);
+  }
+  if (b0 < nb) {
+    run_dot<K, 0>(x + b0, aq + 32 * b0, ascale + b0, asum + b0, nb - b0, acc0, acc1, corr);
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) -
          Format<K>::kOffset * _mm512_reduce_add_ps(corr);
+}
+
+// run_dot for NT (2..4) tokens: each pair of blocks is unpacked once and multiplied by every
+// token's activations. Each token's arithmetic is the same sequence of operations as run_dot's.
+template <Kind K, int NT, int kCount>
+[[gnu::always_inline]] inline void run_dots(const typename Format<K>::Block* x,
+                                            const GemvActivations& a, int64_t t0, int64_t b0,
+                                            int64_t count, __m512 (&acc0)[NT], __m512 (&acc1)[NT],
+                                            __m512 (&corr)[NT]) {
+  if constexpr (kCount != 0) count = kCount;
+  const __mmask16 live = static_cast<__mmask16>((1u << count) - 1);
+  const __m512 d = block_scales<K, kCount>(x + b0, count);
+  __m512 s[NT];
+  for (int t = 0; t < NT; ++t) {
+    const int64_t row = (t0 + t) * a.blocks + b0;
+    s[t] = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(live, a.scale + row));
+    corr[t] = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, a.sum + row), corr[t]);
+  }
+#pragma GCC unroll 8
+  for (int k = 0; 2 * k < count; ++k) {
+    const int64_t b = b0 + 2 * k;
+    const bool second = 2 * k + 1 < count;
+    const __m512i w = pair_quants<K>(x, b, second);
+    const __m512i index = _mm512_load_si512(kPairIndex[k]);
+    for (int t = 0; t < NT; ++t) {
+      const int8_t* aq = a.quants + (t0 + t) * a.cols + 32 * b;
+      const __m512i av =
+          second ? _mm512_loadu_si512(aq)
+                 : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq)));
+      const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w, av));
+      const __m512 sv = _mm512_permutexvar_ps(index, s[t]);
+      if (k % 2 == 0) {
+        acc0[t] = _mm512_fmadd_ps(p, sv, acc0[t]);
+      } else {
+        acc1[t] = _mm512_fmadd_ps(p, sv, acc1[t]);
+      }
+    }
+  }
 }
 
 // One weight row against NT (2..4) tokens: each pair of blocks is unpacked once and multiplied
@@ -188,42 +235,15 @@ template <Kind K, int NT>
 void row_dots(const typename Format<K>::Block* x, const GemvActivations& a, int64_t t0,
               float* out) {
   const int64_t nb = a.blocks;
-  __m512 acc0[NT], acc1[NT], corr[NT], s[NT];
+  __m512 acc0[NT], acc1[NT], corr[NT];
   for (int t = 0; t < NT; ++t) {
     acc0[t] = _mm512_setzero_ps();
     acc1[t] = _mm512_setzero_ps();
     corr[t] = _mm512_setzero_ps();
   }
-  for (int64_t b0 = 0; b0 < nb; b0 += 16) {
-    const int64_t count = nb - b0 < 16 ? nb - b0 : 16;
-    const __mmask16 live = static_cast<__mmask16>((1u << count) - 1);
-    const __m512 d = run_scales<K>(x + b0, count);
-    for (int t = 0; t < NT; ++t) {
-      const int64_t row = (t0 + t) * nb + b0;
-      s[t] = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(live, a.scale + row));
-      corr[t] = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, a.sum + row), corr[t]);
-    }
-    for (int64_t k = 0; 2 * k < count; ++k) {
-      const int64_t b = b0 + 2 * k;
-      const bool second = 2 * k + 1 < count;
-      const __m512i w = pair_quants<K>(x, b, second);
-      const __m512i index = _mm512_load_si512(kPairIndex[k]);
-      for (int t = 0; t < NT; ++t) {
-        const int8_t* aq = a.quants + (t0 + t) * a.cols + 32 * b;
-        const __m512i av =
-            second
-                ? _mm512_loadu_si512(aq)
-                : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq)));
-        const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w, av));
-        const __m512 sv = _mm512_permutexvar_ps(index, s[t]);
-        if (k % 2 == 0) {
-          acc0[t] = _mm512_fmadd_ps(p, sv, acc0[t]);
-        } else {
-          acc1[t] = _mm512_fmadd_ps(p, sv, acc1[t]);
-        }
-      }
-    }
-  }
+  int64_t b0 = 0;
+  for (; b0 + 16 <= nb; b0 += 16) run_dots<K, NT, 16>(x, a, t0, b0, 16, acc0, acc1, corr);
+  if (b0 < nb) run_dots<K, NT, 0>(x, a, t0, b0, nb - b0, acc0, acc1, corr);
   for (int t = 0; t < NT; ++t) {
     out[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t])) -
              Format<K>::kOffset * _mm512_reduce_add_ps(corr[t]);
