@@ -105,7 +105,8 @@ TEST_P(SimdVariant, KQuantRowKernelsMatchScalarAndTileSize) {
   for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int id = static_cast<int>(type);
     if (simd.gemv_k[id] == nullptr) continue;
-    for (int64_t n : {256, 2048, 8192}) {
+    // 768: a pair of super-blocks then a last one alone (scales unpack two at a time)
+    for (int64_t n : {256, 768, 2048, 8192}) {
       const int64_t rows = 5, n_tokens = 7;
       const size_t rb = test::row_bytes(type, n);
       std::vector<uint8_t> w;

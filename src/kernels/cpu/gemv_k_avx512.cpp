@@ -65,6 +65,14 @@ alignas(64) constexpr int8_t kQ6PackedScaleIndex[64] = {
     INFERENCE_SCALE(2), INFERENCE_SCALE(6), INFERENCE_SCALE(3), INFERENCE_SCALE(7)};
 #undef INFERENCE_SCALE
 
+// vpshufb indexes turning the 8 mins of unpack_k4_scales (bytes 8-15, present in both 128-bit
+// lanes) into 16 int16 lanes, each min twice (one per 16-element activation sum).
+#define INFERENCE_MIN(m) m, -1, m, -1
+alignas(32) constexpr int8_t kMinPerBsumIndex[32] = {
+    INFERENCE_MIN(8),  INFERENCE_MIN(9),  INFERENCE_MIN(10), INFERENCE_MIN(11),
+    INFERENCE_MIN(12), INFERENCE_MIN(13), INFERENCE_MIN(14), INFERENCE_MIN(15)};
+#undef INFERENCE_MIN
+
 float hsum(__m256 v) {
   return _mm512_reduce_add_ps(_mm512_zextps256_ps512(v));
 }
@@ -89,6 +97,14 @@ void nibble_order(const std::byte* a, size_t stride, int64_t n_tokens, int64_t n
   }
 }
 
+// d and dmin of a Q4_K or Q5_K super-block (its first 4 bytes in both) as floats in lanes 0 and
+// 1: one conversion for both, and per token one multiply by the activation's d for both.
+__m128 d_and_dmin(const void* block) {
+  uint32_t both;
+  std::memcpy(&both, block, sizeof both);
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(both)));
+}
+
 // One weight row of Q4_K (kFive: Q5_K) against NT tokens: Q8_K rows (for d and the block sums)
 // and their quants in nibble order.
 template <int NT, bool kFive>
@@ -104,11 +120,12 @@ void row_q45_k(const void* w, int64_t nb, const std::byte* a, size_t stride, con
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   const __m512i index0 = _mm512_load_si512(kNibbleScaleIndex[0]);
   const __m512i index1 = _mm512_load_si512(kNibbleScaleIndex[1]);
-  for (int64_t b = 0; b < nb; ++b) {
+  // Super-block b, its unpacked scales and mins (unpack_k4_scales) in every 128-bit lane.
+  const auto block = [&](int64_t b, __m512i scales) __attribute__((always_inline)) {
     const KBlock45 blk = k45_block<kFive>(w, b);
-    const __m128i scales_mins = unpack_k4_scales(blk.scales);
-    const __m512i scales = _mm512_broadcast_i32x4(scales_mins);
-    const __m256i mins16 = k4_mins_per_bsum(scales_mins);
+    const __m256i mins16 =
+        _mm256_shuffle_epi8(_mm512_castsi512_si256(scales),
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(kMinPerBsumIndex)));
     __m512i lo[2], hi[2], scale[2];
     for (int p = 0; p < 2; ++p) {
       const __m512i v = _mm512_loadu_si512(blk.qs + 64 * p);
@@ -132,7 +149,8 @@ void row_q45_k(const void* w, int64_t nb, const std::byte* a, size_t stride, con
       }
       scale[p] = _mm512_shuffle_epi8(scales, p == 0 ? index0 : index1);
     }
-    const float xd = _cvtsh_ss(blk.d), xdmin = _cvtsh_ss(blk.dmin);
+    const __m128 x_d_dmin = d_and_dmin(static_cast<const std::byte*>(w) +
+                                       b * (kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K)));
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
       const int8_t* yq = perm + t * cols + b * kQKK;
@@ -146,11 +164,20 @@ void row_q45_k(const void* w, int64_t nb, const std::byte* a, size_t stride, con
       }
       const __m256i msum =
           _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), mins16);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(xd * y.d), acc[t]);
-      mins_acc[t] =
-          _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(xdmin * y.d), mins_acc[t]);
+      const __m128 scaled = _mm_mul_ps(x_d_dmin, _mm_set1_ps(y.d));  // d·y.d, dmin·y.d
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_broadcastss_ps(scaled), acc[t]);
+      mins_acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum),
+                                    _mm256_broadcastss_ps(_mm_movehdup_ps(scaled)), mins_acc[t]);
     }
+  };
+  int64_t b = 0;
+  for (; b + 1 < nb; b += 2) {
+    const __m512i both = _mm512_castsi256_si512(
+        unpack_k4_scales_x2(k45_block<kFive>(w, b).scales, k45_block<kFive>(w, b + 1).scales));
+    block(b, _mm512_shuffle_i32x4(both, both, 0x00));
+    block(b + 1, _mm512_shuffle_i32x4(both, both, 0x55));
   }
+  if (b < nb) block(b, _mm512_broadcast_i32x4(unpack_k4_scales(k45_block<kFive>(w, b).scales)));
   for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) - hsum(mins_acc[t]);
 }
 

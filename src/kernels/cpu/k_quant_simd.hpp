@@ -29,26 +29,32 @@ inline void unpack_k4(const uint8_t* packed, uint32_t utmp[4]) {
   utmp[0] &= kmask1;
 }
 
-// 12 packed bytes of 6-bit scales and mins (k_scales.hpp) -> 8 scales then 8 mins, one byte each.
-// Reads 16 bytes: the 4 after the scales are the super-block's own quants, ignored.
-inline __m128i unpack_k4_scales(const uint8_t* packed) {
-  const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+// 12 packed bytes of 6-bit scales and mins (k_scales.hpp) -> 8 scales then 8 mins, one byte each,
+// for two super-blocks at once (128-bit lane 0: `first`, lane 1: `second`; the steps never cross
+// a lane, so one 256-bit pass costs what one block's 128-bit pass does). Reads 16 bytes at each:
+// the 4 after the scales are the super-block's own quants, ignored.
+inline __m256i unpack_k4_scales_x2(const uint8_t* first, const uint8_t* second) {
+  const __m256i s = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(first))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(second)), 1);
   // Scales 0-3 / mins 0-3 are bytes 0-3 / 4-7 (low 6 bits); scales 4-7 / mins 4-7 are the low /
   // high nibbles of bytes 8-11 with the top two bits of bytes 0-3 / 4-7 above them.
-  const __m128i low =
-      _mm_shuffle_epi8(s, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
-  const __m128i top =
-      _mm_shuffle_epi8(s, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
-  const __m128i nib = _mm_blend_epi32(low, _mm_srli_epi16(low, 4), 0x8);
-  const __m128i bits = _mm_and_si128(
-      nib, _mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15));
-  return _mm_or_si128(bits, _mm_and_si128(_mm_srli_epi16(top, 2), _mm_set1_epi8(0x30)));
+  const __m256i low =
+      _mm256_shuffle_epi8(s, _mm256_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11, 0,
+                                              1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+  const __m256i top = _mm256_shuffle_epi8(
+      s, _mm256_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7, -1, -1, -1, -1, 0,
+                          1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+  const __m256i nib = _mm256_blend_epi32(low, _mm256_srli_epi16(low, 4), 0x88);
+  const __m256i bits = _mm256_and_si256(
+      nib, _mm256_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15, 63, 63,
+                            63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15));
+  return _mm256_or_si256(bits, _mm256_and_si256(_mm256_srli_epi16(top, 2), _mm256_set1_epi8(0x30)));
 }
 
-// The mins of unpack_k4_scales' 16 bytes as 16 int16 lanes, each min twice.
-inline __m256i k4_mins_per_bsum(__m128i scales_mins) {
-  return _mm256_cvtepu8_epi16(_mm_shuffle_epi8(
-      scales_mins, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
+// unpack_k4_scales_x2 for one super-block.
+inline __m128i unpack_k4_scales(const uint8_t* packed) {
+  return _mm256_castsi256_si128(unpack_k4_scales_x2(packed, packed));
 }
 
 // The fields of super-block b of a Q4_K (kFive = false) or Q5_K row; qh is null for Q4_K.
