@@ -140,8 +140,9 @@ TEST_P(GemmPath, SameBitsForAnyThreadCountAndBatch) {
 }
 
 TEST_P(GemmPath, SmallBatchesEqualExactProductForEveryType) {
-  // Decode-sized batches: the row-vector kernels (Q8_0/Q5_0/Q4_0 on AVX-512) or the dot tiles.
-  // Block counts that are not a multiple of the kernels' 16-block steps, odd and even.
+  // Decode-sized batches: the row-vector kernels (Q8_0/Q5_0/Q4_0 on AVX-512, Q5_0/Q4_0 on AVX2)
+  // or the dot tiles. Block counts that are not a multiple of the kernels' 16- and 8-block steps,
+  // odd and even.
   std::mt19937 rng(24);
   ThreadPool pool(2);
   const int64_t rows = 21, y_stride = rows + 2;
@@ -163,6 +164,29 @@ TEST_P(GemmPath, SmallBatchesEqualExactProductForEveryType) {
           for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(single[r], y[t * y_stride + r]);
         }
       }
+    }
+  }
+}
+
+// The row kernels multiply unsigned weight quants by signed activation quants in pairs summed to
+// int16 (vpmaddubsw on AVX2): the largest quants of every 32-element type against the largest
+// activations of both signs must not saturate.
+TEST_P(GemmPath, SmallBatchesAtTheLargestQuantsAndActivations) {
+  ThreadPool pool(2);
+  const int64_t rows = 3, cols = 544;
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0}) {
+    const size_t rb = test::row_bytes(type, cols), block = rb / (cols / 32);
+    Case c{type, rows, cols, std::vector<uint8_t>(rb * rows, 0xFF), {}};
+    for (size_t b = 0; b < c.w.size(); b += block) {
+      c.w[b] = 0x00;  // d = 1.0 (fp16 0x3C00); every quant at its largest (Q8_0: -1)
+      c.w[b + 1] = 0x3C;
+      if (type == GgmlType::Q8_0) std::memset(&c.w[b + 2], 0x7F, 32);  // Q8_0: +127
+    }
+    for (float sign : {1.f, -1.f}) {
+      c.x.assign(static_cast<size_t>(2 * cols), sign);  // quantise to ±127 everywhere
+      const auto y = run(pool, c, 0, 2, rows);
+      expect_exact(c, y, 2, rows, GetParam());
+      if (HasFatalFailure()) return;
     }
   }
 }

@@ -116,6 +116,11 @@ void unpack_panel_avx512(formats::GgmlType type, const void* w, size_t row_bytes
 // The AVX2 panel GEMM (gemm_avx2.cpp), in the AVX2 table.
 void gemm_panel_avx2(const Panel& p, const ActivationPlane& act, int64_t n_tokens,
                      int64_t valid_rows, float* y, int64_t y_stride);
+// The AVX2 row-vector kernels (gemv_avx2.cpp), in the AVX2 table.
+void gemv_q5_0_avx2(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
+                    int64_t n_tokens, float* y, int64_t y_stride);
+void gemv_q4_0_avx2(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
+                    int64_t n_tokens, float* y, int64_t y_stride);
 // The AVX-512 VNNI row-vector kernels (gemv_avx512.cpp) and panel GEMM (gemm_avx512.cpp), in
 // the AVX-512 table.
 void gemv_q8_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,

@@ -13,6 +13,7 @@
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/k_quant_simd.hpp"
 #include "kernels/cpu/kernel_table.hpp"
+#include "kernels/cpu/q32_avx2.hpp"
 
 namespace inference::kernels::detail {
 namespace {
@@ -46,13 +47,6 @@ void hsum_many(const __m256i* v, int32_t* out) {
                     _mm_add_epi32(_mm256_castsi256_si128(g1), _mm256_extracti128_si256(g1, 1)));
   }
   for (int i = 0; i < N; ++i) out[i] = tmp[i];
-}
-
-float hsum256_ps(__m256 v) {
-  __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  q = _mm_add_ss(q, _mm_movehdup_ps(q));
-  return _mm_cvtss_f32(q);
 }
 
 // ---- float formats -------------------------------------------------------------------------
@@ -99,24 +93,6 @@ void dot_float(int64_t n, const void* w, const std::byte* a, size_t stride, floa
 }
 
 // ---- 32-element formats --------------------------------------------------------------------
-
-__m256i unpack_nibbles(const uint8_t* qs) {
-  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i m4 = _mm_set1_epi8(0x0F);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
-}
-
-// 0x10 in byte i where bit i of the 32-bit little-endian qh is set.
-__m256i fifth_bits(const uint8_t* qh) {
-  uint32_t bits;
-  std::memcpy(&bits, qh, 4);
-  const __m256i spread = _mm256_shuffle_epi8(
-      _mm256_set1_epi32(static_cast<int>(bits)),
-      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
-  const __m256i select = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
-  const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select);
-  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
-}
 
 enum class Kind { q4_0, q4_1, q5_0, q5_1, q8_0 };
 
@@ -438,6 +414,8 @@ constexpr KernelTable make_table() {
   KernelTable t{};
   t.name = "avx2";
   t.gemm_panel = gemm_panel_avx2;
+  t.gemv[2] = gemv_q4_0_avx2;
+  t.gemv[6] = gemv_q5_0_avx2;
   t.gemv_k[12] = gemv_q4_k_avx2;
   t.gemv_k[13] = gemv_q5_k_avx2;
   t.gemv_k[14] = gemv_q6_k_avx2;
