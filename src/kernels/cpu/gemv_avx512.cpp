@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/gemv_tiles.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
 namespace inference::kernels::detail {
@@ -253,35 +254,16 @@ void row_dots(const typename Format<K>::Block* x, const GemvActivations& a, int6
 template <Kind K>
 void gemv(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a, int64_t n_tokens,
           float* y, int64_t y_stride) {
-  using Block = typename Format<K>::Block;
-  for (int64_t r = 0; r < rows; ++r) {
-    const auto* x =
-        reinterpret_cast<const Block*>(static_cast<const std::byte*>(w) + r * row_bytes);
-    if (n_tokens == 1) {
-      y[r] = row_dot<K>(x, a.quants, a.scale, a.sum, a.blocks);
-      continue;
-    }
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
-      float out[4];
-      const int64_t nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
-      switch (nt) {
-        case 1:
-          out[0] = row_dot<K>(x, a.quants + t0 * a.cols, a.scale + t0 * a.blocks,
-                              a.sum + t0 * a.blocks, a.blocks);
-          break;
-        case 2:
-          row_dots<K, 2>(x, a, t0, out);
-          break;
-        case 3:
-          row_dots<K, 3>(x, a, t0, out);
-          break;
-        default:
-          row_dots<K, 4>(x, a, t0, out);
-          break;
-      }
-      for (int64_t t = 0; t < nt; ++t) y[(t0 + t) * y_stride + r] = out[t];
-    }
-  }
+  gemv_in_token_tiles(w, row_bytes, rows, n_tokens, y, y_stride,
+                      [&a](const void* row, int64_t t0, auto tile, float* out) {
+                        const auto* x = static_cast<const typename Format<K>::Block*>(row);
+                        if constexpr (decltype(tile)::kTokens == 1) {
+                          out[0] = row_dot<K>(x, a.quants + t0 * a.cols, a.scale + t0 * a.blocks,
+                                              a.sum + t0 * a.blocks, a.blocks);
+                        } else {
+                          row_dots<K, decltype(tile)::kTokens>(x, a, t0, out);
+                        }
+                      });
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/gemv_tiles.hpp"
 #include "kernels/cpu/k_quant_simd.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
@@ -137,29 +138,10 @@ template <template <int> class Row>
 void gemv_k(const void* w, size_t row_bytes, int64_t rows, int64_t cols, const std::byte* a,
             size_t a_stride, int64_t n_tokens, float* y, int64_t y_stride) {
   const int64_t nb = cols / kQKK;
-  for (int64_t r = 0; r < rows; ++r) {
-    const void* x = static_cast<const std::byte*>(w) + r * row_bytes;
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
-      float out[4];
-      const std::byte* at = a + t0 * a_stride;
-      const int64_t nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
-      switch (nt) {
-        case 1:
-          Row<1>::run(x, nb, at, a_stride, out);
-          break;
-        case 2:
-          Row<2>::run(x, nb, at, a_stride, out);
-          break;
-        case 3:
-          Row<3>::run(x, nb, at, a_stride, out);
-          break;
-        default:
-          Row<4>::run(x, nb, at, a_stride, out);
-          break;
-      }
-      for (int64_t t = 0; t < nt; ++t) y[(t0 + t) * y_stride + r] = out[t];
-    }
-  }
+  gemv_in_token_tiles(w, row_bytes, rows, n_tokens, y, y_stride,
+                      [&](const void* x, int64_t t0, auto tile, float* out) {
+                        Row<decltype(tile)::kTokens>::run(x, nb, a + t0 * a_stride, a_stride, out);
+                      });
 }
 
 }  // namespace
