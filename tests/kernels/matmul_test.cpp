@@ -76,6 +76,8 @@ TEST(Matmul, EqualsDotOfEachRow) {
       const auto x = test::random_floats(cols, rng);
       const auto y = run_matmul(pool, m.view, x, cols, 1, rows);
       const auto a = test::quantize_activation_for(type, x.data(), cols);
+      const auto af = test::dequantize_activation(activation_type(type), a.data(), cols);
+      std::vector<float> wf(static_cast<size_t>(cols));
       for (int64_t r = 0; r < rows; ++r) {
         const float want = detail::active_kernel_table().dot[static_cast<int>(type)](
             cols, m.bytes.data() + r * m.view.row_bytes, a.data());
@@ -87,9 +89,7 @@ TEST(Matmul, EqualsDotOfEachRow) {
           // product): equal up to float rounding of the products' magnitudes — not of the
           // result, which cancellation can make small (AVX2 Q5_K at 1,280 columns differed by
           // 1.1e-4 on a result of 2.08).
-          std::vector<float> wf(static_cast<size_t>(cols));
           dequantize_row(type, m.bytes.data() + r * m.view.row_bytes, wf.data(), cols);
-          const auto af = test::dequantize_activation(activation_type(type), a.data(), cols);
           double magnitude = 0;
           for (int64_t i = 0; i < cols; ++i) magnitude += std::fabs(double{wf[i]} * af[i]);
           EXPECT_NEAR(y[r], want, 4e-6 * magnitude + 1e-30)

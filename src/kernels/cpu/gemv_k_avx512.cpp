@@ -98,12 +98,10 @@ void nibble_order(const std::byte* a, size_t stride, int64_t n_tokens, int64_t n
   }
 }
 
-// d and dmin of a Q4_K or Q5_K super-block (its first 4 bytes in both) as floats in lanes 0 and
-// 1: one conversion for both, and per token one multiply by the activation's d for both.
-__m128 d_and_dmin(const void* block) {
-  uint32_t both;
-  std::memcpy(&both, block, sizeof both);
-  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(both)));
+// d and dmin of a Q4_K or Q5_K super-block as floats in lanes 0 and 1: one conversion for both,
+// and per token one multiply by the activation's d for both.
+__m128 d_and_dmin(const KBlock45& blk) {
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(blk.d | uint32_t{blk.dmin} << 16)));
 }
 
 // One weight row of Q4_K (kFive: Q5_K) against NT tokens: Q8_K rows (for d and the block sums)
@@ -150,8 +148,7 @@ void row_q45_k(const void* w, int64_t nb, const std::byte* a, size_t stride, con
       }
       scale[p] = _mm512_shuffle_epi8(scales, p == 0 ? index0 : index1);
     }
-    const __m128 x_d_dmin = d_and_dmin(static_cast<const std::byte*>(w) +
-                                       b * (kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K)));
+    const __m128 x_d_dmin = d_and_dmin(blk);
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + t * stride)[b];
       const int8_t* yq = perm + t * cols + b * kQKK;
