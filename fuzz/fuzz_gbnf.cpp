@@ -10,6 +10,10 @@
 #include "grammar/matcher.hpp"
 #include "inference/error.hpp"
 
+namespace {
+constexpr size_t kMaxMatcherBytes = size_t{1} << 20;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > (size_t{1} << 16)) return 0;
   const std::string source(reinterpret_cast<const char*>(data), size);
@@ -17,7 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto g =
         std::make_shared<const inference::grammar::Grammar>(inference::grammar::parse_gbnf(source));
     inference::grammar::Matcher m(g);
-    auto s = m.advance(m.start(), source);
+    // Like the token masker, stop growing the caches past a bound (the masker compacts there):
+    // an ambiguous grammar may keep thousands of stacks per byte, each byte a new state.
+    auto s = m.start();
+    for (char c : source) {
+      if (s == inference::grammar::Matcher::kDead || m.memory_bytes() > kMaxMatcherBytes) break;
+      s = m.advance(s, static_cast<uint8_t>(c));
+    }
     (void)m.accepts(s);
     s = m.compact(s);
     (void)m.can_continue(s);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+
+#include "inference/error.hpp"
 
 namespace inference::grammar {
 
@@ -60,9 +63,12 @@ void Matcher::expand(int32_t pos, int32_t parent, std::vector<int32_t>& out) {
     work_.pop_back();
     const uint64_t key =
         (static_cast<uint64_t>(static_cast<uint32_t>(p)) << 32) | static_cast<uint32_t>(par);
-    // Linear de-duplication: expansions are small (a handful of alternatives deep).
-    if (std::find(seen_.begin(), seen_.end(), key) != seen_.end()) continue;
-    seen_.push_back(key);
+    if (!seen_.insert(key)) continue;
+    if (seen_.size() > kMaxLivePositions)
+      throw Error(ErrorCode::invalid_argument,
+                  "grammar: too ambiguous: more than " + std::to_string(kMaxLivePositions) +
+                      " parse positions live at once (nested repetitions of items that can "
+                      "overlap, such as (x{1,60}){1,100})");
     const Elem& e = elems[static_cast<size_t>(p)];
     switch (e.kind) {
       case ElemKind::end:

@@ -19,8 +19,14 @@
 #include <vector>
 
 #include "grammar/grammar.hpp"
+#include "grammar/key_set.hpp"
 
 namespace inference::grammar {
+
+/// Most parse positions one expansion may reach. Unambiguous grammars (JSON, tool calls) keep a
+/// few per state; only nested repetitions of overlapping items multiply them, and past this an
+/// input would cost seconds per byte, so the matcher stops with an error instead.
+inline constexpr size_t kMaxLivePositions = size_t{1} << 15;
 
 class Matcher {
  public:
@@ -30,7 +36,8 @@ class Matcher {
   explicit Matcher(std::shared_ptr<const Grammar> grammar);
 
   State start() const { return start_; }
-  /// The state after `byte`, kDead if the grammar cannot accept it here.
+  /// The state after `byte`, kDead if the grammar cannot accept it here. Throws
+  /// inference::Error when the grammar is too ambiguous here (kMaxLivePositions).
   State advance(State s, uint8_t byte) {
     const size_t i = static_cast<size_t>(s) * n_classes_ + byte_class_[byte];
     int32_t t = trans_[i];
@@ -89,7 +96,10 @@ class Matcher {
   State start_ = kDead;
   // Scratch for expand(), reused so that steady-state matching does not allocate.
   std::vector<std::pair<int32_t, int32_t>> work_;
-  std::vector<uint64_t> seen_;
+  // A hash set: one expansion can reach thousands of (position, parent) pairs when bounded
+  // repetitions nest (item{1,10} of [^\n]{1,60} has 600 live stacks), where a linear search
+  // made each new state quadratic in them.
+  KeySet seen_;
   std::vector<int32_t> scratch_;
 };
 

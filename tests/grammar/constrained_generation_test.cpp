@@ -102,5 +102,44 @@ TEST(ConstrainedGeneration, BadConstraintsFailTheRequest) {
   EXPECT_NE(unsupported.status.message.find("multipleOf"), std::string::npos);
 }
 
+TEST(ConstrainedGeneration, TooAmbiguousGrammarFailsOnlyItsRequest) {
+  // The grammar compiles, but following it needs more parse positions than the matcher keeps:
+  // the error surfaces while sampling, ends that request, and the model keeps serving.
+  INFERENCE_REQUIRE_TESTDATA();
+  auto gpt2 = open("e2e-bpe-gpt2-Q8_0.gguf");
+  const Output bad =
+      generate(*gpt2, {OutputConstraint::Kind::gbnf, "root ::= ([^\\n]{0,300}){0,300}\n"}, 0.0f, 1);
+  EXPECT_EQ(bad.reason, FinishReason::error);
+  EXPECT_EQ(bad.status.code, ErrorCode::invalid_argument);
+  EXPECT_NE(bad.status.message.find("too ambiguous"), std::string::npos) << bad.status.message;
+  const Output good = generate(*gpt2, {OutputConstraint::Kind::gbnf, "root ::= \"ok\"\n"}, 0.0f, 1);
+  ASSERT_TRUE(good.status.ok()) << good.status.message;
+  EXPECT_EQ(good.text, "ok");
+}
+
+TEST(ConstrainedGeneration, TooAmbiguousGrammarLeavesItsBatchNeighbourIntact) {
+  // Two sequences in one batch: the failing one is sampled first in the step; the other must
+  // still get its row, its token and its normal end.
+  INFERENCE_REQUIRE_TESTDATA();
+  auto model =
+      load_model(test::testdata_dir() / "models/e2e/e2e-bpe-gpt2-Q8_0.gguf",
+                 {.backend = "native", .context_length = 512, .parallel_slots = 2, .threads = 1});
+  GenerateConfig bad_config;
+  bad_config.max_tokens = 20;
+  bad_config.temperature = 0.0f;
+  bad_config.constraint = {OutputConstraint::Kind::gbnf, "root ::= ([^\\n]{0,300}){0,300}\n"};
+  GenerateConfig good_config = bad_config;
+  good_config.constraint = {OutputConstraint::Kind::gbnf, "root ::= [a-z]{12}\n"};
+  TokenStream bad = model->generate(Context::background(), "Answer in JSON:", bad_config);
+  TokenStream good = model->generate(Context::background(), "Answer in JSON:", good_config);
+  std::string good_text;
+  for (const Token& t : good) good_text += t.text;
+  for (const Token& t : bad) (void)t;
+  ASSERT_TRUE(good.err().ok()) << good.err().message;
+  EXPECT_EQ(good_text.size(), 12u) << good_text;
+  EXPECT_EQ(bad.finish_reason(), FinishReason::error);
+  EXPECT_NE(bad.err().message.find("too ambiguous"), std::string::npos) << bad.err().message;
+}
+
 }  // namespace
 }  // namespace inference::grammar

@@ -461,9 +461,18 @@ bool BatchScheduler::step_locked(std::unique_lock<std::mutex>& lock) {
       } else {
         s.add_decode_time(elapsed);
       }
-      s.on_logits(std::span<const float>(logits_).subspan(row * n_vocab, n_vocab),
-                  cache_len_[static_cast<size_t>(s.slot)], *tokenizer_);
+      const auto logits = std::span<const float>(logits_).subspan(row * n_vocab, n_vocab);
       ++row;
+      try {
+        // Sampling runs the sequence's output constraint, which can refuse (a grammar too
+        // ambiguous to follow): that ends this sequence with its error, not the batch.
+        s.on_logits(logits, cache_len_[static_cast<size_t>(s.slot)], *tokenizer_);
+      } catch (const Error& e) {
+        end_locked(s, FinishReason::error, e.status());
+      } catch (const std::bad_alloc&) {
+        end_locked(s, FinishReason::error,
+                   {ErrorCode::out_of_memory, "out of memory while sampling"});
+      }
       if (s.finished()) end_locked(s, FinishReason::none, {});
     }
   }
