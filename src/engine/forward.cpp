@@ -222,8 +222,7 @@ void Decoder::embed(std::span<const BatchEntry> chunk) {
   const float scale = std::sqrt(static_cast<float>(hp_.n_embd));
   for (size_t t = 0; t < chunk.size(); ++t) {
     float* row = x_.data() + t * sz(hp_.n_embd);
-    const auto* src = static_cast<const std::byte*>(e.data) + sz(chunk[t].token) * e.row_bytes;
-    kernels::dequantize_row(e.type, src, row, hp_.n_embd);
+    kernels::dequantize_weight_row(e, chunk[t].token, row);
     if (hp_.arch->embedding_scale) {
       for (int32_t i = 0; i < hp_.n_embd; ++i) row[i] *= scale;
     }

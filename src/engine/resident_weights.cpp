@@ -121,6 +121,28 @@ ResidentWeights ResidentWeights::adopt(ModelWeights& w, const ModelFiles& files,
       files.release_pages(piece.from, piece.bytes);
     }
   });
+  // Q4_0/Q5_0 matrices take the layout their decode kernels read fastest, in place.
+  struct RowRange {
+    const kernels::WeightView* m;
+    std::byte* data;
+    int64_t r0, r1;
+  };
+  std::vector<RowRange> ranges;
+  std::vector<kernels::RowLayout> layouts(matrices.size(), kernels::RowLayout::ggml);
+  for (size_t i = 0; i < matrices.size(); ++i) {
+    const kernels::WeightView& m = *matrices[i];
+    if (m.layout != kernels::RowLayout::ggml || !kernels::interleaving_pays(m.type)) continue;
+    layouts[i] = kernels::RowLayout::interleaved;
+    constexpr int64_t kRowsPerRange = 256;
+    for (int64_t r = 0; r < m.rows; r += kRowsPerRange)
+      ranges.push_back({&m, destinations[i], r, std::min(m.rows, r + kRowsPerRange)});
+  }
+  pool.parallel_for(static_cast<int64_t>(ranges.size()), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const RowRange& r = ranges[static_cast<size_t>(i)];
+      kernels::interleave_weight_rows(r.m->type, r.data, r.m->row_bytes, r.m->cols, r.r0, r.r1);
+    }
+  });
   ::mprotect(base, mapped, PROT_READ);  // the weights are never written
   // Every view of a copied matrix (repeats and the tied embedding included) moves to the copy.
   std::vector<kernels::WeightView*> views = multiplied_matrices(w);
@@ -128,8 +150,11 @@ ResidentWeights ResidentWeights::adopt(ModelWeights& w, const ModelFiles& files,
   for (size_t i = 0; i < matrices.size(); ++i) {
     const void* old = matrices[i]->data;
     files.release_pages(old, matrix_bytes(*matrices[i]));
-    for (kernels::WeightView* v : views)
-      if (v->data == old) v->data = destinations[i];
+    for (kernels::WeightView* v : views) {
+      if (v->data != old) continue;
+      v->data = destinations[i];
+      v->layout = layouts[i];
+    }
   }
 #else
   (void)w;

@@ -28,8 +28,7 @@ bool float_type(GgmlType t) {
 // Rows [r0, r1) of w dequantised into `rows` ((r1 - r0) × w.cols floats).
 void dequantize_block(const kernels::WeightView& w, int64_t r0, int64_t r1, float* rows) {
   for (int64_t r = r0; r < r1; ++r)
-    kernels::dequantize_row(w.type, static_cast<const std::byte*>(w.data) + usz(r) * w.row_bytes,
-                            rows + usz((r - r0) * w.cols), w.cols);
+    kernels::dequantize_weight_row(w, r, rows + usz((r - r0) * w.cols));
 }
 
 }  // namespace

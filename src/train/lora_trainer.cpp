@@ -53,9 +53,7 @@ void dequantize_rows(const kernels::WeightView& w, int64_t row0, int64_t rows, s
   out.resize(sz(rows * w.cols));
   tmp.resize(sz(w.cols));
   for (int64_t r = 0; r < rows; ++r) {
-    kernels::dequantize_row(w.type,
-                            static_cast<const std::byte*>(w.data) + sz(row0 + r) * w.row_bytes,
-                            tmp.data(), w.cols);
+    kernels::dequantize_weight_row(w, row0 + r, tmp.data());
     std::copy(tmp.begin(), tmp.end(), out.begin() + r * w.cols);
   }
 }
@@ -658,9 +656,7 @@ double LoraTrainer<T>::run(std::span<const int32_t> tokens, std::span<const uint
     const auto& e = weights_->token_embd;
     const float scale = std::sqrt(static_cast<float>(E));
     for (int64_t t = 0; t < n; ++t) {
-      kernels::dequantize_row(
-          e.type, static_cast<const std::byte*>(e.data) + sz(tokens[sz(t)]) * e.row_bytes,
-          row.data(), E);
+      kernels::dequantize_weight_row(e, tokens[sz(t)], row.data());
       for (int64_t i = 0; i < E; ++i)
         x[sz(t * E + i)] = hp_.arch->embedding_scale ? row[sz(i)] * scale : row[sz(i)];
     }

@@ -4,6 +4,7 @@
 // than the last-level cache so decode figures are DRAM figures.
 //
 //   kernels_bench [--mib 1024] [--types Q4_K,Q8_0] [--path avx512|avx2|scalar] [--tokens 64]
+//                 [--layout interleaved]   (Q4_0/Q5_0 rows as the engine lays them out at load)
 #include <sys/mman.h>
 #include <time.h>
 
@@ -35,12 +36,14 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 int main(int argc, char** argv) {
   double mib = 1024;
   int64_t prefill_tokens = 64;
+  bool interleaved = false;
   std::string types_arg = "F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q2_K,Q3_K,Q4_K,Q5_K,Q6_K";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--mib") mib = std::stod(argv[i + 1]);
     if (flag == "--types") types_arg = argv[i + 1];
     if (flag == "--tokens") prefill_tokens = std::stoll(argv[i + 1]);
+    if (flag == "--layout") interleaved = std::string(argv[i + 1]) == "interleaved";
     if (flag == "--path" && !force_simd_path(argv[i + 1])) {
       std::fprintf(stderr, "path %s not available\n", argv[i + 1]);
       return 1;
@@ -87,7 +90,11 @@ int main(int argc, char** argv) {
     madvise(mapped, weight_bytes, MADV_HUGEPAGE);
     auto* weights = static_cast<uint8_t*>(mapped);
     for (int64_t r = 0; r < rows; ++r) std::memcpy(weights + r * row_bytes, row.data(), row_bytes);
-    const WeightView w{type, weights, rows, cols, row_bytes};
+    WeightView w{type, weights, rows, cols, row_bytes};
+    if (interleaved && interleaving_pays(type)) {
+      interleave_weight_rows(type, weights, row_bytes, cols, 0, rows);
+      w.layout = RowLayout::interleaved;
+    }
     const auto x = test::random_floats(cols * prefill_tokens, rng);
     std::vector<float> y(static_cast<size_t>(rows * prefill_tokens));
     std::vector<uint8_t> scratch(activation_scratch_bytes(type, cols, prefill_tokens) + 64);
@@ -109,7 +116,8 @@ int main(int argc, char** argv) {
       // (Only big matrices are cut: the activation quantisation is not scaled with the rows.)
       const int64_t prows =
           static_cast<size_t>(rows) * row_bytes > (size_t{64} << 20) ? rows / 8 : rows;
-      const WeightView wp{type, weights, prows, cols, row_bytes};
+      WeightView wp = w;
+      wp.rows = prows;
       const double pcpu0 = thread_cpu_seconds();
       t0 = std::chrono::steady_clock::now();
       matmul(pool, wp, x.data(), cols, prefill_tokens, y.data(), prows, scratch.data());

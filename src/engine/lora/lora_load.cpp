@@ -78,9 +78,7 @@ void merge_lora_set(const LoraSet& set, ModelWeights& weights,
         throw Error(ErrorCode::out_of_memory, "cannot allocate the merged LoRA weights");
       }
       for (int64_t r = 0; r < view.rows; ++r) {
-        kernels::dequantize_row(view.type,
-                                static_cast<const std::byte*>(view.data) + sz(r) * view.row_bytes,
-                                merged.data() + sz(r * view.cols), view.cols);
+        kernels::dequantize_weight_row(view, r, merged.data() + sz(r * view.cols));
       }
       for (size_t ai = 0; ai < set.adapters.size(); ++ai) {
         const LoraAdapter& adapter = set.adapters[ai];
@@ -101,6 +99,7 @@ void merge_lora_set(const LoraSet& set, ModelWeights& weights,
       view.type = formats::GgmlType::F32;
       view.data = storage.back().data();
       view.row_bytes = sz(view.cols) * sizeof(float);
+      view.layout = kernels::RowLayout::ggml;
     }
   }
 }

@@ -7,10 +7,12 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <vector>
 
 #include "kernels/cpu/activation_sums.hpp"
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/gemm_panel.hpp"
+#include "kernels/cpu/interleaved_rows.hpp"
 #include "kernels/cpu/packed_panel.hpp"
 
 namespace inference::kernels::detail {
@@ -73,14 +75,28 @@ void fill_tile(const GemmJob& job, int64_t tile) {
   }
 }
 
+// Rows [r0, r0 + rows) of w in the file's layout, which the unpackers and dot products read:
+// w's own bytes, or for interleaved rows a copy of them laid out back (on this thread).
+const std::byte* plain_rows(const WeightView& w, int64_t r0, int64_t rows) {
+  const auto* first = static_cast<const std::byte*>(w.data) + static_cast<size_t>(r0) * w.row_bytes;
+  if (w.layout != RowLayout::interleaved) return first;
+  thread_local std::vector<std::byte> copy;
+  copy.resize(static_cast<size_t>(rows) * w.row_bytes);
+  for (int64_t r = 0; r < rows; ++r) {
+    deinterleave_row(w.type, first + static_cast<size_t>(r) * w.row_bytes,
+                     copy.data() + static_cast<size_t>(r) * w.row_bytes, w.cols / kQK32);
+  }
+  return copy.data();
+}
+
 // Fallback for a thread whose panel memory could not be allocated: the dot-product tiles.
 void rows_by_dots(const GemmJob& job, int64_t r0, int64_t r1) {
   const VecDotFn dot = job.table->dot[static_cast<int>(job.w->type)];
-  const auto* wdata = static_cast<const std::byte*>(job.w->data);
-  for (int64_t t = 0; t < job.n_tokens; ++t) {
-    const std::byte* a = job.act + static_cast<size_t>(t) * job.act_stride;
-    for (int64_t r = r0; r < r1; ++r) {
-      job.y[t * job.y_stride + r] = dot(job.w->cols, wdata + r * job.w->row_bytes, a);
+  for (int64_t r = r0; r < r1; ++r) {
+    const std::byte* row = plain_rows(*job.w, r, 1);
+    for (int64_t t = 0; t < job.n_tokens; ++t) {
+      const std::byte* a = job.act + static_cast<size_t>(t) * job.act_stride;
+      job.y[t * job.y_stride + r] = dot(job.w->cols, row, a);
     }
   }
 }
@@ -91,11 +107,10 @@ void run_thread(const GemmJob& job, int64_t r0, int64_t r1) {
       std::min(panel_rows(w.cols), (r1 - r0 + kPanelLanes - 1) / kPanelLanes * kPanelLanes);
   std::byte* memory = thread_scratch_memory(panel_bytes(w.type, step, w.cols));
   if (memory == nullptr) return rows_by_dots(job, r0, r1);
-  const auto* wdata = static_cast<const std::byte*>(w.data);
   for (int64_t p0 = r0; p0 < r1; p0 += step) {
     const int64_t rows = std::min(step, r1 - p0);
     Panel panel = make_panel(w.type, rows, w.cols, memory);
-    const std::byte* first = wdata + static_cast<size_t>(p0) * w.row_bytes;
+    const std::byte* first = plain_rows(w, p0, rows);
     if (job.simd_unpack != nullptr) {
       job.simd_unpack(w.type, first, w.row_bytes, rows, w.cols, panel);
     } else {
@@ -206,8 +221,7 @@ bool pack_panels_as(ThreadPool& pool, const KernelTable& table, const WeightView
         return;
       }
       Panel full = make_panel(w.type, rows, w.cols, full_memory);
-      const std::byte* src =
-          static_cast<const std::byte*>(w.data) + static_cast<size_t>(r0) * w.row_bytes;
+      const std::byte* src = plain_rows(w, r0, rows);
       if (simd_unpack != nullptr) {
         simd_unpack(w.type, src, w.row_bytes, rows, w.cols, full);
       } else {

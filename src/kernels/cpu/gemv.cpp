@@ -9,6 +9,7 @@
 #include "kernels/cpu/activation_sums.hpp"
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/gemm.hpp"
+#include "kernels/cpu/interleaved_rows.hpp"
 
 namespace inference::kernels::detail {
 namespace {
@@ -46,11 +47,15 @@ size_t gemv_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcep
   if (!gemv_wanted(type, n_tokens) || cols <= 0) return 0;
   const auto n = static_cast<size_t>(n_tokens);
   const auto blocks = static_cast<size_t>(cols / kQK32);
-  return 64 + align64(n * static_cast<size_t>(cols)) + 2 * align64(n * blocks * sizeof(float));
+  const size_t runs =
+      has_interleaved_form(type) ? align64(n * interleaved_activation_bytes(cols / kQK32)) : 0;
+  return 64 + align64(n * static_cast<size_t>(cols)) + 2 * align64(n * blocks * sizeof(float)) +
+         runs;
 }
 
 GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std::byte* act,
-                                         size_t act_stride, int64_t n_tokens, std::byte* extra) {
+                                         size_t act_stride, int64_t n_tokens, std::byte* extra,
+                                         bool interleaved) {
   const int64_t blocks = cols / kQK32;
   const auto base = reinterpret_cast<uintptr_t>(extra);
   auto* quants = reinterpret_cast<int8_t*>(extra + (align64(base) - base));
@@ -67,22 +72,42 @@ GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std:
     activation_group_sums(type, kQK32, act + static_cast<size_t>(t) * act_stride, blocks,
                           scale + t * blocks, sum + t * blocks);
   }
-  return {quants, scale, sum, cols, blocks};
+  GemvActivations out{quants, scale, sum, cols, blocks};
+  if (interleaved) {
+    auto* runs = reinterpret_cast<int8_t*>(
+        sum + align64(static_cast<size_t>(n_tokens * blocks) * sizeof(float)) / sizeof(float));
+    out.runs = runs;
+    out.run_stride = static_cast<int64_t>(interleaved_activation_bytes(blocks));
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      transpose_activation_runs(quants + t * cols, runs + t * out.run_stride, blocks);
+    }
+  }
+  return out;
+}
+
+GemvFn gemv_kernel(const KernelTable& table, const WeightView& w) noexcept {
+  const auto id = static_cast<size_t>(w.type);
+  if (id >= static_cast<size_t>(kTypeSlots)) return nullptr;
+  return w.layout == RowLayout::interleaved ? table.gemv_interleaved[id] : table.gemv[id];
 }
 
 void gemv_rows(const KernelTable& table, const WeightView& w, const GemvActivations& act,
                int64_t n_tokens, float* y, int64_t y_stride, int64_t r0, int64_t r1) {
   if (r0 >= r1) return;
-  table.gemv[static_cast<int>(w.type)](
+  gemv_kernel(table, w)(
       static_cast<const std::byte*>(w.data) + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes,
       r1 - r0, act, n_tokens, y + r0, y_stride);
 }
 
 void gemv(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
           size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra) {
-  const GemvJob job{
-      &table,   &w, prepare_gemv_activations(w.type, w.cols, act, act_stride, n_tokens, extra),
-      n_tokens, y,  y_stride};
+  const GemvJob job{&table,
+                    &w,
+                    prepare_gemv_activations(w.type, w.cols, act, act_stride, n_tokens, extra,
+                                             w.layout == RowLayout::interleaved),
+                    n_tokens,
+                    y,
+                    y_stride};
   const GemvJob* j = &job;  // one pointer: the std::function stores it without allocating
   pool.run([j](int thread, int n_threads) {
     const auto [r0, r1] = thread_rows(j->w->rows, thread, n_threads);

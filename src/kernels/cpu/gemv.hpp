@@ -26,17 +26,22 @@ std::pair<int64_t, int64_t> thread_rows(int64_t rows, int thread, int n_threads)
 
 /// The row-vector kernels' view of quantised activations (`act`, `act_stride` bytes per token,
 /// blocks of Q8_0): quants copied out of their blocks and per-block scales and sums, written to
-/// `extra` (gemv_scratch_bytes()). Depends only on the activation format, so one preparation
-/// serves every weight of a gemv type multiplied with the same activations.
+/// `extra` (gemv_scratch_bytes()); with `interleaved`, also the quants in the interleaved runs'
+/// order. Depends only on the activation format, so one preparation serves every weight of a
+/// gemv type multiplied with the same activations.
 GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std::byte* act,
-                                         size_t act_stride, int64_t n_tokens, std::byte* extra);
+                                         size_t act_stride, int64_t n_tokens, std::byte* extra,
+                                         bool interleaved);
 
-/// Rows [r0, r1) of y = w × act through table.gemv[w.type].
+/// The row-vector kernel for w in its layout, or null.
+GemvFn gemv_kernel(const KernelTable& table, const WeightView& w) noexcept;
+
+/// Rows [r0, r1) of y = w × act through gemv_kernel(table, w).
 void gemv_rows(const KernelTable& table, const WeightView& w, const GemvActivations& act,
                int64_t n_tokens, float* y, int64_t y_stride, int64_t r0, int64_t r1);
 
 /// y = w × activations (already quantised at `act`, `act_stride` bytes per token); `extra` is
-/// the gemv_scratch_bytes() area. Needs table.gemv[w.type].
+/// the gemv_scratch_bytes() area. Needs gemv_kernel(table, w).
 void gemv(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
           size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra);
 

@@ -22,6 +22,10 @@ struct GemvActivations {
   const float* sum = nullptr;      ///< scale * sum of the block's quants, same layout
   int64_t cols = 0;
   int64_t blocks = 0;
+  /// For weights in the interleaved layout (interleaved_rows.hpp): token t's quants in the runs'
+  /// lane order at runs + t * run_stride; null otherwise.
+  const int8_t* runs = nullptr;
+  int64_t run_stride = 0;
 };
 
 /// y[t * y_stride + r] = row r of `w` (rows of row_bytes) · token t, r < rows, t < n_tokens.

@@ -52,6 +52,9 @@ struct KernelTable {
   PanelUnpackFn unpack_panel[kTypeSlots] = {};
   /// Row-vector kernels for small batches (gemv_kernel.hpp); null: the dot products.
   GemvFn gemv[kTypeSlots] = {};
+  /// Row-vector kernels for weights in the interleaved layout (interleaved_rows.hpp); weights
+  /// are interleaved at load only where the active table has one.
+  GemvFn gemv_interleaved[kTypeSlots] = {};
   /// Row-vector kernels of the K-quants for small batches (decode); null: the dot products.
   GemvKFn gemv_k[kTypeSlots] = {};
   /// Activation quantisers (equal bits to quantize_activation.cpp); null: the scalar ones.
@@ -129,6 +132,13 @@ void gemv_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvA
                       int64_t n_tokens, float* y, int64_t y_stride);
 void gemv_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
                       int64_t n_tokens, float* y, int64_t y_stride);
+// The same for Q5_0 / Q4_0 rows in the interleaved layout (gemv_interleaved_avx512.cpp).
+void gemv_interleaved_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride);
+void gemv_interleaved_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride);
 void gemv_q4_k_avx512(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
                       const std::byte* a, size_t a_stride, int64_t n_tokens, float* y,
                       int64_t y_stride);

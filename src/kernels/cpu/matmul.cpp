@@ -5,13 +5,17 @@
 // its rows in blocks and, per block, multiplies up to kMaxTileTokens activation rows per weight
 // row load (dot_multi), so weights come from memory once per tile instead of once per token.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "inference/error.hpp"
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/gemv.hpp"
+#include "kernels/cpu/interleaved_rows.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/quantize_activation.hpp"
@@ -142,8 +146,19 @@ void run_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
     }
     return;
   }
+  // Interleaved rows (only when the SIMD level changed after they were laid out) are read back
+  // in the file's layout, one row at a time.
+  thread_local std::vector<std::byte> plain;
+  const bool interleaved = job.w->layout == RowLayout::interleaved;
+  if (interleaved) plain.resize(row_bytes);
+  auto row = [&](int64_t r) {
+    const std::byte* at = wdata + r * static_cast<int64_t>(row_bytes);
+    if (!interleaved) return at;
+    detail::deinterleave_row(job.w->type, at, plain.data(), cols / kQK32);
+    return static_cast<const std::byte*>(plain.data());
+  };
   if (job.n_tokens == 1) {
-    for (int64_t r = r0; r < r1; ++r) job.y[r] = dot(cols, wdata + r * row_bytes, job.act);
+    for (int64_t r = r0; r < r1; ++r) job.y[r] = dot(cols, row(r), job.act);
     return;
   }
   for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
@@ -152,7 +167,7 @@ void run_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
       const int nt = static_cast<int>(std::min<int64_t>(detail::kMaxTileTokens, job.n_tokens - t0));
       const std::byte* a = job.act + t0 * job.act_stride;
       for (int64_t r = rb; r < rb_end; ++r) {
-        const std::byte* wrow = wdata + r * row_bytes;
+        const std::byte* wrow = row(r);
         float out[detail::kMaxTileTokens];
         if (multi != nullptr) {
           multi(cols, wrow, a, job.act_stride, nt, out);
@@ -231,7 +246,7 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
       return;
     }
     const bool row_vectors =
-        job.table->gemv[static_cast<int>(w.type)] != nullptr && detail::gemv_wanted(w.type, 1) &&
+        detail::gemv_kernel(*job.table, w) != nullptr && detail::gemv_wanted(w.type, 1) &&
         (path == MatmulPath::decode ||
          (path == MatmulPath::automatic && detail::gemv_wanted(w.type, n_tokens)));
     if (row_vectors) {
@@ -252,6 +267,39 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
     const auto [r0, r1] = detail::thread_rows(j->w->rows, thread, n_threads);
     if (r0 < r1) run_rows(*j, r0, r1);
   });
+}
+
+bool interleaving_pays(GgmlType type) noexcept {
+  // INFERENCE_INTERLEAVE=0 keeps the file's layout: the A/B switch of decode benchmarks.
+  static const bool disabled = [] {
+    const char* env = std::getenv("INFERENCE_INTERLEAVE");
+    return env != nullptr && std::string_view(env) == "0";
+  }();
+  const auto id = static_cast<size_t>(type);
+  return !disabled && detail::has_interleaved_form(type) &&
+         detail::active_kernel_table().gemv_interleaved[id] != nullptr;
+}
+
+void interleave_weight_rows(GgmlType type, void* data, size_t row_bytes, int64_t cols, int64_t r0,
+                            int64_t r1) {
+  if (!detail::has_interleaved_form(type) || cols % kQK32 != 0)
+    throw Error(ErrorCode::invalid_argument,
+                "interleave_weight_rows: no interleaved layout for "
+                "tensor type id " +
+                    std::to_string(static_cast<uint32_t>(type)));
+  for (int64_t r = r0; r < r1; ++r) {
+    detail::interleave_row(type, static_cast<std::byte*>(data) + static_cast<size_t>(r) * row_bytes,
+                           cols / kQK32);
+  }
+}
+
+void dequantize_weight_row(const WeightView& w, int64_t r, float* out) {
+  const auto* row = static_cast<const std::byte*>(w.data) + static_cast<size_t>(r) * w.row_bytes;
+  if (w.layout != RowLayout::interleaved) return dequantize_row(w.type, row, out, w.cols);
+  thread_local std::vector<std::byte> plain;
+  plain.resize(w.row_bytes);
+  detail::deinterleave_row(w.type, row, plain.data(), w.cols / kQK32);
+  dequantize_row(w.type, plain.data(), out, w.cols);
 }
 
 struct PackedWeight::Impl {
@@ -341,17 +389,20 @@ void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* c
     act_stride = static_cast<size_t>(cols / f.block) * f.block_bytes;
     simd_quantizer(table, f)(x, scratch, cols);
   }
-  bool gemv_ready = false;
+  int first_gemv = -1;
+  bool any_interleaved = false;
   for (int i = 0; i < count; ++i) {
     const WeightView& w = *ws[i];
     shared.rows[i] = MatmulJob{&table, &w, act, act_stride, 1, ys[i], w.rows};
-    shared.gemv[i] = f.quantize != nullptr && table.gemv[static_cast<int>(w.type)] != nullptr &&
+    shared.gemv[i] = f.quantize != nullptr && detail::gemv_kernel(table, w) != nullptr &&
                      detail::gemv_wanted(w.type, 1);
-    if (shared.gemv[i] && !gemv_ready) {
-      shared.gemv_act = detail::prepare_gemv_activations(
-          w.type, cols, act, act_stride, 1, static_cast<std::byte*>(scratch) + act_stride);
-      gemv_ready = true;
-    }
+    if (shared.gemv[i] && first_gemv < 0) first_gemv = i;
+    any_interleaved |= shared.gemv[i] && w.layout == RowLayout::interleaved;
+  }
+  if (first_gemv >= 0) {
+    shared.gemv_act = detail::prepare_gemv_activations(
+        ws[first_gemv]->type, cols, act, act_stride, 1,
+        static_cast<std::byte*>(scratch) + act_stride, any_interleaved);
   }
   const SharedJob* j = &shared;
   pool.run([j](int thread, int n_threads) {

@@ -19,6 +19,11 @@ namespace inference::kernels {
 
 using formats::GgmlType;
 
+/// How a matrix's rows hold their blocks: as the file stores them, or (Q4_0 and Q5_0, after
+/// interleave_weight_rows) with runs of 16 blocks interleaved for the row-vector kernels
+/// (kernels/cpu/interleaved_rows.hpp). Same bytes per row either way.
+enum class RowLayout : uint8_t { ggml, interleaved };
+
 /// A weight matrix as stored: `rows` rows of `cols` elements in `type` blocks, row-major,
 /// `row_bytes` apart. (GGUF ne[0] = cols, ne[1] = rows.)
 struct WeightView {
@@ -27,7 +32,19 @@ struct WeightView {
   int64_t rows = 0;
   int64_t cols = 0;
   size_t row_bytes = 0;
+  RowLayout layout = RowLayout::ggml;
 };
+
+/// Whether the active SIMD level decodes `type` faster from interleaved rows (Q4_0 and Q5_0
+/// with AVX-512 VNNI). Every kernel reads both layouts; this only says which one pays.
+/// INFERENCE_INTERLEAVE=0 in the environment makes it false (A/B measurements).
+bool interleaving_pays(GgmlType type) noexcept;
+
+/// Rewrites rows [r0, r1) of the writable `type` matrix at `data` (`cols` columns, `row_bytes`
+/// apart) from the file's layout to RowLayout::interleaved; its views must then say so.
+/// Only for types where interleaving_pays() could be true (Q4_0, Q5_0).
+void interleave_weight_rows(GgmlType type, void* data, size_t row_bytes, int64_t cols, int64_t r0,
+                            int64_t r1);
 
 /// Whether this build can multiply with weights of `type`.
 bool matmul_supported(GgmlType type) noexcept;
@@ -115,6 +132,9 @@ void matmul_packed(ThreadPool& pool, const PackedWeight& w, const float* x, int6
 
 /// Dequantises one row of `n` elements of `type` into `out` (n a multiple of the block size).
 void dequantize_row(GgmlType type, const void* src, float* out, int64_t n);
+
+/// Row r of w as w.cols floats, in either layout.
+void dequantize_weight_row(const WeightView& w, int64_t r, float* out);
 
 /// Which SIMD path the dispatcher picked ("avx512-vnni", "avx2", "scalar", …).
 const char* simd_path_name() noexcept;

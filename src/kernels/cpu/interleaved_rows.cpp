@@ -1,0 +1,143 @@
+// kernels/cpu/interleaved_rows.cpp — see interleaved_rows.hpp.
+#include "kernels/cpu/interleaved_rows.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "kernels/cpu/blocks.hpp"
+
+namespace inference::kernels::detail {
+namespace {
+
+using formats::GgmlType;
+
+constexpr int64_t kRun = 16;
+
+// First element of step s's four quants within a block.
+constexpr int step_element(int s) {
+  return s < 4 ? 4 * s : 16 + 4 * (s - 4);
+}
+
+struct Geometry {
+  size_t block_bytes;
+  bool fifth_bits;
+};
+
+Geometry geometry(GgmlType type) {
+  return type == GgmlType::Q5_0 ? Geometry{sizeof(BlockQ5_0), true}
+                                : Geometry{sizeof(BlockQ4_0), false};
+}
+
+// Blocks of the row in interleaved runs (the rest, at most one block, keeps the file's layout).
+int64_t interleaved_blocks(int64_t blocks) {
+  return blocks / kRun * kRun + (blocks % kRun) / 2 * 2;
+}
+
+// The 16-bit scale, fifth bits and nibbles of one block in the file's layout.
+struct PlainBlock {
+  uint16_t d;
+  uint32_t qh;
+  const uint8_t* qs;
+};
+
+PlainBlock read_block(const uint8_t* b, bool fifth_bits) {
+  PlainBlock out{};
+  std::memcpy(&out.d, b, 2);
+  if (fifth_bits) std::memcpy(&out.qh, b + 2, 4);
+  out.qs = b + (fifth_bits ? 6 : 2);
+  return out;
+}
+
+// One run of c blocks, file layout at `plain` → interleaved at `out`.
+void interleave_run(const uint8_t* plain, uint8_t* out, int c, const Geometry& g) {
+  uint8_t* d = out;
+  uint8_t* fifth = out + 2 * c;
+  uint8_t* quants = fifth + (g.fifth_bits ? 4 * c : 0);
+  std::memset(fifth, 0, g.fifth_bits ? static_cast<size_t>(4 * c) : 0);
+  for (int i = 0; i < c; ++i) {
+    const PlainBlock b = read_block(plain + static_cast<size_t>(i) * g.block_bytes, g.fifth_bits);
+    std::memcpy(d + 2 * i, &b.d, 2);
+    for (int j = 0; j < 4; ++j) std::memcpy(quants + 4 * c * j + 4 * i, b.qs + 4 * j, 4);
+    if (g.fifth_bits) {
+      for (int s = 0; s < 8; ++s) {
+        const uint32_t bits = (b.qh >> step_element(s)) & 0xFu;
+        const int bit = 4 * i;  // of the step's c/2 bytes
+        fifth[s * (c / 2) + bit / 8] |= static_cast<uint8_t>(bits << (bit % 8));
+      }
+    }
+  }
+}
+
+// The inverse of interleave_run.
+void deinterleave_run(const uint8_t* run, uint8_t* plain, int c, const Geometry& g) {
+  const uint8_t* d = run;
+  const uint8_t* fifth = run + 2 * c;
+  const uint8_t* quants = fifth + (g.fifth_bits ? 4 * c : 0);
+  for (int i = 0; i < c; ++i) {
+    uint8_t* b = plain + static_cast<size_t>(i) * g.block_bytes;
+    std::memcpy(b, d + 2 * i, 2);
+    uint8_t* qs = b + (g.fifth_bits ? 6 : 2);
+    for (int j = 0; j < 4; ++j) std::memcpy(qs + 4 * j, quants + 4 * c * j + 4 * i, 4);
+    if (g.fifth_bits) {
+      uint32_t qh = 0;
+      for (int s = 0; s < 8; ++s) {
+        const int bit = 4 * i;
+        const uint32_t bits = (fifth[s * (c / 2) + bit / 8] >> (bit % 8)) & 0xFu;
+        qh |= bits << step_element(s);
+      }
+      std::memcpy(b + 2, &qh, 4);
+    }
+  }
+}
+
+template <typename Fn>
+void for_each_run(int64_t blocks, size_t block_bytes, Fn&& fn) {
+  const int64_t total = interleaved_blocks(blocks);
+  for (int64_t b = 0; b < total; b += kRun) {
+    fn(static_cast<size_t>(b) * block_bytes, static_cast<int>(std::min(kRun, total - b)));
+  }
+}
+
+}  // namespace
+
+bool has_interleaved_form(GgmlType type) noexcept {
+  return type == GgmlType::Q4_0 || type == GgmlType::Q5_0;
+}
+
+size_t interleaved_activation_bytes(int64_t blocks) noexcept {
+  return static_cast<size_t>((blocks + kRun - 1) / kRun) * 512;
+}
+
+void interleave_row(GgmlType type, void* row, int64_t blocks) noexcept {
+  const Geometry g = geometry(type);
+  std::array<uint8_t, kRun * sizeof(BlockQ5_0)> run{};
+  auto* bytes = static_cast<uint8_t*>(row);
+  for_each_run(blocks, g.block_bytes, [&](size_t offset, int c) {
+    interleave_run(bytes + offset, run.data(), c, g);
+    std::memcpy(bytes + offset, run.data(), static_cast<size_t>(c) * g.block_bytes);
+  });
+}
+
+void deinterleave_row(GgmlType type, const void* row, void* out, int64_t blocks) noexcept {
+  const Geometry g = geometry(type);
+  const auto* in = static_cast<const uint8_t*>(row);
+  auto* plain = static_cast<uint8_t*>(out);
+  const int64_t total = interleaved_blocks(blocks);
+  for_each_run(blocks, g.block_bytes,
+               [&](size_t offset, int c) { deinterleave_run(in + offset, plain + offset, c, g); });
+  const size_t done = static_cast<size_t>(total) * g.block_bytes;
+  std::memcpy(plain + done, in + done, static_cast<size_t>(blocks - total) * g.block_bytes);
+}
+
+void transpose_activation_runs(const int8_t* quants, int8_t* out, int64_t blocks) noexcept {
+  std::memset(out, 0, interleaved_activation_bytes(blocks));
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t run = b / kRun, lane = b % kRun;
+    for (int s = 0; s < 8; ++s) {
+      std::memcpy(out + 512 * run + 64 * s + 4 * lane, quants + 32 * b + step_element(s), 4);
+    }
+  }
+}
+
+}  // namespace inference::kernels::detail

@@ -1,0 +1,202 @@
+// Q4_0/Q5_0 rows in the interleaved layout (interleaved_rows.hpp): the layout holds exactly the
+// file's blocks, and every path that multiplies or reads such a matrix — the interleaved
+// row-vector kernels, the prompt GEMM, the dot products of other SIMD levels, the fused q/k/v
+// pass, row dequantisation — gives what the file's layout gives.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "inference/error.hpp"
+#include "kernel_test_util.hpp"
+#include "kernels/cpu/interleaved_rows.hpp"
+#include "kernels/cpu/simd_dispatch.hpp"
+
+namespace inference::kernels {
+namespace {
+
+struct Pair {
+  std::vector<uint8_t> plain_bytes, interleaved_bytes;
+  WeightView plain, interleaved;
+};
+
+Pair random_pair(GgmlType type, int64_t rows, int64_t cols, std::mt19937& rng) {
+  Pair p;
+  const size_t rb = test::row_bytes(type, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto row = test::random_row(type, cols, rng);
+    p.plain_bytes.insert(p.plain_bytes.end(), row.begin(), row.end());
+  }
+  p.interleaved_bytes = p.plain_bytes;
+  interleave_weight_rows(type, p.interleaved_bytes.data(), rb, cols, 0, rows);
+  p.plain = {type, p.plain_bytes.data(), rows, cols, rb};
+  p.interleaved = {type, p.interleaved_bytes.data(), rows, cols, rb, RowLayout::interleaved};
+  return p;
+}
+
+std::vector<float> multiply(ThreadPool& pool, const WeightView& w, const std::vector<float>& x,
+                            int64_t n_tokens) {
+  std::vector<float> y(static_cast<size_t>(n_tokens * w.rows), -7.f);
+  std::vector<uint8_t> scratch(activation_scratch_bytes(w.type, w.cols, n_tokens) + 1);
+  matmul(pool, w, x.data(), w.cols, n_tokens, y.data(), w.rows, scratch.data());
+  return y;
+}
+
+// got and want (n_tokens × p's rows) equal up to the float rounding of the products'
+// magnitudes: what two kernels summing the same products in other orders can differ by.
+void expect_near_products(const Pair& p, const std::vector<float>& x, int64_t n_tokens,
+                          const std::vector<float>& got, const std::vector<float>& want) {
+  const GgmlType type = p.plain.type;
+  const int64_t cols = p.plain.cols, rows = p.plain.rows;
+  std::vector<float> wf(static_cast<size_t>(cols));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto a = test::quantize_activation_for(type, x.data() + t * cols, cols);
+    const auto af = test::dequantize_activation(activation_type(type), a.data(), cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      dequantize_row(type, p.plain_bytes.data() + r * p.plain.row_bytes, wf.data(), cols);
+      double magnitude = 0;
+      for (int64_t k = 0; k < cols; ++k) magnitude += std::fabs(double{wf[k]} * af[k]);
+      const size_t i = static_cast<size_t>(t * rows + r);
+      ASSERT_NEAR(got[i], want[i], 4e-6 * magnitude + 1e-30) << "token " << t << " row " << r;
+    }
+  }
+}
+
+// 2 blocks: one partial run; 3: a partial run and a single block; 28 (Qwen2.5's 896 columns):
+// a whole run and a partial one of 12; 36 (Gemma-3's 1,152): two runs and 4; 41: two runs, a
+// partial run of 8 and a single block.
+constexpr int64_t kBlockCounts[] = {1, 2, 3, 15, 16, 17, 28, 36, 41, 64};
+
+TEST(InterleavedRows, HoldTheFileBlocksExactly) {
+  std::mt19937 rng(11);
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0}) {
+    for (int64_t blocks : kBlockCounts) {
+      const int64_t cols = 32 * blocks;
+      const Pair p = random_pair(type, 3, cols, rng);
+      if (blocks >= 2) {
+        EXPECT_NE(p.plain_bytes, p.interleaved_bytes);
+      }
+      std::vector<uint8_t> back(p.plain_bytes.size());
+      for (int64_t r = 0; r < 3; ++r) {
+        const size_t at = static_cast<size_t>(r) * p.plain.row_bytes;
+        detail::deinterleave_row(type, p.interleaved_bytes.data() + at, back.data() + at, blocks);
+        std::vector<float> want(static_cast<size_t>(cols)), got(static_cast<size_t>(cols));
+        dequantize_row(type, p.plain_bytes.data() + at, want.data(), cols);
+        dequantize_weight_row(p.interleaved, r, got.data());
+        ASSERT_EQ(got, want) << "type " << static_cast<int>(type) << " blocks " << blocks;
+      }
+      ASSERT_EQ(back, p.plain_bytes) << "type " << static_cast<int>(type) << " blocks " << blocks;
+    }
+  }
+}
+
+TEST(InterleavedRows, MultiplyLikeTheFileLayout) {
+  std::mt19937 rng(12);
+  ThreadPool one(1), two(2), three(3);
+  const int64_t rows = 37;
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0}) {
+    for (int64_t blocks : kBlockCounts) {
+      const int64_t cols = 32 * blocks;
+      const Pair p = random_pair(type, rows, cols, rng);
+      std::vector<float> wf(static_cast<size_t>(cols));
+      // 1 and 7 tokens: the row-vector kernels; 40: the prompt GEMM (unpacked from the same
+      // blocks, so the same bits).
+      for (int64_t n_tokens : {1, 7, 40}) {
+        SCOPED_TRACE("type " + std::to_string(static_cast<int>(type)) + " blocks " +
+                     std::to_string(blocks) + " tokens " + std::to_string(n_tokens));
+        const auto x = test::random_floats(n_tokens * cols, rng);
+        const auto want = multiply(two, p.plain, x, n_tokens);
+        const auto got = multiply(two, p.interleaved, x, n_tokens);
+        for (ThreadPool* pool : {&one, &three})
+          ASSERT_EQ(multiply(*pool, p.interleaved, x, n_tokens), got);
+        if (n_tokens >= 16) {
+          ASSERT_EQ(got, want);
+          continue;
+        }
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          const std::vector<float> xt(x.begin() + t * cols, x.begin() + (t + 1) * cols);
+          const auto alone = multiply(two, p.interleaved, xt, 1);
+          for (int64_t r = 0; r < rows; ++r) {
+            ASSERT_EQ(alone[static_cast<size_t>(r)], got[static_cast<size_t>(t * rows + r)])
+                << "token " << t << " row " << r;
+          }
+        }
+        // Another summation order than the file layout's kernel.
+        expect_near_products(p, x, n_tokens, got, want);
+      }
+    }
+  }
+}
+
+// A SIMD level without the interleaved kernels (forced after the rows were laid out) reads the
+// rows back in the file's layout: the prompt GEMM and the dot products give the file layout's
+// bits; small batches, which the file layout sends through that level's row kernels, agree up
+// to their summation order.
+TEST(InterleavedRows, OtherSimdLevelsReadThemBack) {
+  std::mt19937 rng(13);
+  ThreadPool pool(2);
+  for (const char* path : {"avx2", "scalar"}) {
+    if (!force_simd_path(path)) continue;
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0}) {
+      for (int64_t blocks : {3, 28, 41}) {
+        const Pair p = random_pair(type, 21, 32 * blocks, rng);
+        for (int64_t n_tokens : {1, 5, 40}) {
+          SCOPED_TRACE(std::string(path) + " type " + std::to_string(static_cast<int>(type)) +
+                       " blocks " + std::to_string(blocks) + " tokens " + std::to_string(n_tokens));
+          const auto x = test::random_floats(n_tokens * p.plain.cols, rng);
+          const auto got = multiply(pool, p.interleaved, x, n_tokens);
+          const auto want = multiply(pool, p.plain, x, n_tokens);
+          if (n_tokens >= 16 || std::string(path) == "scalar") {
+            EXPECT_EQ(got, want);
+          } else {
+            expect_near_products(p, x, n_tokens, got, want);
+          }
+        }
+      }
+    }
+  }
+  force_simd_path("");
+}
+
+TEST(InterleavedRows, FusedInputPassEqualsSeparateMatmuls) {
+  // Qwen2.5's q/k/v: Q5_0 (interleaved), Q5_0 (interleaved), Q8_0 (file layout).
+  std::mt19937 rng(14);
+  ThreadPool pool(2);
+  const int64_t cols = 896;
+  const Pair q = random_pair(GgmlType::Q5_0, 40, cols, rng);
+  const Pair k = random_pair(GgmlType::Q5_0, 8, cols, rng);
+  std::vector<uint8_t> v_bytes;
+  for (int r = 0; r < 8; ++r) {
+    const auto row = test::random_row(GgmlType::Q8_0, cols, rng);
+    v_bytes.insert(v_bytes.end(), row.begin(), row.end());
+  }
+  const WeightView v{GgmlType::Q8_0, v_bytes.data(), 8, cols,
+                     test::row_bytes(GgmlType::Q8_0, cols)};
+  const WeightView* ws[] = {&v, &q.interleaved, &k.interleaved};
+  const auto x = test::random_floats(cols, rng);
+  std::vector<float> y0(8), y1(40), y2(8);
+  float* ys[] = {y0.data(), y1.data(), y2.data()};
+  size_t scratch_bytes = 0;
+  for (const WeightView* w : ws)
+    scratch_bytes = std::max(scratch_bytes, activation_scratch_bytes(w->type, cols, 1));
+  std::vector<uint8_t> scratch(scratch_bytes);
+  matmul_shared_input(pool, ws, ys, 3, x.data(), 1, scratch.data());
+  EXPECT_EQ(y0, multiply(pool, v, x, 1));
+  EXPECT_EQ(y1, multiply(pool, q.interleaved, x, 1));
+  EXPECT_EQ(y2, multiply(pool, k.interleaved, x, 1));
+}
+
+TEST(InterleavedRows, PayOnlyWhereAKernelReadsThem) {
+  const bool avx512 = std::string(simd_path_name()).rfind("avx512", 0) == 0;
+  EXPECT_EQ(interleaving_pays(GgmlType::Q4_0), avx512);
+  EXPECT_EQ(interleaving_pays(GgmlType::Q5_0), avx512);
+  EXPECT_FALSE(interleaving_pays(GgmlType::Q8_0));
+  EXPECT_FALSE(interleaving_pays(GgmlType::Q4_K));
+  std::vector<uint8_t> bytes(34);
+  EXPECT_THROW(interleave_weight_rows(GgmlType::Q8_0, bytes.data(), 34, 32, 0, 1), Error);
+}
+
+}  // namespace
+}  // namespace inference::kernels
