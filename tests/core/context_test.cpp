@@ -149,11 +149,13 @@ TEST(Context, DestroyedRegistrationNeverRuns) {
   }
   ctx.cancel();
   EXPECT_EQ(calls.load(), 0);
-  auto timed = Context::background().with_timeout(1ms);
+  // The deadline must fall after the registration is gone (with 1 ms a loaded host let it fire
+  // while the registration still existed, which rightly ran the callback).
+  auto timed = Context::background().with_timeout(200ms);
   {
     auto registration = timed.on_done([&] { calls++; });
   }
-  std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(300ms);
   EXPECT_EQ(calls.load(), 0);
 }
 
