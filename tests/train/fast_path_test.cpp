@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 
+#include "kernels/cpu/matmul.hpp"
 #include "support/testdata.hpp"
 #include "train/adamw.hpp"
 #include "train/lora_trainer.hpp"
@@ -141,7 +143,11 @@ TEST_P(QuantisedBase, ResidentWeightsGiveTheSameSteps) {
   const auto path = model("llama", GetParam());
   const StepsResult fast = train_steps(path, Path::fast, 3, 40),
                     resident = train_steps(path, Path::resident, 3, 40);
-  EXPECT_GT(resident.resident_bytes, 0u);
+  // A SIMD level without a panel form for a type keeps its matrices as they are (AVX2: Q8_0).
+  if (GetParam() != std::string("Q8_0") ||
+      kernels::PackedWeight::has_panel_form(formats::GgmlType::Q8_0)) {
+    EXPECT_GT(resident.resident_bytes, 0u);
+  }
   EXPECT_EQ(fast.resident_bytes, 0u);
   EXPECT_EQ(resident.losses, fast.losses);
   EXPECT_EQ(resident.grads, fast.grads);
