@@ -1,0 +1,111 @@
+// kernels/cpu/interleaved_gemv.hpp — the part of the interleaved Q4_0/Q5_0 row kernels
+// (gemv_interleaved_avx512.cpp, gemv_interleaved_avx2.cpp) that does not depend on the vector
+// width: walking a row's runs (interleaved_rows.hpp) for a tile of tokens, its odd last block,
+// and the final offset correction.
+//
+// A SIMD level supplies `Simd` with
+//   Acc                                   one token's float accumulator for a run's 16 lanes;
+//   Acc zero();  float sum(const Acc&);
+//   run_dots<kFifthBits, kFull, NT>(run, c, at, ascale, asum, acc, corr)
+//                                         one run of c blocks against NT tokens;
+//   int32_t block_dot<kFifthBits>(block, quants)
+//                                         one block in the file's layout against 32 quants.
+//
+// Include only from *_avx2.cpp / *_avx512.cpp files; internal linkage, for the reason
+// k_quant_simd.hpp gives.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/gemv_kernel.hpp"
+#include "kernels/cpu/gemv_tiles.hpp"
+
+namespace inference::kernels::detail {
+namespace {
+
+template <bool kFifthBits>
+struct InterleavedFormat {
+  static constexpr size_t kBlockBytes = kFifthBits ? sizeof(BlockQ5_0) : sizeof(BlockQ4_0);
+  static constexpr float kOffset = kFifthBits ? 16.f : 8.f;  // weight = d · (q - kOffset)
+};
+
+// The step's fifth bits of a run of c blocks (bit 4i + k: quant k of block i). Eight bytes are
+// read whatever c is (the run's quants follow its fifth bits, so they exist) and the bits past
+// 4c cut off: a load of a variable length would be a byte loop.
+[[gnu::always_inline]] inline uint64_t step_fifth_bits(const uint8_t* p, int c) {
+  uint64_t m;
+  std::memcpy(&m, p, 8);
+  return c == 16 ? m : _bzhi_u64(m, static_cast<unsigned>(4 * c));
+}
+
+// The sum of a 256-bit vector's eight int32 lanes (a single block's dot product).
+[[gnu::always_inline]] inline int32_t sum_lanes(__m256i s) {
+  const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+  const __m128i q = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+  return _mm_cvtsi128_si32(_mm_add_epi32(q, _mm_shuffle_epi32(q, 0xB1)));
+}
+
+// One weight row against tokens t0 .. t0 + NT - 1.
+template <class Simd, bool kFifthBits, int NT>
+void interleaved_row_dots(const uint8_t* row, const GemvActivations& a, int64_t t0, float* out) {
+  using F = InterleavedFormat<kFifthBits>;
+  constexpr size_t kRunBytes = 16 * F::kBlockBytes;
+  const int64_t nb = a.blocks;
+  const int64_t full = nb / 16;
+  const int partial = static_cast<int>(nb % 16) / 2 * 2;
+  const int8_t* at[NT];
+  const float* ascale[NT];
+  const float* asum[NT];
+  typename Simd::Acc acc[NT], corr[NT];
+  for (int t = 0; t < NT; ++t) {
+    at[t] = a.runs + (t0 + t) * a.run_stride;
+    ascale[t] = a.scale + (t0 + t) * nb;
+    asum[t] = a.sum + (t0 + t) * nb;
+    acc[t] = corr[t] = Simd::zero();
+  }
+  for (int64_t u = 0; u < full; ++u) {
+    Simd::template run_dots<kFifthBits, true, NT>(row + u * kRunBytes, 16, at, ascale, asum, acc,
+                                                  corr);
+    for (int t = 0; t < NT; ++t) {
+      at[t] += 512;
+      ascale[t] += 16;
+      asum[t] += 16;
+    }
+  }
+  if (partial > 0) {
+    Simd::template run_dots<kFifthBits, false, NT>(row + full * kRunBytes, partial, at, ascale,
+                                                   asum, acc, corr);
+  }
+  for (int t = 0; t < NT; ++t) out[t] = Simd::sum(acc[t]) - F::kOffset * Simd::sum(corr[t]);
+  if ((nb % 16) % 2 != 0) {
+    const int64_t b = nb - 1;
+    const uint8_t* block = row + static_cast<size_t>(b) * F::kBlockBytes;
+    uint16_t dh;
+    std::memcpy(&dh, block, 2);
+    const float d = _cvtsh_ss(dh);
+    for (int t = 0; t < NT; ++t) {
+      const int64_t tok = t0 + t;
+      const auto dot = static_cast<float>(
+          Simd::template block_dot<kFifthBits>(block, a.quants + tok * a.cols + 32 * b));
+      out[t] += d * a.scale[tok * nb + b] * dot - F::kOffset * (d * a.sum[tok * nb + b]);
+    }
+  }
+}
+
+template <class Simd, bool kFifthBits>
+void interleaved_gemv(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
+                      int64_t n_tokens, float* y, int64_t y_stride) {
+  gemv_in_token_tiles(w, row_bytes, rows, n_tokens, y, y_stride,
+                      [&a](const void* row, int64_t t0, auto tile, float* out) {
+                        interleaved_row_dots<Simd, kFifthBits, decltype(tile)::kTokens>(
+                            static_cast<const uint8_t*>(row), a, t0, out);
+                      });
+}
+
+}  // namespace
+}  // namespace inference::kernels::detail
