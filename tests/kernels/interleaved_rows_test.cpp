@@ -1,5 +1,5 @@
-// Q4_0/Q5_0 rows in the interleaved layout (interleaved_rows.hpp): the layout holds exactly the
-// file's blocks, and every path that multiplies or reads such a matrix — the interleaved
+// Q4_0/Q4_1/Q5_0/Q5_1 rows in the interleaved layout (interleaved_rows.hpp): the layout holds
+// exactly the file's blocks, and every path that multiplies or reads such a matrix — the interleaved
 // row-vector kernels, the prompt GEMM, the dot products of other SIMD levels, the fused q/k/v
 // pass, row dequantisation — gives what the file's layout gives.
 #include <gtest/gtest.h>
@@ -64,6 +64,10 @@ void expect_near_products(const Pair& p, const std::vector<float>& x, int64_t n_
   }
 }
 
+// Every format with an interleaved layout: offsets (Q4_0, Q5_0) and mins (Q4_1, Q5_1), with and
+// without fifth bits.
+constexpr GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1};
+
 // 2 blocks: one partial run; 3: a partial run and a single block; 28 (Qwen2.5's 896 columns):
 // a whole run and a partial one of 12; 36 (Gemma-3's 1,152): two runs and 4; 41: two runs, a
 // partial run of 8 and a single block.
@@ -71,7 +75,7 @@ constexpr int64_t kBlockCounts[] = {1, 2, 3, 15, 16, 17, 28, 36, 41, 64};
 
 TEST(InterleavedRows, HoldTheFileBlocksExactly) {
   std::mt19937 rng(11);
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0}) {
+  for (GgmlType type : kTypes) {
     for (int64_t blocks : kBlockCounts) {
       const int64_t cols = 32 * blocks;
       const Pair p = random_pair(type, 3, cols, rng);
@@ -96,7 +100,7 @@ TEST(InterleavedRows, MultiplyLikeTheFileLayout) {
   std::mt19937 rng(12);
   ThreadPool one(1), two(2), three(3);
   const int64_t rows = 37;
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0}) {
+  for (GgmlType type : kTypes) {
     for (int64_t blocks : kBlockCounts) {
       const int64_t cols = 32 * blocks;
       const Pair p = random_pair(type, rows, cols, rng);
@@ -139,7 +143,7 @@ TEST(InterleavedRows, OtherSimdLevelsReadThem) {
   ThreadPool pool(2);
   for (const char* path : {"avx2", "scalar"}) {
     if (!force_simd_path(path)) continue;
-    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0}) {
+    for (GgmlType type : kTypes) {
       for (int64_t blocks : {3, 28, 41}) {
         const Pair p = random_pair(type, 21, 32 * blocks, rng);
         for (int64_t n_tokens : {1, 5, 40}) {
@@ -199,8 +203,7 @@ TEST(InterleavedRows, FusedInputPassEqualsSeparateMatmuls) {
 TEST(InterleavedRows, PayOnlyWhereAKernelReadsThem) {
   const std::string path = simd_path_name();
   const bool simd = path.rfind("avx512", 0) == 0 || path == "avx2";
-  EXPECT_EQ(interleaving_pays(GgmlType::Q4_0), simd) << path;
-  EXPECT_EQ(interleaving_pays(GgmlType::Q5_0), simd) << path;
+  for (GgmlType type : kTypes) EXPECT_EQ(interleaving_pays(type), simd) << path;
   EXPECT_FALSE(interleaving_pays(GgmlType::Q8_0));
   EXPECT_FALSE(interleaving_pays(GgmlType::Q4_K));
   std::vector<uint8_t> bytes(34);

@@ -18,8 +18,9 @@ size_t align64(size_t n) {
   return (n + 63) & ~size_t{63};
 }
 
+// Types some SIMD level has row-vector kernels for (Q4_1/Q5_1 only in the interleaved layout).
 bool has_row_kernel_form(GgmlType type) {
-  return type == GgmlType::Q8_0 || type == GgmlType::Q5_0 || type == GgmlType::Q4_0;
+  return type == GgmlType::Q8_0 || has_interleaved_form(type);
 }
 
 struct GemvJob {
@@ -63,11 +64,14 @@ GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std:
       quants + align64(static_cast<size_t>(n_tokens) * static_cast<size_t>(cols)));
   float* sum =
       scale + align64(static_cast<size_t>(n_tokens * blocks) * sizeof(float)) / sizeof(float);
+  // Q8_0 blocks, or Q8_1 (with their stored sums) for the formats with a min.
+  const ActivationLayout layout = activation_layout(type);
   // Per token: O(cols) work, done on the calling thread (a decode has one token).
   for (int64_t t = 0; t < n_tokens; ++t) {
-    const auto* blk = reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(t) * act_stride);
+    const std::byte* row = act + static_cast<size_t>(t) * act_stride;
     for (int64_t b = 0; b < blocks; ++b) {
-      std::memcpy(quants + t * cols + b * kQK32, blk[b].qs, kQK32);
+      std::memcpy(quants + t * cols + b * kQK32,
+                  row + static_cast<size_t>(b) * layout.block_bytes + layout.quants_offset, kQK32);
     }
     activation_group_sums(type, kQK32, act + static_cast<size_t>(t) * act_stride, blocks,
                           scale + t * blocks, sum + t * blocks);

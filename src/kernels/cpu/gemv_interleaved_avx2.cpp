@@ -1,5 +1,5 @@
-// kernels/cpu/gemv_interleaved_avx2.cpp — row-vector kernels (gemv_kernel.hpp) for Q4_0 and
-// Q5_0 rows in the interleaved layout (interleaved_rows.hpp), AVX2.
+// kernels/cpu/gemv_interleaved_avx2.cpp — row-vector kernels (gemv_kernel.hpp) for Q4_0, Q4_1,
+// Q5_0 and Q5_1 rows in the interleaved layout (interleaved_rows.hpp), AVX2.
 //
 // A run's 16 blocks are two 256-bit halves of 8 lanes. Per step and half: the nibbles masked or
 // shifted out, the fifth bits expanded from the step's mask, then `vpmaddubsw` (unsigned quants
@@ -44,7 +44,7 @@ struct Avx2 {
 
   // One run of c blocks (kFull: c = 16, known at compile time) against NT tokens. Each token's
   // arithmetic is the same whatever NT is, so batched decode gives a single-token decode's bits.
-  template <bool kFifthBits, bool kFull, int NT>
+  template <class F, bool kFull, int NT>
   [[gnu::always_inline]] static void run_dots(const uint8_t* run, int c,
                                               const int8_t* const (&at)[NT],
                                               const float* const (&ascale)[NT],
@@ -52,14 +52,15 @@ struct Avx2 {
                                               Acc (&corr)[NT]) {
     if constexpr (kFull) c = 16;
     const __m256i live[2] = {first_lanes(c), first_lanes(c - 8)};
-    const uint8_t* fifth = run + 2 * c;
-    const uint8_t* quants = fifth + (kFifthBits ? 4 * c : 0);
+    const RunFields<F> fields(run, c);
+    const uint8_t* fifth = fields.fifth;
+    const uint8_t* quants = fields.quants;
     const __m256i low = _mm256_set1_epi8(0x0F);
     __m256i s[NT][2];
     for (int t = 0; t < NT; ++t) s[t][0] = s[t][1] = _mm256_setzero_si256();
     for (int j = 0; j < 4; ++j) {
       uint64_t bits_lo = 0, bits_hi = 0;
-      if constexpr (kFifthBits) {
+      if constexpr (F::kFifthBits) {
         bits_lo = step_fifth_bits(fifth + (c / 2) * j, c);
         bits_hi = step_fifth_bits(fifth + (c / 2) * (4 + j), c);
       }
@@ -69,7 +70,7 @@ struct Avx2 {
                                 : _mm256_maskload_epi32(at_q, live[h]);
         __m256i lo = _mm256_and_si256(v, low);
         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-        if constexpr (kFifthBits) {
+        if constexpr (F::kFifthBits) {
           const auto lo_bits = static_cast<uint32_t>(bits_lo >> (32 * h));
           const auto hi_bits = static_cast<uint32_t>(bits_hi >> (32 * h));
           lo = _mm256_or_si256(lo, fifth_bits(reinterpret_cast<const uint8_t*>(&lo_bits)));
@@ -81,13 +82,19 @@ struct Avx2 {
         }
       }
     }
-    // The run's scales: 32 bytes are in the run whatever c is (c ≥ 2 blocks of ≥ 18 bytes);
-    // lanes past c are zeroed (their bytes are not scales and could read as infinities).
-    const __m256i d16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(run));
+    // The run's scales (and mins): 32 bytes are in the run whatever c is (c ≥ 2 blocks of ≥ 18
+    // bytes, the mins 2c bytes in); lanes past c are zeroed (their bytes are not scales and
+    // could read as infinities).
+    auto halves = [&](const uint8_t* p, int h) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      __m256 f =
+          _mm256_cvtph_ps(h == 0 ? _mm256_castsi256_si128(v) : _mm256_extracti128_si256(v, 1));
+      if constexpr (!kFull) f = _mm256_and_ps(f, _mm256_castsi256_ps(live[h]));
+      return f;
+    };
     for (int h = 0; h < 2; ++h) {
-      __m256 d =
-          _mm256_cvtph_ps(h == 0 ? _mm256_castsi256_si128(d16) : _mm256_extracti128_si256(d16, 1));
-      if constexpr (!kFull) d = _mm256_and_ps(d, _mm256_castsi256_ps(live[h]));
+      const __m256 d = halves(run, h);
+      const __m256 m = F::kMin ? halves(fields.mins, h) : d;  // multiplies the activation sums
       for (int t = 0; t < NT; ++t) {
         const __m256 sc = kFull ? _mm256_loadu_ps(ascale[t] + 8 * h)
                                 : _mm256_maskload_ps(ascale[t] + 8 * h, live[h]);
@@ -95,16 +102,16 @@ struct Avx2 {
             kFull ? _mm256_loadu_ps(asum[t] + 8 * h) : _mm256_maskload_ps(asum[t] + 8 * h, live[h]);
         acc[t].h[h] =
             _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t][h]), _mm256_mul_ps(d, sc), acc[t].h[h]);
-        corr[t].h[h] = _mm256_fmadd_ps(d, sm, corr[t].h[h]);
+        corr[t].h[h] = _mm256_fmadd_ps(m, sm, corr[t].h[h]);
       }
     }
   }
 
   // One block in the file's layout against the token's 32 contiguous quants.
-  template <bool kFifthBits>
+  template <class F>
   [[gnu::always_inline]] static int32_t block_dot(const uint8_t* block, const int8_t* aq) {
-    __m256i w = unpack_nibbles(block + (kFifthBits ? 6 : 2));
-    if constexpr (kFifthBits) w = _mm256_or_si256(w, fifth_bits(block + 2));
+    __m256i w = unpack_nibbles(block + F::kQsOffset);
+    if constexpr (F::kFifthBits) w = _mm256_or_si256(w, fifth_bits(block + F::kQhOffset));
     return sum_lanes(block_lane_sums(w, aq));
   }
 };
@@ -114,12 +121,22 @@ struct Avx2 {
 void gemv_interleaved_q4_0_avx2(const void* w, size_t row_bytes, int64_t rows,
                                 const GemvActivations& a, int64_t n_tokens, float* y,
                                 int64_t y_stride) {
-  interleaved_gemv<Avx2, false>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+  interleaved_gemv<Avx2, InterleavedQ4_0>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_interleaved_q4_1_avx2(const void* w, size_t row_bytes, int64_t rows,
+                                const GemvActivations& a, int64_t n_tokens, float* y,
+                                int64_t y_stride) {
+  interleaved_gemv<Avx2, InterleavedQ4_1>(w, row_bytes, rows, a, n_tokens, y, y_stride);
 }
 void gemv_interleaved_q5_0_avx2(const void* w, size_t row_bytes, int64_t rows,
                                 const GemvActivations& a, int64_t n_tokens, float* y,
                                 int64_t y_stride) {
-  interleaved_gemv<Avx2, true>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+  interleaved_gemv<Avx2, InterleavedQ5_0>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_interleaved_q5_1_avx2(const void* w, size_t row_bytes, int64_t rows,
+                                const GemvActivations& a, int64_t n_tokens, float* y,
+                                int64_t y_stride) {
+  interleaved_gemv<Avx2, InterleavedQ5_1>(w, row_bytes, rows, a, n_tokens, y, y_stride);
 }
 
 }  // namespace inference::kernels::detail

@@ -1,11 +1,12 @@
-// kernels/cpu/gemv_interleaved_avx512.cpp — row-vector kernels (gemv_kernel.hpp) for Q4_0 and
-// Q5_0 rows in the interleaved layout (interleaved_rows.hpp), AVX-512 VNNI.
+// kernels/cpu/gemv_interleaved_avx512.cpp — row-vector kernels (gemv_kernel.hpp) for Q4_0, Q4_1,
+// Q5_0 and Q5_1 rows in the interleaved layout (interleaved_rows.hpp), AVX-512 VNNI.
 //
 // Per run of 16 blocks: four 64-byte loads of nibbles (unpacked once per tile of up to 4
 // tokens), per token eight vpdpbusd into two accumulators whose lanes are the 16 blocks (exact
 // integer sums of 32 products each), then one conversion and one multiply-add by
-// d · activation scale for the whole run. The offset term (k · d · Σ activation) is the same
-// 16-wide multiply-add as in gemv_avx512.cpp. The row walk is interleaved_gemv.hpp's.
+// d · activation scale for the whole run. The offset or min term (−k · d or m, times the
+// activation's scaled sums) is one more 16-wide multiply-add. The row walk is
+// interleaved_gemv.hpp's.
 //
 // Compiled with -mavx512*: reached only through avx512_kernel_table(), after the CPUID check.
 // ODR rule as in vec_dot_avx512.cpp: only intrinsics and internal-linkage functions here.
@@ -31,7 +32,7 @@ struct Avx512 {
   // One run of c blocks (kFull: c = 16, known at compile time) against NT tokens: each step's
   // quants are unpacked once and multiplied by every token's. Each token's arithmetic is the
   // same whatever NT is, so batched decode gives a single-token decode's bits.
-  template <bool kFifthBits, bool kFull, int NT>
+  template <class F, bool kFull, int NT>
   [[gnu::always_inline]] static void run_dots(const uint8_t* run, int c,
                                               const int8_t* const (&at)[NT],
                                               const float* const (&ascale)[NT],
@@ -40,8 +41,9 @@ struct Avx512 {
     if constexpr (kFull) c = 16;
     const __mmask16 lanes = static_cast<__mmask16>((1u << c) - 1);
     const __mmask64 bytes = kFull ? ~__mmask64{0} : (__mmask64{1} << (4 * c)) - 1;
-    const uint8_t* fifth = run + 2 * c;
-    const uint8_t* quants = fifth + (kFifthBits ? 4 * c : 0);
+    const RunFields<F> fields(run, c);
+    const uint8_t* fifth = fields.fifth;
+    const uint8_t* quants = fields.quants;
     const __m512i low = _mm512_set1_epi8(0x0F);
     __m512i s0[NT], s1[NT];
     for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm512_setzero_si512();
@@ -51,7 +53,7 @@ struct Avx512 {
                               : _mm512_maskz_loadu_epi8(bytes, quants + 4 * c * j);
       __m512i lo = _mm512_and_si512(v, low);
       __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-      if constexpr (kFifthBits) {
+      if constexpr (F::kFifthBits) {
         const __m512i sixteen = _mm512_set1_epi8(16);
         lo = _mm512_mask_add_epi8(lo, _cvtu64_mask64(step_fifth_bits(fifth + (c / 2) * j, c)), lo,
                                   sixteen);
@@ -63,28 +65,31 @@ struct Avx512 {
         s1[t] = _mm512_dpbusd_epi32(s1[t], hi, _mm512_loadu_si512(at[t] + 64 * (4 + j)));
       }
     }
-    const __m512 d =
-        _mm512_cvtph_ps(kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(run))
-                              : _mm256_maskz_loadu_epi16(lanes, run));
+    auto halves = [&](const uint8_t* p) {
+      return _mm512_cvtph_ps(kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
+                                   : _mm256_maskz_loadu_epi16(lanes, p));
+    };
+    const __m512 d = halves(run);
+    const __m512 m = F::kMin ? halves(fields.mins) : d;  // what multiplies the activation sums
     for (int t = 0; t < NT; ++t) {
       const __m512 p = _mm512_cvtepi32_ps(_mm512_add_epi32(s0[t], s1[t]));
       const __m512 s = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(lanes, ascale[t]));
       acc[t] = _mm512_fmadd_ps(p, s, acc[t]);
-      corr[t] = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(lanes, asum[t]), corr[t]);
+      corr[t] = _mm512_fmadd_ps(m, _mm512_maskz_loadu_ps(lanes, asum[t]), corr[t]);
     }
   }
 
   // One block in the file's layout against the token's 32 contiguous quants.
-  template <bool kFifthBits>
+  template <class F>
   [[gnu::always_inline]] static int32_t block_dot(const uint8_t* block, const int8_t* aq) {
-    const uint8_t* qs = block + (kFifthBits ? 6 : 2);
+    const uint8_t* qs = block + F::kQsOffset;
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
     const __m128i low = _mm_set1_epi8(0x0F);
     __m256i w = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, low)),
                                         _mm_and_si128(_mm_srli_epi16(v, 4), low), 1);
-    if constexpr (kFifthBits) {
+    if constexpr (F::kFifthBits) {
       uint32_t qh;
-      std::memcpy(&qh, block + 2, 4);
+      std::memcpy(&qh, block + F::kQhOffset, 4);
       w = _mm256_mask_add_epi8(w, _cvtu32_mask32(qh), w, _mm256_set1_epi8(16));
     }
     return sum_lanes(_mm256_dpbusd_epi32(_mm256_setzero_si256(), w,
@@ -97,12 +102,22 @@ struct Avx512 {
 void gemv_interleaved_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows,
                                   const GemvActivations& a, int64_t n_tokens, float* y,
                                   int64_t y_stride) {
-  interleaved_gemv<Avx512, false>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+  interleaved_gemv<Avx512, InterleavedQ4_0>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_interleaved_q4_1_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride) {
+  interleaved_gemv<Avx512, InterleavedQ4_1>(w, row_bytes, rows, a, n_tokens, y, y_stride);
 }
 void gemv_interleaved_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows,
                                   const GemvActivations& a, int64_t n_tokens, float* y,
                                   int64_t y_stride) {
-  interleaved_gemv<Avx512, true>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+  interleaved_gemv<Avx512, InterleavedQ5_0>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_interleaved_q5_1_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride) {
+  interleaved_gemv<Avx512, InterleavedQ5_1>(w, row_bytes, rows, a, n_tokens, y, y_stride);
 }
 
 }  // namespace inference::kernels::detail

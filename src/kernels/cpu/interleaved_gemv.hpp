@@ -6,10 +6,9 @@
 // A SIMD level supplies `Simd` with
 //   Acc                                   one token's float accumulator for a run's 16 lanes;
 //   Acc zero();  float sum(const Acc&);
-//   run_dots<kFifthBits, kFull, NT>(run, c, at, ascale, asum, acc, corr)
-//                                         one run of c blocks against NT tokens;
-//   int32_t block_dot<kFifthBits>(block, quants)
-//                                         one block in the file's layout against 32 quants.
+//   run_dots<F, kFull, NT>(run, c, at, ascale, asum, acc, corr)
+//                                         one run of c blocks of format F against NT tokens;
+//   int32_t block_dot<F>(block, quants)   one block in the file's layout against 32 quants.
 //
 // Include only from *_avx2.cpp / *_avx512.cpp files; internal linkage, for the reason
 // k_quant_simd.hpp gives.
@@ -28,10 +27,37 @@
 namespace inference::kernels::detail {
 namespace {
 
-template <bool kFifthBits>
+// What the kernels need of a format: its block's size and field offsets, and how the second
+// term of Σ w·a = Σ_b d_b·a_scale_b·Σ q·a_q + kCorrScale · Σ_b c_b·a_sum_b is formed: c_b is the
+// block's min for Q4_1/Q5_1 (weight = d·q + m) and its scale for Q4_0/Q5_0 (weight = d·(q − k)).
+template <bool kHasMin, bool kHasFifthBits>
 struct InterleavedFormat {
-  static constexpr size_t kBlockBytes = kFifthBits ? sizeof(BlockQ5_0) : sizeof(BlockQ4_0);
-  static constexpr float kOffset = kFifthBits ? 16.f : 8.f;  // weight = d · (q - kOffset)
+  static constexpr bool kMin = kHasMin;
+  static constexpr bool kFifthBits = kHasFifthBits;
+  static constexpr size_t kQhOffset = kMin ? 4 : 2;  // in the file's block: d, [m], [qh], qs
+  static constexpr size_t kQsOffset = kQhOffset + (kFifthBits ? 4 : 0);
+  static constexpr size_t kBlockBytes = kQsOffset + 16;
+  static constexpr float kCorrScale = kMin ? 1.f : (kFifthBits ? -16.f : -8.f);
+};
+using InterleavedQ4_0 = InterleavedFormat<false, false>;
+using InterleavedQ4_1 = InterleavedFormat<true, false>;
+using InterleavedQ5_0 = InterleavedFormat<false, true>;
+using InterleavedQ5_1 = InterleavedFormat<true, true>;
+static_assert(InterleavedQ4_0::kBlockBytes == sizeof(BlockQ4_0));
+static_assert(InterleavedQ4_1::kBlockBytes == sizeof(BlockQ4_1));
+static_assert(InterleavedQ5_0::kBlockBytes == sizeof(BlockQ5_0));
+static_assert(InterleavedQ5_1::kBlockBytes == sizeof(BlockQ5_1));
+
+// A run of c blocks: d[c], [m[c]], [the fifth bits, 4c bytes], the quants (interleaved_rows.hpp).
+template <class F>
+struct RunFields {
+  const uint8_t* mins;
+  const uint8_t* fifth;
+  const uint8_t* quants;
+  RunFields(const uint8_t* run, int c)
+      : mins(run + 2 * c),
+        fifth(run + 2 * c * (F::kMin ? 2 : 1)),
+        quants(fifth + (F::kFifthBits ? 4 * c : 0)) {}
 };
 
 // The step's fifth bits of a run of c blocks (bit 4i + k: quant k of block i). Eight bytes are
@@ -51,9 +77,8 @@ struct InterleavedFormat {
 }
 
 // One weight row against tokens t0 .. t0 + NT - 1.
-template <class Simd, bool kFifthBits, int NT>
+template <class Simd, class F, int NT>
 void interleaved_row_dots(const uint8_t* row, const GemvActivations& a, int64_t t0, float* out) {
-  using F = InterleavedFormat<kFifthBits>;
   constexpr size_t kRunBytes = 16 * F::kBlockBytes;
   const int64_t nb = a.blocks;
   const int64_t full = nb / 16;
@@ -69,8 +94,7 @@ void interleaved_row_dots(const uint8_t* row, const GemvActivations& a, int64_t 
     acc[t] = corr[t] = Simd::zero();
   }
   for (int64_t u = 0; u < full; ++u) {
-    Simd::template run_dots<kFifthBits, true, NT>(row + u * kRunBytes, 16, at, ascale, asum, acc,
-                                                  corr);
+    Simd::template run_dots<F, true, NT>(row + u * kRunBytes, 16, at, ascale, asum, acc, corr);
     for (int t = 0; t < NT; ++t) {
       at[t] += 512;
       ascale[t] += 16;
@@ -78,31 +102,32 @@ void interleaved_row_dots(const uint8_t* row, const GemvActivations& a, int64_t 
     }
   }
   if (partial > 0) {
-    Simd::template run_dots<kFifthBits, false, NT>(row + full * kRunBytes, partial, at, ascale,
-                                                   asum, acc, corr);
+    Simd::template run_dots<F, false, NT>(row + full * kRunBytes, partial, at, ascale, asum, acc,
+                                          corr);
   }
-  for (int t = 0; t < NT; ++t) out[t] = Simd::sum(acc[t]) - F::kOffset * Simd::sum(corr[t]);
+  for (int t = 0; t < NT; ++t) out[t] = Simd::sum(acc[t]) + F::kCorrScale * Simd::sum(corr[t]);
   if ((nb % 16) % 2 != 0) {
     const int64_t b = nb - 1;
     const uint8_t* block = row + static_cast<size_t>(b) * F::kBlockBytes;
-    uint16_t dh;
+    uint16_t dh, ch;
     std::memcpy(&dh, block, 2);
-    const float d = _cvtsh_ss(dh);
+    std::memcpy(&ch, block + (F::kMin ? 2 : 0), 2);
+    const float d = _cvtsh_ss(dh), c = _cvtsh_ss(ch);
     for (int t = 0; t < NT; ++t) {
       const int64_t tok = t0 + t;
-      const auto dot = static_cast<float>(
-          Simd::template block_dot<kFifthBits>(block, a.quants + tok * a.cols + 32 * b));
-      out[t] += d * a.scale[tok * nb + b] * dot - F::kOffset * (d * a.sum[tok * nb + b]);
+      const auto dot =
+          static_cast<float>(Simd::template block_dot<F>(block, a.quants + tok * a.cols + 32 * b));
+      out[t] += d * a.scale[tok * nb + b] * dot + F::kCorrScale * (c * a.sum[tok * nb + b]);
     }
   }
 }
 
-template <class Simd, bool kFifthBits>
+template <class Simd, class F>
 void interleaved_gemv(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
                       int64_t n_tokens, float* y, int64_t y_stride) {
   gemv_in_token_tiles(w, row_bytes, rows, n_tokens, y, y_stride,
                       [&a](const void* row, int64_t t0, auto tile, float* out) {
-                        interleaved_row_dots<Simd, kFifthBits, decltype(tile)::kTokens>(
+                        interleaved_row_dots<Simd, F, decltype(tile)::kTokens>(
                             static_cast<const uint8_t*>(row), a, t0, out);
                       });
 }

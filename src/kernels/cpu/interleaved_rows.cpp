@@ -21,12 +21,21 @@ constexpr int step_element(int s) {
 
 struct Geometry {
   size_t block_bytes;
-  bool fifth_bits;
+  bool min;         // Q4_1, Q5_1: an fp16 min after the scale
+  bool fifth_bits;  // Q5_0, Q5_1
 };
 
 Geometry geometry(GgmlType type) {
-  return type == GgmlType::Q5_0 ? Geometry{sizeof(BlockQ5_0), true}
-                                : Geometry{sizeof(BlockQ4_0), false};
+  switch (type) {
+    case GgmlType::Q4_1:
+      return {sizeof(BlockQ4_1), true, false};
+    case GgmlType::Q5_0:
+      return {sizeof(BlockQ5_0), false, true};
+    case GgmlType::Q5_1:
+      return {sizeof(BlockQ5_1), true, true};
+    default:
+      return {sizeof(BlockQ4_0), false, false};
+  }
 }
 
 // Blocks of the row in interleaved runs (the rest, at most one block, keeps the file's layout).
@@ -34,34 +43,45 @@ int64_t interleaved_blocks(int64_t blocks) {
   return blocks / kRun * kRun + (blocks % kRun) / 2 * 2;
 }
 
-// The 16-bit scale, fifth bits and nibbles of one block in the file's layout.
-struct PlainBlock {
-  uint16_t d;
-  uint32_t qh;
-  const uint8_t* qs;
+// Where a block's fields lie in the file's layout: d, [m], [qh], qs.
+struct PlainOffsets {
+  size_t m, qh, qs;
 };
 
-PlainBlock read_block(const uint8_t* b, bool fifth_bits) {
-  PlainBlock out{};
-  std::memcpy(&out.d, b, 2);
-  if (fifth_bits) std::memcpy(&out.qh, b + 2, 4);
-  out.qs = b + (fifth_bits ? 6 : 2);
-  return out;
+PlainOffsets plain_offsets(const Geometry& g) {
+  const size_t qh = g.min ? 4 : 2;
+  return {2, qh, qh + (g.fifth_bits ? 4 : 0)};
+}
+
+// Where a run of c blocks keeps them interleaved: d[c], [m[c]], [fifth bits], quants.
+struct RunOffsets {
+  size_t m, fifth, quants;
+};
+
+RunOffsets run_offsets(const Geometry& g, int c) {
+  const auto n = static_cast<size_t>(c);
+  const size_t fifth = 2 * n * (g.min ? 2 : 1);
+  return {2 * n, fifth, fifth + (g.fifth_bits ? 4 * n : 0)};
 }
 
 // One run of c blocks, file layout at `plain` → interleaved at `out`.
 void interleave_run(const uint8_t* plain, uint8_t* out, int c, const Geometry& g) {
-  uint8_t* d = out;
-  uint8_t* fifth = out + 2 * c;
-  uint8_t* quants = fifth + (g.fifth_bits ? 4 * c : 0);
-  std::memset(fifth, 0, g.fifth_bits ? static_cast<size_t>(4 * c) : 0);
+  const PlainOffsets p = plain_offsets(g);
+  const RunOffsets r = run_offsets(g, c);
+  uint8_t* fifth = out + r.fifth;
+  if (g.fifth_bits) std::memset(fifth, 0, static_cast<size_t>(4 * c));
   for (int i = 0; i < c; ++i) {
-    const PlainBlock b = read_block(plain + static_cast<size_t>(i) * g.block_bytes, g.fifth_bits);
-    std::memcpy(d + 2 * i, &b.d, 2);
-    for (int j = 0; j < 4; ++j) std::memcpy(quants + 4 * c * j + 4 * i, b.qs + 4 * j, 4);
+    const uint8_t* b = plain + static_cast<size_t>(i) * g.block_bytes;
+    std::memcpy(out + 2 * i, b, 2);
+    if (g.min) std::memcpy(out + r.m + 2 * i, b + p.m, 2);
+    for (int j = 0; j < 4; ++j) {
+      std::memcpy(out + r.quants + 4 * c * j + 4 * i, b + p.qs + 4 * j, 4);
+    }
     if (g.fifth_bits) {
+      uint32_t qh;
+      std::memcpy(&qh, b + p.qh, 4);
       for (int s = 0; s < 8; ++s) {
-        const uint32_t bits = (b.qh >> step_element(s)) & 0xFu;
+        const uint32_t bits = (qh >> step_element(s)) & 0xFu;
         const int bit = 4 * i;  // of the step's c/2 bytes
         fifth[s * (c / 2) + bit / 8] |= static_cast<uint8_t>(bits << (bit % 8));
       }
@@ -71,14 +91,16 @@ void interleave_run(const uint8_t* plain, uint8_t* out, int c, const Geometry& g
 
 // The inverse of interleave_run.
 void deinterleave_run(const uint8_t* run, uint8_t* plain, int c, const Geometry& g) {
-  const uint8_t* d = run;
-  const uint8_t* fifth = run + 2 * c;
-  const uint8_t* quants = fifth + (g.fifth_bits ? 4 * c : 0);
+  const PlainOffsets p = plain_offsets(g);
+  const RunOffsets r = run_offsets(g, c);
+  const uint8_t* fifth = run + r.fifth;
   for (int i = 0; i < c; ++i) {
     uint8_t* b = plain + static_cast<size_t>(i) * g.block_bytes;
-    std::memcpy(b, d + 2 * i, 2);
-    uint8_t* qs = b + (g.fifth_bits ? 6 : 2);
-    for (int j = 0; j < 4; ++j) std::memcpy(qs + 4 * j, quants + 4 * c * j + 4 * i, 4);
+    std::memcpy(b, run + 2 * i, 2);
+    if (g.min) std::memcpy(b + p.m, run + r.m + 2 * i, 2);
+    for (int j = 0; j < 4; ++j) {
+      std::memcpy(b + p.qs + 4 * j, run + r.quants + 4 * c * j + 4 * i, 4);
+    }
     if (g.fifth_bits) {
       uint32_t qh = 0;
       for (int s = 0; s < 8; ++s) {
@@ -86,7 +108,7 @@ void deinterleave_run(const uint8_t* run, uint8_t* plain, int c, const Geometry&
         const uint32_t bits = (fifth[s * (c / 2) + bit / 8] >> (bit % 8)) & 0xFu;
         qh |= bits << step_element(s);
       }
-      std::memcpy(b + 2, &qh, 4);
+      std::memcpy(b + p.qh, &qh, 4);
     }
   }
 }
@@ -102,7 +124,8 @@ void for_each_run(int64_t blocks, size_t block_bytes, Fn&& fn) {
 }  // namespace
 
 bool has_interleaved_form(GgmlType type) noexcept {
-  return type == GgmlType::Q4_0 || type == GgmlType::Q5_0;
+  return type == GgmlType::Q4_0 || type == GgmlType::Q4_1 || type == GgmlType::Q5_0 ||
+         type == GgmlType::Q5_1;
 }
 
 size_t interleaved_activation_bytes(int64_t blocks) noexcept {
@@ -111,7 +134,7 @@ size_t interleaved_activation_bytes(int64_t blocks) noexcept {
 
 void interleave_row(GgmlType type, void* row, int64_t blocks) noexcept {
   const Geometry g = geometry(type);
-  std::array<uint8_t, kRun * sizeof(BlockQ5_0)> run{};
+  std::array<uint8_t, kRun * sizeof(BlockQ5_1)> run{};
   auto* bytes = static_cast<uint8_t*>(row);
   for_each_run(blocks, g.block_bytes, [&](size_t offset, int c) {
     interleave_run(bytes + offset, run.data(), c, g);

@@ -1,5 +1,5 @@
-// kernels/cpu/interleaved_rows.hpp — Q4_0 and Q5_0 rows with runs of 16 blocks interleaved, the
-// layout the interleaved row-vector kernels (gemv_interleaved_avx512.cpp) read.
+// kernels/cpu/interleaved_rows.hpp — Q4_0, Q4_1, Q5_0 and Q5_1 rows with runs of 16 blocks
+// interleaved, the layout the interleaved row-vector kernels (gemv_interleaved_*.cpp) read.
 //
 // In a file's layout a 32-element block keeps its scale, fifth bits and nibbles together, so a
 // 512-bit vector of quants spans two blocks and every pair of blocks needs its own conversion,
@@ -11,7 +11,8 @@
 // to an even count, then (if nb % 16 is odd) one block as the file has it. Each run of c blocks
 // takes exactly the bytes of its c blocks, so row_bytes and every run's offset stay the file's:
 //  - d:      c fp16 scales (2c bytes);
-//  - Q5_0:   for step s = 0..7, the fifth bits of the step's quants (c / 2 bytes: bit 4i + k is
+//  - Q4_1/Q5_1: c fp16 mins (2c bytes);
+//  - Q5_0/Q5_1: for step s = 0..7, the fifth bits of the step's quants (c / 2 bytes: bit 4i + k is
 //            quant k of block i);
 //  - quants: for j = 0..3, 4c bytes: block i's bytes qs[4j .. 4j+3] at 4i. Low nibbles are step
 //            j (elements 4j..4j+3), high nibbles step 4 + j (elements 16+4j..16+4j+3).
@@ -26,7 +27,7 @@
 
 namespace inference::kernels::detail {
 
-/// Q4_0 and Q5_0: the types with an interleaved layout.
+/// Q4_0, Q4_1, Q5_0 and Q5_1: the types with an interleaved layout.
 bool has_interleaved_form(formats::GgmlType type) noexcept;
 
 /// Bytes of transposed activations one token needs for a row of `blocks` blocks (512 per run,

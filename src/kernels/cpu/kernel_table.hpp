@@ -124,11 +124,18 @@ void gemv_q5_0_avx2(const void* w, size_t row_bytes, int64_t rows, const GemvAct
                     int64_t n_tokens, float* y, int64_t y_stride);
 void gemv_q4_0_avx2(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
                     int64_t n_tokens, float* y, int64_t y_stride);
-// The same for Q5_0 / Q4_0 rows in the interleaved layout (gemv_interleaved_avx2.cpp).
+// The same for Q4_0 / Q4_1 / Q5_0 / Q5_1 rows in the interleaved layout
+// (gemv_interleaved_avx2.cpp).
+void gemv_interleaved_q4_0_avx2(const void* w, size_t row_bytes, int64_t rows,
+                                const GemvActivations& a, int64_t n_tokens, float* y,
+                                int64_t y_stride);
+void gemv_interleaved_q4_1_avx2(const void* w, size_t row_bytes, int64_t rows,
+                                const GemvActivations& a, int64_t n_tokens, float* y,
+                                int64_t y_stride);
 void gemv_interleaved_q5_0_avx2(const void* w, size_t row_bytes, int64_t rows,
                                 const GemvActivations& a, int64_t n_tokens, float* y,
                                 int64_t y_stride);
-void gemv_interleaved_q4_0_avx2(const void* w, size_t row_bytes, int64_t rows,
+void gemv_interleaved_q5_1_avx2(const void* w, size_t row_bytes, int64_t rows,
                                 const GemvActivations& a, int64_t n_tokens, float* y,
                                 int64_t y_stride);
 // The AVX-512 VNNI row-vector kernels (gemv_avx512.cpp) and panel GEMM (gemm_avx512.cpp), in
@@ -139,11 +146,18 @@ void gemv_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvA
                       int64_t n_tokens, float* y, int64_t y_stride);
 void gemv_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
                       int64_t n_tokens, float* y, int64_t y_stride);
-// The same for Q5_0 / Q4_0 rows in the interleaved layout (gemv_interleaved_avx512.cpp).
+// The same for Q4_0 / Q4_1 / Q5_0 / Q5_1 rows in the interleaved layout
+// (gemv_interleaved_avx512.cpp).
+void gemv_interleaved_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride);
+void gemv_interleaved_q4_1_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride);
 void gemv_interleaved_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows,
                                   const GemvActivations& a, int64_t n_tokens, float* y,
                                   int64_t y_stride);
-void gemv_interleaved_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows,
+void gemv_interleaved_q5_1_avx512(const void* w, size_t row_bytes, int64_t rows,
                                   const GemvActivations& a, int64_t n_tokens, float* y,
                                   int64_t y_stride);
 void gemv_q4_k_avx512(const void* w, size_t row_bytes, int64_t rows, int64_t cols,
