@@ -83,8 +83,10 @@ TEST(MatmulSupport, TypesAndActivationFormats) {
   EXPECT_EQ(activation_type(GgmlType::BF16), GgmlType::BF16);
   EXPECT_EQ(activation_type(GgmlType::F32), GgmlType::F32);
   EXPECT_EQ(activation_scratch_bytes(GgmlType::Q4_K, 512, 3), 3u * 2 * 292);
-  EXPECT_EQ(activation_scratch_bytes(GgmlType::Q4_1, 64, 1), 2u * 36);
-  // Q4_0 decodes through the row-vector kernels: their per-block sums and quants come after.
+  // Q4_0 and Q4_1 decode through the row-vector kernels: their per-block sums and quants (and
+  // the interleaved layout's transposed quants) come after.
+  EXPECT_EQ(activation_scratch_bytes(GgmlType::Q4_1, 64, 1),
+            2u * 36 + detail::gemv_scratch_bytes(GgmlType::Q4_1, 64, 1));
   EXPECT_EQ(activation_scratch_bytes(GgmlType::Q4_0, 64, 1),
             2u * 34 + detail::gemv_scratch_bytes(GgmlType::Q4_0, 64, 1));
   EXPECT_GT(detail::gemv_scratch_bytes(GgmlType::Q4_0, 64, 1), 64u + 2 * 8);
