@@ -92,11 +92,18 @@ void q8_0(const SubPanel& s, int64_t nb) {
   }
 }
 
-template <typename Block, bool kFive>
+// Q4_0/Q5_0 (weight = d·(q − 8 or 16)) and, kMin, Q4_1/Q5_1 (weight = d·q + m: min = −m).
+template <typename Block, bool kFive, bool kMin = false>
 void q32(const SubPanel& s, int64_t nb) {
   for (int64_t b = 0; b < nb; ++b) {
     const size_t block = static_cast<size_t>(b) * sizeof(Block);
-    block_scale(s, b, block, kFive ? 16.f : 8.f);
+    if constexpr (kMin) {
+      const __m512i dm = s.gather(block);  // d in the low half of each lane, m in the high
+      s.store_scale_min(b, half_to_float(dm, false),
+                        _mm512_sub_ps(_mm512_setzero_ps(), half_to_float(dm, true)));
+    } else {
+      block_scale(s, b, block, kFive ? 16.f : 8.f);
+    }
     __m512i qh = _mm512_setzero_si512();
     if constexpr (kFive) qh = s.gather(block + offsetof(Block, qh));
     for (int k = 0; k < 4; ++k) {
@@ -217,6 +224,12 @@ void unpack_panel_avx512(GgmlType type, const void* w, size_t row_bytes, int64_t
         break;
       case GgmlType::Q5_0:
         q32<BlockQ5_0, true>(s, cols / kQK32);
+        break;
+      case GgmlType::Q4_1:
+        q32<BlockQ4_1, false, true>(s, cols / kQK32);
+        break;
+      case GgmlType::Q5_1:
+        q32<BlockQ5_1, true, true>(s, cols / kQK32);
         break;
       case GgmlType::Q4_K:
         q45_k<false>(s, cols / kQKK);

@@ -48,7 +48,7 @@ struct PlainOffsets {
   size_t m, qh, qs;
 };
 
-PlainOffsets plain_offsets(const Geometry& g) {
+constexpr PlainOffsets plain_offsets(const Geometry& g) {
   const size_t qh = g.min ? 4 : 2;
   return {2, qh, qh + (g.fifth_bits ? 4 : 0)};
 }
@@ -58,7 +58,7 @@ struct RunOffsets {
   size_t m, fifth, quants;
 };
 
-RunOffsets run_offsets(const Geometry& g, int c) {
+constexpr RunOffsets run_offsets(const Geometry& g, int c) {
   const auto n = static_cast<size_t>(c);
   const size_t fifth = 2 * n * (g.min ? 2 : 1);
   return {2 * n, fifth, fifth + (g.fifth_bits ? 4 * n : 0)};
@@ -89,23 +89,28 @@ void interleave_run(const uint8_t* plain, uint8_t* out, int c, const Geometry& g
   }
 }
 
-// The inverse of interleave_run.
-void deinterleave_run(const uint8_t* run, uint8_t* plain, int c, const Geometry& g) {
+// The inverse of interleave_run, with the format's fields fixed at compile time: the prompt
+// GEMM lays interleaved rows back out for every chunk of a prompt, so this is on a hot path.
+template <bool kMin, bool kFifthBits>
+void deinterleave_run(const uint8_t* run, uint8_t* plain, int c) {
+  constexpr Geometry g{kFifthBits ? (kMin ? sizeof(BlockQ5_1) : sizeof(BlockQ5_0))
+                                  : (kMin ? sizeof(BlockQ4_1) : sizeof(BlockQ4_0)),
+                       kMin, kFifthBits};
   const PlainOffsets p = plain_offsets(g);
   const RunOffsets r = run_offsets(g, c);
   const uint8_t* fifth = run + r.fifth;
   for (int i = 0; i < c; ++i) {
     uint8_t* b = plain + static_cast<size_t>(i) * g.block_bytes;
     std::memcpy(b, run + 2 * i, 2);
-    if (g.min) std::memcpy(b + p.m, run + r.m + 2 * i, 2);
+    if constexpr (kMin) std::memcpy(b + p.m, run + r.m + 2 * i, 2);
     for (int j = 0; j < 4; ++j) {
       std::memcpy(b + p.qs + 4 * j, run + r.quants + 4 * c * j + 4 * i, 4);
     }
-    if (g.fifth_bits) {
+    if constexpr (kFifthBits) {
       uint32_t qh = 0;
+      const int shift = 4 * (i % 2);
       for (int s = 0; s < 8; ++s) {
-        const int bit = 4 * i;
-        const uint32_t bits = (fifth[s * (c / 2) + bit / 8] >> (bit % 8)) & 0xFu;
+        const uint32_t bits = (fifth[s * (c / 2) + i / 2] >> shift) & 0xFu;
         qh |= bits << step_element(s);
       }
       std::memcpy(b + p.qh, &qh, 4);
@@ -147,8 +152,19 @@ void deinterleave_row(GgmlType type, const void* row, void* out, int64_t blocks)
   const auto* in = static_cast<const uint8_t*>(row);
   auto* plain = static_cast<uint8_t*>(out);
   const int64_t total = interleaved_blocks(blocks);
-  for_each_run(blocks, g.block_bytes,
-               [&](size_t offset, int c) { deinterleave_run(in + offset, plain + offset, c, g); });
+  for_each_run(blocks, g.block_bytes, [&](size_t offset, int c) {
+    if (g.min) {
+      if (g.fifth_bits) {
+        deinterleave_run<true, true>(in + offset, plain + offset, c);
+      } else {
+        deinterleave_run<true, false>(in + offset, plain + offset, c);
+      }
+    } else if (g.fifth_bits) {
+      deinterleave_run<false, true>(in + offset, plain + offset, c);
+    } else {
+      deinterleave_run<false, false>(in + offset, plain + offset, c);
+    }
+  });
   const size_t done = static_cast<size_t>(total) * g.block_bytes;
   std::memcpy(plain + done, in + done, static_cast<size_t>(blocks - total) * g.block_bytes);
 }

@@ -386,7 +386,7 @@ constexpr KernelTable make_table() {
   t.gemm_panel_packed_forms = true;
   t.gemm_panel_types = (1u << 2) | (1u << 3) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 12) |
                        (1u << 13) | (1u << 14);  // every type with a panel form
-  for (int type : {2, 6, 8, 12, 13, 14}) t.unpack_panel[type] = unpack_panel_avx512;
+  for (int type : {2, 3, 6, 7, 8, 12, 13, 14}) t.unpack_panel[type] = unpack_panel_avx512;
   t.quantize_q8_0 = quantize_activation_q8_0_avx512;
   t.quantize_q8_1 = quantize_activation_q8_1_avx512;
   t.quantize_q8_k = quantize_activation_q8_k_avx512;
