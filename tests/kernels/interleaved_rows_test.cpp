@@ -1,7 +1,7 @@
 // Q4_0/Q4_1/Q5_0/Q5_1 rows in the interleaved layout (interleaved_rows.hpp): the layout holds
-// exactly the file's blocks, and every path that multiplies or reads such a matrix — the interleaved
-// row-vector kernels, the prompt GEMM, the dot products of other SIMD levels, the fused q/k/v
-// pass, row dequantisation — gives what the file's layout gives.
+// exactly the file's blocks, and every path that multiplies or reads such a matrix — the
+// interleaved row-vector kernels, the prompt GEMM, the dot products of other SIMD levels, the fused
+// q/k/v pass, row dequantisation — gives what the file's layout gives.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -75,25 +75,11 @@ void fill_tile(const GemmJob& job, int64_t tile) {
   }
 }
 
-// Rows [r0, r0 + rows) of w in the file's layout, which the unpackers and dot products read:
-// w's own bytes, or for interleaved rows a copy of them laid out back (on this thread).
-const std::byte* plain_rows(const WeightView& w, int64_t r0, int64_t rows) {
-  const auto* first = static_cast<const std::byte*>(w.data) + static_cast<size_t>(r0) * w.row_bytes;
-  if (w.layout != RowLayout::interleaved) return first;
-  thread_local std::vector<std::byte> copy;
-  copy.resize(static_cast<size_t>(rows) * w.row_bytes);
-  for (int64_t r = 0; r < rows; ++r) {
-    deinterleave_row(w.type, first + static_cast<size_t>(r) * w.row_bytes,
-                     copy.data() + static_cast<size_t>(r) * w.row_bytes, w.cols / kQK32);
-  }
-  return copy.data();
-}
-
 // Fallback for a thread whose panel memory could not be allocated: the dot-product tiles.
 void rows_by_dots(const GemmJob& job, int64_t r0, int64_t r1) {
   const VecDotFn dot = job.table->dot[static_cast<int>(job.w->type)];
   for (int64_t r = r0; r < r1; ++r) {
-    const std::byte* row = plain_rows(*job.w, r, 1);
+    const std::byte* row = plain_weight_rows(*job.w, r, 1);
     for (int64_t t = 0; t < job.n_tokens; ++t) {
       const std::byte* a = job.act + static_cast<size_t>(t) * job.act_stride;
       job.y[t * job.y_stride + r] = dot(job.w->cols, row, a);
@@ -110,7 +96,7 @@ void run_thread(const GemmJob& job, int64_t r0, int64_t r1) {
   for (int64_t p0 = r0; p0 < r1; p0 += step) {
     const int64_t rows = std::min(step, r1 - p0);
     Panel panel = make_panel(w.type, rows, w.cols, memory);
-    const std::byte* first = plain_rows(w, p0, rows);
+    const std::byte* first = plain_weight_rows(w, p0, rows);
     if (job.simd_unpack != nullptr) {
       job.simd_unpack(w.type, first, w.row_bytes, rows, w.cols, panel);
     } else {
@@ -221,7 +207,7 @@ bool pack_panels_as(ThreadPool& pool, const KernelTable& table, const WeightView
         return;
       }
       Panel full = make_panel(w.type, rows, w.cols, full_memory);
-      const std::byte* src = plain_rows(w, r0, rows);
+      const std::byte* src = plain_weight_rows(w, r0, rows);
       if (simd_unpack != nullptr) {
         simd_unpack(w.type, src, w.row_bytes, rows, w.cols, full);
       } else {
@@ -285,6 +271,18 @@ void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const
     const int64_t r1 = std::min(rows, units * (thread + 1) / n_threads * kPanelLanes);
     if (r0 < r1) run_thread(*j, r0, r1);
   });
+}
+
+const std::byte* plain_weight_rows(const WeightView& w, int64_t r0, int64_t rows) {
+  const auto* first = static_cast<const std::byte*>(w.data) + static_cast<size_t>(r0) * w.row_bytes;
+  if (w.layout != RowLayout::interleaved) return first;
+  thread_local std::vector<std::byte> copy;
+  copy.resize(static_cast<size_t>(rows) * w.row_bytes);
+  for (int64_t r = 0; r < rows; ++r) {
+    deinterleave_row(w.type, first + static_cast<size_t>(r) * w.row_bytes,
+                     copy.data() + static_cast<size_t>(r) * w.row_bytes, w.cols / kQK32);
+  }
+  return copy.data();
 }
 
 std::byte* thread_scratch_memory(size_t bytes) noexcept {

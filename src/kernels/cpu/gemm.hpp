@@ -29,6 +29,11 @@ size_t gemm_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcep
 /// gemm_min_tokens too); 0 when the type has no panel form.
 size_t gemm_scratch_bytes_any_batch(GgmlType type, int64_t cols, int64_t n_tokens) noexcept;
 
+/// Rows [r0, r0 + rows) of w in the file's layout, which the unpackers and dot products read:
+/// w's own bytes, or for interleaved rows (RowLayout::interleaved) a copy laid back out on
+/// this thread, valid until the thread's next call.
+const std::byte* plain_weight_rows(const WeightView& w, int64_t r0, int64_t rows);
+
 /// y = w × activations, the activations already quantised for w.type at `act` (`act_stride`
 /// bytes per token); `extra` is the gemm_scratch_bytes() area. Needs table.gemm_panel.
 void gemm(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,

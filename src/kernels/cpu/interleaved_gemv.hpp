@@ -1,4 +1,4 @@
-// kernels/cpu/interleaved_gemv.hpp — the part of the interleaved Q4_0/Q5_0 row kernels
+// kernels/cpu/interleaved_gemv.hpp — the part of the interleaved Q4_0/Q4_1/Q5_0/Q5_1 row kernels
 // (gemv_interleaved_avx512.cpp, gemv_interleaved_avx2.cpp) that does not depend on the vector
 // width: walking a row's runs (interleaved_rows.hpp) for a tile of tokens, its odd last block,
 // and the final offset correction.

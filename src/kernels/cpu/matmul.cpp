@@ -9,7 +9,6 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "inference/error.hpp"
 #include "kernels/cpu/blocks.hpp"
@@ -146,17 +145,9 @@ void run_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
     }
     return;
   }
-  // Interleaved rows (only when the SIMD level changed after they were laid out) are read back
-  // in the file's layout, one row at a time.
-  thread_local std::vector<std::byte> plain;
-  const bool interleaved = job.w->layout == RowLayout::interleaved;
-  if (interleaved) plain.resize(row_bytes);
-  auto row = [&](int64_t r) {
-    const std::byte* at = wdata + r * static_cast<int64_t>(row_bytes);
-    if (!interleaved) return at;
-    detail::deinterleave_row(job.w->type, at, plain.data(), cols / kQK32);
-    return static_cast<const std::byte*>(plain.data());
-  };
+  // Interleaved rows reach the dot products only when the SIMD level changed after they were
+  // laid out: read back in the file's layout, one row at a time.
+  auto row = [&job](int64_t r) { return detail::plain_weight_rows(*job.w, r, 1); };
   if (job.n_tokens == 1) {
     for (int64_t r = r0; r < r1; ++r) job.y[r] = dot(cols, row(r), job.act);
     return;
@@ -294,12 +285,7 @@ void interleave_weight_rows(GgmlType type, void* data, size_t row_bytes, int64_t
 }
 
 void dequantize_weight_row(const WeightView& w, int64_t r, float* out) {
-  const auto* row = static_cast<const std::byte*>(w.data) + static_cast<size_t>(r) * w.row_bytes;
-  if (w.layout != RowLayout::interleaved) return dequantize_row(w.type, row, out, w.cols);
-  thread_local std::vector<std::byte> plain;
-  plain.resize(w.row_bytes);
-  detail::deinterleave_row(w.type, row, plain.data(), w.cols / kQK32);
-  dequantize_row(w.type, plain.data(), out, w.cols);
+  dequantize_row(w.type, detail::plain_weight_rows(w, r, 1), out, w.cols);
 }
 
 struct PackedWeight::Impl {
