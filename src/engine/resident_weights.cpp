@@ -121,7 +121,7 @@ ResidentWeights ResidentWeights::adopt(ModelWeights& w, const ModelFiles& files,
       files.release_pages(piece.from, piece.bytes);
     }
   });
-  // Q4_0/Q4_1/Q5_0/Q5_1 matrices take the layout their decode kernels read fastest, in place.
+  // Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 matrices take the layout their decode kernels read fastest, in place.
   struct RowRange {
     const kernels::WeightView* m;
     std::byte* data;

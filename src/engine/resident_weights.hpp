@@ -33,7 +33,7 @@ class ResidentWeights {
   /// Copies every matrix the decoder multiplies (the per-layer projections and the output
   /// matrix; the embedding too where it is the output matrix) that lies in `files`' mapping,
   /// points the views of `w` at the copies and releases the file's pages of them. Q4_0/Q4_1/
-  /// Q5_0/Q5_1 copies are interleaved where that layout decodes faster (kernels::interleaving_pays)
+  /// Q5_0/Q5_1/Q8_0 copies are interleaved where that layout decodes faster (kernels::interleaving_pays)
   /// and their views say RowLayout::interleaved. Nothing is copied (bytes() == 0) where huge pages
   /// are not available or the memory cannot be mapped: the views then stay on the file.
   static ResidentWeights adopt(ModelWeights& w, const ModelFiles& files, kernels::ThreadPool& pool);

@@ -1,4 +1,4 @@
-// Q4_0/Q4_1/Q5_0/Q5_1 rows in the interleaved layout (interleaved_rows.hpp): the layout holds
+// Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 rows in the interleaved layout (interleaved_rows.hpp): the layout holds
 // exactly the file's blocks, and every path that multiplies or reads such a matrix — the
 // interleaved row-vector kernels, the prompt GEMM, the dot products of other SIMD levels, the fused
 // q/k/v pass, row dequantisation — gives what the file's layout gives.
@@ -64,19 +64,36 @@ void expect_near_products(const Pair& p, const std::vector<float>& x, int64_t n_
   }
 }
 
-// Every format with an interleaved layout: offsets (Q4_0, Q5_0) and mins (Q4_1, Q5_1), with and
-// without fifth bits.
-constexpr GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1};
+// Every format with an interleaved layout: offsets (Q4_0, Q5_0, Q8_0) and mins (Q4_1, Q5_1), with
+// and without fifth bits, nibbles and bytes; and the super-block formats Q4_K and Q5_K, whose
+// 32-element sub-blocks are the lanes.
+constexpr GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
+                               GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K};
 
-// 2 blocks: one partial run; 3: a partial run and a single block; 28 (Qwen2.5's 896 columns):
-// a whole run and a partial one of 12; 36 (Gemma-3's 1,152): two runs and 4; 41: two runs, a
-// partial run of 8 and a single block.
-constexpr int64_t kBlockCounts[] = {1, 2, 3, 15, 16, 17, 28, 36, 41, 64};
+bool super_blocks(GgmlType type) {
+  return type == GgmlType::Q4_K || type == GgmlType::Q5_K;
+}
+
+// 32-element blocks per row. 2 blocks: one partial run; 3: a partial run and a single block; 28
+// (Qwen2.5's 896 columns): a whole run and a partial one of 12; 36 (Gemma-3's 1,152): two runs
+// and 4; 41: two runs, a partial run of 8 and a single block. Super-blocks (8 blocks each): 1, a
+// partial run; 2, one run; 3, a run and a partial one; 8 (Llama-3.2's 2,048 columns); 19
+// (Qwen2.5's 4,864); 27 (Gemma-3's 6,912).
+std::vector<int64_t> block_counts(GgmlType type) {
+  if (super_blocks(type)) return {8, 16, 24, 64, 152, 216};
+  return {1, 2, 3, 15, 16, 17, 28, 36, 41, 64};
+}
+
+// Fewer shapes for the slower cases: still every kind of run end.
+std::vector<int64_t> some_block_counts(GgmlType type) {
+  if (super_blocks(type)) return {8, 24, 152};
+  return {3, 28, 41};
+}
 
 TEST(InterleavedRows, HoldTheFileBlocksExactly) {
   std::mt19937 rng(11);
   for (GgmlType type : kTypes) {
-    for (int64_t blocks : kBlockCounts) {
+    for (int64_t blocks : block_counts(type)) {
       const int64_t cols = 32 * blocks;
       const Pair p = random_pair(type, 3, cols, rng);
       if (blocks >= 2) {
@@ -101,7 +118,7 @@ TEST(InterleavedRows, MultiplyLikeTheFileLayout) {
   ThreadPool one(1), two(2), three(3);
   const int64_t rows = 37;
   for (GgmlType type : kTypes) {
-    for (int64_t blocks : kBlockCounts) {
+    for (int64_t blocks : block_counts(type)) {
       const int64_t cols = 32 * blocks;
       const Pair p = random_pair(type, rows, cols, rng);
       std::vector<float> wf(static_cast<size_t>(cols));
@@ -135,16 +152,17 @@ TEST(InterleavedRows, MultiplyLikeTheFileLayout) {
 }
 
 // Other SIMD levels, forced after the rows were laid out: AVX2 has interleaved row kernels of its
-// own; the scalar level has none and reads the rows back in the file's layout. The prompt GEMM
-// and the dot products give the file layout's bits; small batches agree up to summation order,
-// and a token's bits do not depend on the batch it is in.
+// own (not for Q8_0, which it multiplies with dot products); the scalar level has none and reads
+// the rows back in the file's layout. The prompt GEMM and the dot products give the file layout's
+// bits; small batches agree up to summation order, and a token's bits do not depend on the batch it
+// is in.
 TEST(InterleavedRows, OtherSimdLevelsReadThem) {
   std::mt19937 rng(13);
   ThreadPool pool(2);
   for (const char* path : {"avx2", "scalar"}) {
     if (!force_simd_path(path)) continue;
     for (GgmlType type : kTypes) {
-      for (int64_t blocks : {3, 28, 41}) {
+      for (int64_t blocks : some_block_counts(type)) {
         const Pair p = random_pair(type, 21, 32 * blocks, rng);
         for (int64_t n_tokens : {1, 5, 40}) {
           SCOPED_TRACE(std::string(path) + " type " + std::to_string(static_cast<int>(type)) +
@@ -200,14 +218,54 @@ TEST(InterleavedRows, FusedInputPassEqualsSeparateMatmuls) {
   EXPECT_EQ(y2, multiply(pool, k.interleaved, x, 1));
 }
 
+TEST(InterleavedRows, FusedInputPassMixesSuperBlockKernels) {
+  // Llama-3.2's q/k/v in a Q4_K_M file: Q4_K, Q4_K (interleaved: the row-vector kernels), Q6_K
+  // (the file's layout: gemv_k) in one pass, and a Q4_K matrix left in the file's layout; the
+  // same with Q5_K.
+  std::mt19937 rng(15);
+  ThreadPool pool(2);
+  const int64_t cols = 2048;
+  for (GgmlType qk : {GgmlType::Q4_K, GgmlType::Q5_K}) {
+    const Pair q = random_pair(qk, 40, cols, rng);
+    const Pair k = random_pair(qk, 8, cols, rng);
+    std::vector<uint8_t> v6_bytes;
+    for (int r = 0; r < 8; ++r) {
+      const auto row = test::random_row(GgmlType::Q6_K, cols, rng);
+      v6_bytes.insert(v6_bytes.end(), row.begin(), row.end());
+    }
+    const WeightView v6{GgmlType::Q6_K, v6_bytes.data(), 8, cols,
+                        test::row_bytes(GgmlType::Q6_K, cols)};
+    const WeightView* ws[] = {&v6, &q.interleaved, &k.plain, &k.interleaved};
+    const auto x = test::random_floats(cols, rng);
+    std::vector<float> y0(8), y1(40), y2(8), y3(8);
+    float* ys[] = {y0.data(), y1.data(), y2.data(), y3.data()};
+    size_t scratch_bytes = 0;
+    for (const WeightView* w : ws)
+      scratch_bytes = std::max(scratch_bytes, activation_scratch_bytes(w->type, cols, 1));
+    std::vector<uint8_t> scratch(scratch_bytes);
+    matmul_shared_input(pool, ws, ys, 4, x.data(), 1, scratch.data());
+    EXPECT_EQ(y0, multiply(pool, v6, x, 1));
+    EXPECT_EQ(y1, multiply(pool, q.interleaved, x, 1));
+    EXPECT_EQ(y2, multiply(pool, k.plain, x, 1));
+    EXPECT_EQ(y3, multiply(pool, k.interleaved, x, 1));
+  }
+}
+
 TEST(InterleavedRows, PayOnlyWhereAKernelReadsThem) {
   const std::string path = simd_path_name();
   const bool simd = path.rfind("avx512", 0) == 0 || path == "avx2";
-  for (GgmlType type : kTypes) EXPECT_EQ(interleaving_pays(type), simd) << path;
-  EXPECT_FALSE(interleaving_pays(GgmlType::Q8_0));
-  EXPECT_FALSE(interleaving_pays(GgmlType::Q4_K));
-  std::vector<uint8_t> bytes(34);
-  EXPECT_THROW(interleave_weight_rows(GgmlType::Q8_0, bytes.data(), 34, 32, 0, 1), Error);
+  const bool avx512 = path.rfind("avx512", 0) == 0;
+  for (GgmlType type : kTypes) {
+    // AVX2 has no unsigned × signed byte product that cannot saturate for q + 128 (Q8_0), and
+    // keeps its own super-block kernels: those rows stay in the file's layout there.
+    const bool avx512_only = type == GgmlType::Q8_0 || super_blocks(type);
+    EXPECT_EQ(interleaving_pays(type), avx512_only ? avx512 : simd) << path;
+  }
+  EXPECT_FALSE(interleaving_pays(GgmlType::Q2_K));
+  std::vector<uint8_t> bytes(210);
+  EXPECT_THROW(interleave_weight_rows(GgmlType::Q2_K, bytes.data(), 84, 256, 0, 1), Error);
+  // A Q4_K row must be whole super-blocks.
+  EXPECT_THROW(interleave_weight_rows(GgmlType::Q4_K, bytes.data(), 144, 128, 0, 1), Error);
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 // than the last-level cache so decode figures are DRAM figures.
 //
 //   kernels_bench [--mib 1024] [--types Q4_K,Q8_0] [--path avx512|avx2|scalar] [--tokens 64]
-//                 [--layout interleaved]   (Q4_0/Q5_0 rows as the engine lays them out at load)
+//                 [--layout interleaved]   (rows as the engine lays them out at load)
+//                 [--cols 2048]            (columns per matrix row: a multiple of 256)
 #include <sys/mman.h>
 #include <time.h>
 
@@ -37,19 +38,20 @@ int main(int argc, char** argv) {
   double mib = 1024;
   int64_t prefill_tokens = 64;
   bool interleaved = false;
+  int64_t cols = 2048;
   std::string types_arg = "F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q2_K,Q3_K,Q4_K,Q5_K,Q6_K";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--mib") mib = std::stod(argv[i + 1]);
     if (flag == "--types") types_arg = argv[i + 1];
     if (flag == "--tokens") prefill_tokens = std::stoll(argv[i + 1]);
+    if (flag == "--cols") cols = std::stoll(argv[i + 1]);
     if (flag == "--layout") interleaved = std::string(argv[i + 1]) == "interleaved";
     if (flag == "--path" && !force_simd_path(argv[i + 1])) {
       std::fprintf(stderr, "path %s not available\n", argv[i + 1]);
       return 1;
     }
   }
-  const int64_t cols = 2048;
   std::printf("simd path: %s, %g MiB of weights per type, matrices of %lld columns\n",
               simd_path_name(), mib, static_cast<long long>(cols));
   std::printf("%-6s %8s %12s %12s %16s %14s %14s %18s\n", "type", "threads", "decode GB/s",

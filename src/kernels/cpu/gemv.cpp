@@ -18,7 +18,8 @@ size_t align64(size_t n) {
   return (n + 63) & ~size_t{63};
 }
 
-// Types some SIMD level has row-vector kernels for (Q4_1/Q5_1 only in the interleaved layout).
+// Types some SIMD level has row-vector kernels for (Q4_1/Q5_1/Q4_K/Q5_K only in the interleaved
+// layout; the K-quants in the file's layout have their own, gemv_k).
 bool has_row_kernel_form(GgmlType type) {
   return type == GgmlType::Q8_0 || has_interleaved_form(type);
 }
@@ -69,9 +70,12 @@ GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std:
   // Per token: O(cols) work, done on the calling thread (a decode has one token).
   for (int64_t t = 0; t < n_tokens; ++t) {
     const std::byte* row = act + static_cast<size_t>(t) * act_stride;
-    for (int64_t b = 0; b < blocks; ++b) {
-      std::memcpy(quants + t * cols + b * kQK32,
-                  row + static_cast<size_t>(b) * layout.block_bytes + layout.quants_offset, kQK32);
+    // The quants of each activation block (32 or, Q8_K, 256), without the blocks' headers.
+    const int64_t block = int64_t{1} << layout.block_shift;
+    for (int64_t b = 0; b < cols / block; ++b) {
+      std::memcpy(quants + t * cols + b * block,
+                  row + static_cast<size_t>(b) * layout.block_bytes + layout.quants_offset,
+                  static_cast<size_t>(block));
     }
     activation_group_sums(type, kQK32, act + static_cast<size_t>(t) * act_stride, blocks,
                           scale + t * blocks, sum + t * blocks);

@@ -40,7 +40,12 @@ struct Avx2 {
     __m256 h[2];  // blocks 0-7, 8-15 of a run
   };
   static Acc zero() { return {{_mm256_setzero_ps(), _mm256_setzero_ps()}}; }
-  static float sum(const Acc& v) { return hsum256_ps(_mm256_add_ps(v.h[0], v.h[1])); }
+  // One reduction per row: acc + k·corr lane by lane first.
+  static float sum(const Acc& acc, const Acc& corr, float k) {
+    const __m256 kk = _mm256_set1_ps(k);
+    return hsum256_ps(_mm256_add_ps(_mm256_fmadd_ps(corr.h[0], kk, acc.h[0]),
+                                    _mm256_fmadd_ps(corr.h[1], kk, acc.h[1])));
+  }
 
   // One run of c blocks (kFull: c = 16, known at compile time) against NT tokens. Each token's
   // arithmetic is the same whatever NT is, so batched decode gives a single-token decode's bits.

@@ -1,12 +1,13 @@
 // kernels/cpu/gemv_interleaved_avx512.cpp — row-vector kernels (gemv_kernel.hpp) for Q4_0, Q4_1,
-// Q5_0 and Q5_1 rows in the interleaved layout (interleaved_rows.hpp), AVX-512 VNNI.
+// Q5_0, Q5_1, Q8_0, Q4_K and Q5_K rows in the interleaved layout (interleaved_rows.hpp,
+// interleaved_k_rows.hpp), AVX-512 VNNI.
 //
 // Per run of 16 blocks: four 64-byte loads of nibbles (unpacked once per tile of up to 4
-// tokens), per token eight vpdpbusd into two accumulators whose lanes are the 16 blocks (exact
-// integer sums of 32 products each), then one conversion and one multiply-add by
-// d · activation scale for the whole run. The offset or min term (−k · d or m, times the
-// activation's scaled sums) is one more 16-wide multiply-add. The row walk is
-// interleaved_gemv.hpp's.
+// tokens; Q8_0: eight loads of unsigned bytes, nothing to unpack), per token eight vpdpbusd into
+// two accumulators whose lanes are the 16 blocks (exact integer sums of 32 products each), then one
+// conversion and one multiply-add by d · activation scale for the whole run. The offset or min term
+// (−k · d or m, times the activation's scaled sums) is one more 16-wide multiply-add. The row walk
+// is interleaved_gemv.hpp's.
 //
 // Compiled with -mavx512*: reached only through avx512_kernel_table(), after the CPUID check.
 // ODR rule as in vec_dot_avx512.cpp: only intrinsics and internal-linkage functions here.
@@ -24,10 +25,43 @@
 namespace inference::kernels::detail {
 namespace {
 
+// A Q4_K/Q5_K run's lanes' d·scale and dmin·min (interleaved_k_rows.hpp) for its c = 16 or 8
+// lanes (two super-blocks or one), zero past them.
+[[gnu::always_inline]] inline void super_block_scales(const uint8_t* run, int c, __mmask16 lanes,
+                                                      __m512& d, __m512& m) {
+  const bool two = c == 16;
+  // d0, [d1,] dmin0, [dmin1] as floats; lane j takes its super-block's (j / 8).
+  uint64_t halves = 0;
+  std::memcpy(&halves, run, two ? 8 : 4);
+  const __m512 header =
+      _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(halves))));
+  const __m512i first = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m512 d_lanes = _mm512_permutexvar_ps(first, header);
+  const __m512 dmin_lanes =
+      _mm512_permutexvar_ps(_mm512_add_epi32(first, _mm512_set1_epi32(two ? 2 : 1)), header);
+  // Byte j: scale j in bits 0-5, min j's low two bits in 6-7; then min j >> 2 as nibble j.
+  const __m512i bytes =
+      _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(static_cast<__mmask16>(lanes), run + c / 2));
+  uint64_t nibbles = 0;
+  std::memcpy(&nibbles, run + c / 2 + c, static_cast<size_t>(c / 2));
+  const __m512i high = _mm512_srlv_epi32(
+      _mm512_permutexvar_epi32(first, _mm512_set1_epi64(static_cast<int64_t>(nibbles))),
+      _mm512_set_epi32(28, 24, 20, 16, 12, 8, 4, 0, 28, 24, 20, 16, 12, 8, 4, 0));
+  // (high << 2) & 0x3C | bytes >> 6
+  const __m512i mins = _mm512_ternarylogic_epi32(
+      _mm512_slli_epi32(high, 2), _mm512_set1_epi32(0x3C), _mm512_srli_epi32(bytes, 6), 0xEA);
+  const __m512i scales = _mm512_and_si512(bytes, _mm512_set1_epi32(63));
+  d = _mm512_maskz_mul_ps(lanes, _mm512_cvtepi32_ps(scales), d_lanes);
+  m = _mm512_maskz_mul_ps(lanes, _mm512_cvtepi32_ps(mins), dmin_lanes);
+}
+
 struct Avx512 {
   using Acc = __m512;
   static Acc zero() { return _mm512_setzero_ps(); }
-  static float sum(const Acc& v) { return _mm512_reduce_add_ps(v); }
+  // One reduction per row: acc + k·corr lane by lane first.
+  static float sum(const Acc& acc, const Acc& corr, float k) {
+    return _mm512_reduce_add_ps(_mm512_fmadd_ps(corr, _mm512_set1_ps(k), acc));
+  }
 
   // One run of c blocks (kFull: c = 16, known at compile time) against NT tokens: each step's
   // quants are unpacked once and multiplied by every token's. Each token's arithmetic is the
@@ -47,8 +81,19 @@ struct Avx512 {
     const __m512i low = _mm512_set1_epi8(0x0F);
     __m512i s0[NT], s1[NT];
     for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm512_setzero_si512();
+    if constexpr (F::kEightBits) {
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) {
+        const __m512i v = kFull ? _mm512_loadu_si512(quants + 64 * j)
+                                : _mm512_maskz_loadu_epi8(bytes, quants + 4 * c * j);
+        for (int t = 0; t < NT; ++t) {
+          __m512i& s = j % 2 == 0 ? s0[t] : s1[t];
+          s = _mm512_dpbusd_epi32(s, v, _mm512_loadu_si512(at[t] + 64 * j));
+        }
+      }
+    }
 #pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < (F::kEightBits ? 0 : 4); ++j) {
       const __m512i v = kFull ? _mm512_loadu_si512(quants + 64 * j)
                               : _mm512_maskz_loadu_epi8(bytes, quants + 4 * c * j);
       __m512i lo = _mm512_and_si512(v, low);
@@ -69,8 +114,13 @@ struct Avx512 {
       return _mm512_cvtph_ps(kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
                                    : _mm256_maskz_loadu_epi16(lanes, p));
     };
-    const __m512 d = halves(run);
-    const __m512 m = F::kMin ? halves(fields.mins) : d;  // what multiplies the activation sums
+    __m512 d, m;  // per lane: what multiplies the quant sums, and the activation sums
+    if constexpr (F::kSuperBlocks) {
+      super_block_scales(run, c, lanes, d, m);
+    } else {
+      d = halves(run);
+      m = F::kMin ? halves(fields.mins) : d;
+    }
     for (int t = 0; t < NT; ++t) {
       const __m512 p = _mm512_cvtepi32_ps(_mm512_add_epi32(s0[t], s1[t]));
       const __m512 s = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(lanes, ascale[t]));
@@ -83,6 +133,13 @@ struct Avx512 {
   template <class F>
   [[gnu::always_inline]] static int32_t block_dot(const uint8_t* block, const int8_t* aq) {
     const uint8_t* qs = block + F::kQsOffset;
+    if constexpr (F::kEightBits) {
+      // The odd last block keeps the file's signed quants: flipped to q + 128 like the runs.
+      const __m256i w = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs)),
+                                         _mm256_set1_epi8(static_cast<char>(0x80)));
+      return sum_lanes(_mm256_dpbusd_epi32(
+          _mm256_setzero_si256(), w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq))));
+    }
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
     const __m128i low = _mm_set1_epi8(0x0F);
     __m256i w = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, low)),
@@ -118,6 +175,21 @@ void gemv_interleaved_q5_1_avx512(const void* w, size_t row_bytes, int64_t rows,
                                   const GemvActivations& a, int64_t n_tokens, float* y,
                                   int64_t y_stride) {
   interleaved_gemv<Avx512, InterleavedQ5_1>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_interleaved_q4_k_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride) {
+  interleaved_gemv<Avx512, InterleavedQ4_K>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_interleaved_q5_k_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride) {
+  interleaved_gemv<Avx512, InterleavedQ5_K>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_interleaved_q8_0_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride) {
+  interleaved_gemv<Avx512, InterleavedQ8_0>(w, row_bytes, rows, a, n_tokens, y, y_stride);
 }
 
 }  // namespace inference::kernels::detail

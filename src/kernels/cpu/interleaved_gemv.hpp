@@ -1,11 +1,12 @@
-// kernels/cpu/interleaved_gemv.hpp — the part of the interleaved Q4_0/Q4_1/Q5_0/Q5_1 row kernels
+// kernels/cpu/interleaved_gemv.hpp — the part of the interleaved Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K/Q5_K
+// row kernels
 // (gemv_interleaved_avx512.cpp, gemv_interleaved_avx2.cpp) that does not depend on the vector
 // width: walking a row's runs (interleaved_rows.hpp) for a tile of tokens, its odd last block,
 // and the final offset correction.
 //
 // A SIMD level supplies `Simd` with
 //   Acc                                   one token's float accumulator for a run's 16 lanes;
-//   Acc zero();  float sum(const Acc&);
+//   Acc zero();  float sum(const Acc& acc, const Acc& corr, float k)   the lanes of acc + k·corr;
 //   run_dots<F, kFull, NT>(run, c, at, ascale, asum, acc, corr)
 //                                         one run of c blocks of format F against NT tokens;
 //   int32_t block_dot<F>(block, quants)   one block in the file's layout against 32 quants.
@@ -29,24 +30,38 @@ namespace {
 
 // What the kernels need of a format: its block's size and field offsets, and how the second
 // term of Σ w·a = Σ_b d_b·a_scale_b·Σ q·a_q + kCorrScale · Σ_b c_b·a_sum_b is formed: c_b is the
-// block's min for Q4_1/Q5_1 (weight = d·q + m) and its scale for Q4_0/Q5_0 (weight = d·(q − k)).
-template <bool kHasMin, bool kHasFifthBits>
+// block's min for Q4_1/Q5_1 (weight = d·q + m) and its scale for Q4_0/Q5_0/Q8_0 (weight =
+// d·(q − k), q unsigned: Q8_0's quants are stored as q + 128).
+template <bool kHasMin, bool kHasFifthBits, bool kHasEightBits = false,
+          bool kHasSuperBlocks = false>
 struct InterleavedFormat {
   static constexpr bool kMin = kHasMin;
   static constexpr bool kFifthBits = kHasFifthBits;
-  static constexpr size_t kQhOffset = kMin ? 4 : 2;  // in the file's block: d, [m], [qh], qs
+  static constexpr bool kEightBits = kHasEightBits;
+  // Q4_K/Q5_K (interleaved_k_rows.hpp): the lanes are sub-blocks, whose scale and min come from
+  // their super-block's header at the start of the run (2 bytes per lane, the size of a Q4_0
+  // block's scale); weight = (d·sc)·q − (dmin·m), so the second term enters with −1.
+  static constexpr bool kSuperBlocks = kHasSuperBlocks;
+  static constexpr size_t kQhOffset = kMin && !kSuperBlocks ? 4 : 2;  // file: d, [m], [qh], qs
   static constexpr size_t kQsOffset = kQhOffset + (kFifthBits ? 4 : 0);
-  static constexpr size_t kBlockBytes = kQsOffset + 16;
-  static constexpr float kCorrScale = kMin ? 1.f : (kFifthBits ? -16.f : -8.f);
+  static constexpr size_t kBlockBytes = kQsOffset + (kEightBits ? 32 : 16);  // bytes per lane
+  static constexpr float kCorrScale =
+      kSuperBlocks ? -1.f : (kMin ? 1.f : (kEightBits ? -128.f : (kFifthBits ? -16.f : -8.f)));
 };
 using InterleavedQ4_0 = InterleavedFormat<false, false>;
 using InterleavedQ4_1 = InterleavedFormat<true, false>;
 using InterleavedQ5_0 = InterleavedFormat<false, true>;
 using InterleavedQ5_1 = InterleavedFormat<true, true>;
+using InterleavedQ8_0 = InterleavedFormat<false, false, true>;
+using InterleavedQ4_K = InterleavedFormat<true, false, false, true>;
+using InterleavedQ5_K = InterleavedFormat<true, true, false, true>;
 static_assert(InterleavedQ4_0::kBlockBytes == sizeof(BlockQ4_0));
 static_assert(InterleavedQ4_1::kBlockBytes == sizeof(BlockQ4_1));
 static_assert(InterleavedQ5_0::kBlockBytes == sizeof(BlockQ5_0));
 static_assert(InterleavedQ5_1::kBlockBytes == sizeof(BlockQ5_1));
+static_assert(InterleavedQ8_0::kBlockBytes == sizeof(BlockQ8_0));
+static_assert(InterleavedQ4_K::kBlockBytes * 8 == sizeof(BlockQ4_K));
+static_assert(InterleavedQ5_K::kBlockBytes * 8 == sizeof(BlockQ5_K));
 
 // A run of c blocks: d[c], [m[c]], [the fifth bits, 4c bytes], the quants (interleaved_rows.hpp).
 template <class F>
@@ -56,7 +71,7 @@ struct RunFields {
   const uint8_t* quants;
   RunFields(const uint8_t* run, int c)
       : mins(run + 2 * c),
-        fifth(run + 2 * c * (F::kMin ? 2 : 1)),
+        fifth(run + 2 * c * (F::kMin && !F::kSuperBlocks ? 2 : 1)),
         quants(fifth + (F::kFifthBits ? 4 * c : 0)) {}
 };
 
@@ -105,19 +120,22 @@ void interleaved_row_dots(const uint8_t* row, const GemvActivations& a, int64_t 
     Simd::template run_dots<F, false, NT>(row + full * kRunBytes, partial, at, ascale, asum, acc,
                                           corr);
   }
-  for (int t = 0; t < NT; ++t) out[t] = Simd::sum(acc[t]) + F::kCorrScale * Simd::sum(corr[t]);
-  if ((nb % 16) % 2 != 0) {
-    const int64_t b = nb - 1;
-    const uint8_t* block = row + static_cast<size_t>(b) * F::kBlockBytes;
-    uint16_t dh, ch;
-    std::memcpy(&dh, block, 2);
-    std::memcpy(&ch, block + (F::kMin ? 2 : 0), 2);
-    const float d = _cvtsh_ss(dh), c = _cvtsh_ss(ch);
-    for (int t = 0; t < NT; ++t) {
-      const int64_t tok = t0 + t;
-      const auto dot =
-          static_cast<float>(Simd::template block_dot<F>(block, a.quants + tok * a.cols + 32 * b));
-      out[t] += d * a.scale[tok * nb + b] * dot + F::kCorrScale * (c * a.sum[tok * nb + b]);
+  for (int t = 0; t < NT; ++t) out[t] = Simd::sum(acc[t], corr[t], F::kCorrScale);
+  // Rows of whole super-blocks form runs of 16 or 8 lanes: no single block is left.
+  if constexpr (!F::kSuperBlocks) {
+    if ((nb % 16) % 2 != 0) {
+      const int64_t b = nb - 1;
+      const uint8_t* block = row + static_cast<size_t>(b) * F::kBlockBytes;
+      uint16_t dh, ch;
+      std::memcpy(&dh, block, 2);
+      std::memcpy(&ch, block + (F::kMin ? 2 : 0), 2);
+      const float d = _cvtsh_ss(dh), c = _cvtsh_ss(ch);
+      for (int t = 0; t < NT; ++t) {
+        const int64_t tok = t0 + t;
+        const auto dot = static_cast<float>(
+            Simd::template block_dot<F>(block, a.quants + tok * a.cols + 32 * b));
+        out[t] += d * a.scale[tok * nb + b] * dot + F::kCorrScale * (c * a.sum[tok * nb + b]);
+      }
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/cpu/blocks.hpp"
+#include "kernels/cpu/interleaved_k_rows.hpp"
 
 namespace inference::kernels::detail {
 namespace {
@@ -13,6 +14,11 @@ namespace {
 using formats::GgmlType;
 
 constexpr int64_t kRun = 16;
+
+// Q4_K, Q5_K: interleaved by interleaved_k_rows.cpp, 32-element sub-blocks as the lanes.
+bool is_k_super_block(GgmlType type) {
+  return type == GgmlType::Q4_K || type == GgmlType::Q5_K;
+}
 
 // First element of step s's four quants within a block.
 constexpr int step_element(int s) {
@@ -23,18 +29,31 @@ struct Geometry {
   size_t block_bytes;
   bool min;         // Q4_1, Q5_1: an fp16 min after the scale
   bool fifth_bits;  // Q5_0, Q5_1
+  bool eight_bits;  // Q8_0: a byte per quant, stored offset by 128 (unsigned) when interleaved
 };
+
+// 4-byte chunks of quants per block: nibble pairs (a chunk holds two steps) or bytes.
+constexpr int quant_chunks(const Geometry& g) {
+  return g.eight_bits ? 8 : 4;
+}
+
+// XOR turning a Q8_0 quant into its unsigned form q + 128 and back (nibbles are unsigned).
+constexpr uint32_t quant_flip(const Geometry& g) {
+  return g.eight_bits ? 0x80808080u : 0u;
+}
 
 Geometry geometry(GgmlType type) {
   switch (type) {
     case GgmlType::Q4_1:
-      return {sizeof(BlockQ4_1), true, false};
+      return {sizeof(BlockQ4_1), true, false, false};
     case GgmlType::Q5_0:
-      return {sizeof(BlockQ5_0), false, true};
+      return {sizeof(BlockQ5_0), false, true, false};
     case GgmlType::Q5_1:
-      return {sizeof(BlockQ5_1), true, true};
+      return {sizeof(BlockQ5_1), true, true, false};
+    case GgmlType::Q8_0:
+      return {sizeof(BlockQ8_0), false, false, true};
     default:
-      return {sizeof(BlockQ4_0), false, false};
+      return {sizeof(BlockQ4_0), false, false, false};
   }
 }
 
@@ -74,8 +93,11 @@ void interleave_run(const uint8_t* plain, uint8_t* out, int c, const Geometry& g
     const uint8_t* b = plain + static_cast<size_t>(i) * g.block_bytes;
     std::memcpy(out + 2 * i, b, 2);
     if (g.min) std::memcpy(out + r.m + 2 * i, b + p.m, 2);
-    for (int j = 0; j < 4; ++j) {
-      std::memcpy(out + r.quants + 4 * c * j + 4 * i, b + p.qs + 4 * j, 4);
+    for (int j = 0; j < quant_chunks(g); ++j) {
+      uint32_t chunk;
+      std::memcpy(&chunk, b + p.qs + 4 * j, 4);
+      chunk ^= quant_flip(g);
+      std::memcpy(out + r.quants + 4 * c * j + 4 * i, &chunk, 4);
     }
     if (g.fifth_bits) {
       uint32_t qh;
@@ -91,11 +113,12 @@ void interleave_run(const uint8_t* plain, uint8_t* out, int c, const Geometry& g
 
 // The inverse of interleave_run, with the format's fields fixed at compile time: the prompt
 // GEMM lays interleaved rows back out for every chunk of a prompt, so this is on a hot path.
-template <bool kMin, bool kFifthBits>
+template <bool kMin, bool kFifthBits, bool kEightBits = false>
 void deinterleave_run(const uint8_t* run, uint8_t* plain, int c) {
-  constexpr Geometry g{kFifthBits ? (kMin ? sizeof(BlockQ5_1) : sizeof(BlockQ5_0))
-                                  : (kMin ? sizeof(BlockQ4_1) : sizeof(BlockQ4_0)),
-                       kMin, kFifthBits};
+  constexpr Geometry g{kEightBits   ? sizeof(BlockQ8_0)
+                       : kFifthBits ? (kMin ? sizeof(BlockQ5_1) : sizeof(BlockQ5_0))
+                                    : (kMin ? sizeof(BlockQ4_1) : sizeof(BlockQ4_0)),
+                       kMin, kFifthBits, kEightBits};
   const PlainOffsets p = plain_offsets(g);
   const RunOffsets r = run_offsets(g, c);
   const uint8_t* fifth = run + r.fifth;
@@ -103,8 +126,11 @@ void deinterleave_run(const uint8_t* run, uint8_t* plain, int c) {
     uint8_t* b = plain + static_cast<size_t>(i) * g.block_bytes;
     std::memcpy(b, run + 2 * i, 2);
     if constexpr (kMin) std::memcpy(b + p.m, run + r.m + 2 * i, 2);
-    for (int j = 0; j < 4; ++j) {
-      std::memcpy(b + p.qs + 4 * j, run + r.quants + 4 * c * j + 4 * i, 4);
+    for (int j = 0; j < quant_chunks(g); ++j) {
+      uint32_t chunk;
+      std::memcpy(&chunk, run + r.quants + 4 * c * j + 4 * i, 4);
+      chunk ^= quant_flip(g);
+      std::memcpy(b + p.qs + 4 * j, &chunk, 4);
     }
     if constexpr (kFifthBits) {
       uint32_t qh = 0;
@@ -130,7 +156,7 @@ void for_each_run(int64_t blocks, size_t block_bytes, Fn&& fn) {
 
 bool has_interleaved_form(GgmlType type) noexcept {
   return type == GgmlType::Q4_0 || type == GgmlType::Q4_1 || type == GgmlType::Q5_0 ||
-         type == GgmlType::Q5_1;
+         type == GgmlType::Q5_1 || type == GgmlType::Q8_0 || is_k_super_block(type);
 }
 
 size_t interleaved_activation_bytes(int64_t blocks) noexcept {
@@ -138,8 +164,9 @@ size_t interleaved_activation_bytes(int64_t blocks) noexcept {
 }
 
 void interleave_row(GgmlType type, void* row, int64_t blocks) noexcept {
+  if (is_k_super_block(type)) return interleave_k_row(type == GgmlType::Q5_K, row, blocks / 8);
   const Geometry g = geometry(type);
-  std::array<uint8_t, kRun * sizeof(BlockQ5_1)> run{};
+  std::array<uint8_t, kRun * sizeof(BlockQ8_0)> run{};
   auto* bytes = static_cast<uint8_t*>(row);
   for_each_run(blocks, g.block_bytes, [&](size_t offset, int c) {
     interleave_run(bytes + offset, run.data(), c, g);
@@ -148,12 +175,17 @@ void interleave_row(GgmlType type, void* row, int64_t blocks) noexcept {
 }
 
 void deinterleave_row(GgmlType type, const void* row, void* out, int64_t blocks) noexcept {
+  if (is_k_super_block(type)) {
+    return deinterleave_k_row(type == GgmlType::Q5_K, row, out, blocks / 8);
+  }
   const Geometry g = geometry(type);
   const auto* in = static_cast<const uint8_t*>(row);
   auto* plain = static_cast<uint8_t*>(out);
   const int64_t total = interleaved_blocks(blocks);
   for_each_run(blocks, g.block_bytes, [&](size_t offset, int c) {
-    if (g.min) {
+    if (g.eight_bits) {
+      deinterleave_run<false, false, true>(in + offset, plain + offset, c);
+    } else if (g.min) {
       if (g.fifth_bits) {
         deinterleave_run<true, true>(in + offset, plain + offset, c);
       } else {

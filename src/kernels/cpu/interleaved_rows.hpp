@@ -1,5 +1,5 @@
-// kernels/cpu/interleaved_rows.hpp — Q4_0, Q4_1, Q5_0 and Q5_1 rows with runs of 16 blocks
-// interleaved, the layout the interleaved row-vector kernels (gemv_interleaved_*.cpp) read.
+// kernels/cpu/interleaved_rows.hpp — Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 rows with runs of 16
+// blocks interleaved, the layout the interleaved row-vector kernels (gemv_interleaved_*.cpp) read.
 //
 // In a file's layout a 32-element block keeps its scale, fifth bits and nibbles together, so a
 // 512-bit vector of quants spans two blocks and every pair of blocks needs its own conversion,
@@ -16,8 +16,11 @@
 //            quant k of block i);
 //  - quants: for j = 0..3, 4c bytes: block i's bytes qs[4j .. 4j+3] at 4i. Low nibbles are step
 //            j (elements 4j..4j+3), high nibbles step 4 + j (elements 16+4j..16+4j+3).
-// The activation side (transpose_activation_runs) puts the matching 4 quants of each block in
-// the same lane: per run 512 bytes, step s at 64·s.
+//            Q8_0: for j = 0..7 (step j), block i's qs[4j .. 4j+3] XOR 0x80 at 4i — the quants
+//            as unsigned q + 128, the operand vpdpbusd multiplies (the kernel subtracts
+//            128 · d · Σa per block, as Q4_0's subtracts 8 · d · Σa).
+// The activation side (transpose_activation_runs) puts the matching 4 quants of each block in the
+// same lane: per run 512 bytes, step s at 64·s.
 #pragma once
 
 #include <cstddef>
@@ -27,14 +30,15 @@
 
 namespace inference::kernels::detail {
 
-/// Q4_0, Q4_1, Q5_0 and Q5_1: the types with an interleaved layout.
+/// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, and Q4_K/Q5_K (interleaved_k_rows.hpp; a row's `blocks` below
+/// are its 32-element sub-blocks): the types with an interleaved layout.
 bool has_interleaved_form(formats::GgmlType type) noexcept;
 
-/// Bytes of transposed activations one token needs for a row of `blocks` blocks (512 per run,
-/// partial runs included).
+/// Bytes of transposed activations one token needs for a row of `blocks` 32-element blocks (512
+/// per run, partial runs included).
 size_t interleaved_activation_bytes(int64_t blocks) noexcept;
 
-/// Rewrites one row of `blocks` blocks of `type` in place from the file's layout to the
+/// Rewrites one row of `blocks` 32-element blocks of `type` in place from the file's layout to the
 /// interleaved one.
 void interleave_row(formats::GgmlType type, void* row, int64_t blocks) noexcept;
 

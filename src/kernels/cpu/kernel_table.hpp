@@ -146,7 +146,7 @@ void gemv_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvA
                       int64_t n_tokens, float* y, int64_t y_stride);
 void gemv_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
                       int64_t n_tokens, float* y, int64_t y_stride);
-// The same for Q4_0 / Q4_1 / Q5_0 / Q5_1 rows in the interleaved layout
+// The same for Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0 / Q4_K / Q5_K rows in the interleaved layout
 // (gemv_interleaved_avx512.cpp).
 void gemv_interleaved_q4_0_avx512(const void* w, size_t row_bytes, int64_t rows,
                                   const GemvActivations& a, int64_t n_tokens, float* y,
@@ -158,6 +158,15 @@ void gemv_interleaved_q5_0_avx512(const void* w, size_t row_bytes, int64_t rows,
                                   const GemvActivations& a, int64_t n_tokens, float* y,
                                   int64_t y_stride);
 void gemv_interleaved_q5_1_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride);
+void gemv_interleaved_q8_0_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride);
+void gemv_interleaved_q4_k_avx512(const void* w, size_t row_bytes, int64_t rows,
+                                  const GemvActivations& a, int64_t n_tokens, float* y,
+                                  int64_t y_stride);
+void gemv_interleaved_q5_k_avx512(const void* w, size_t row_bytes, int64_t rows,
                                   const GemvActivations& a, int64_t n_tokens, float* y,
                                   int64_t y_stride);
 void gemv_q4_k_avx512(const void* w, size_t row_bytes, int64_t rows, int64_t cols,

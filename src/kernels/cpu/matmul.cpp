@@ -130,18 +130,22 @@ void run_rows(const MatmulJob& job, int64_t r0, int64_t r1) {
   const detail::VecDotFn dot = job.table->dot[type];
   const detail::VecDotMultiFn multi = job.table->dot_multi[type];
   const int64_t cols = job.w->cols;
-  const auto* wdata = static_cast<const std::byte*>(job.w->data);
   const size_t row_bytes = job.w->row_bytes;
   // The K-quants: the row-vector kernels (no per-block reduction), in pieces of the batch sizes
   // they take. Every batch that reaches here goes through them, so a token's bits are the same
   // alone, in a decode batch of any size and in a forced decode path longer than a piece.
   if (const detail::GemvKFn gemv_k = job.table->gemv_k[type]; gemv_k != nullptr) {
     const int64_t piece = std::max<int64_t>(1, detail::gemm_min_tokens(job.w->type) - 1);
-    for (int64_t t0 = 0; t0 < job.n_tokens; t0 += piece) {
-      const int64_t nt = std::min(piece, job.n_tokens - t0);
-      gemv_k(wdata + r0 * row_bytes, row_bytes, r1 - r0, cols,
-             job.act + t0 * static_cast<int64_t>(job.act_stride), job.act_stride, nt,
-             job.y + t0 * job.y_stride + r0, job.y_stride);
+    // Interleaved rows (a SIMD level forced after load) in the file's layout, kRowBlock at a time.
+    const int64_t rows_per_pass = job.w->layout == RowLayout::interleaved ? kRowBlock : r1 - r0;
+    for (int64_t rb = r0; rb < r1; rb += rows_per_pass) {
+      const int64_t rb_end = std::min(r1, rb + rows_per_pass);
+      const std::byte* w = detail::plain_weight_rows(*job.w, rb, rb_end - rb);
+      for (int64_t t0 = 0; t0 < job.n_tokens; t0 += piece) {
+        const int64_t nt = std::min(piece, job.n_tokens - t0);
+        gemv_k(w, row_bytes, rb_end - rb, cols, job.act + t0 * static_cast<int64_t>(job.act_stride),
+               job.act_stride, nt, job.y + t0 * job.y_stride + rb, job.y_stride);
+      }
     }
     return;
   }
@@ -273,7 +277,7 @@ bool interleaving_pays(GgmlType type) noexcept {
 
 void interleave_weight_rows(GgmlType type, void* data, size_t row_bytes, int64_t cols, int64_t r0,
                             int64_t r1) {
-  if (!detail::has_interleaved_form(type) || cols % kQK32 != 0)
+  if (!detail::has_interleaved_form(type) || cols <= 0 || cols % weight_block(type) != 0)
     throw Error(ErrorCode::invalid_argument,
                 "interleave_weight_rows: no interleaved layout for "
                 "tensor type id " +

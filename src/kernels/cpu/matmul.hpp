@@ -19,9 +19,9 @@ namespace inference::kernels {
 
 using formats::GgmlType;
 
-/// How a matrix's rows hold their blocks: as the file stores them, or (Q4_0/Q4_1/Q5_0/Q5_1,
-/// after interleave_weight_rows) with runs of 16 blocks interleaved for the row-vector kernels
-/// (kernels/cpu/interleaved_rows.hpp). Same bytes per row either way.
+/// How a matrix's rows hold their blocks: as the file stores them, or (Q4_0/Q4_1/Q5_0/Q5_1/
+/// Q8_0, after interleave_weight_rows) with runs of 16 blocks interleaved for the row-vector
+/// kernels (kernels/cpu/interleaved_rows.hpp). Same bytes per row either way.
 enum class RowLayout : uint8_t { ggml, interleaved };
 
 /// A weight matrix as stored: `rows` rows of `cols` elements in `type` blocks, row-major,
@@ -36,13 +36,15 @@ struct WeightView {
 };
 
 /// Whether the active SIMD level decodes `type` faster from interleaved rows (Q4_0/Q4_1/
-/// Q5_0/Q5_1 with AVX-512 VNNI or AVX2). Every kernel reads both layouts; this only says which one
-/// pays. INFERENCE_INTERLEAVE=0 in the environment makes it false (A/B measurements).
+/// Q5_0/Q5_1 with AVX-512 VNNI or AVX2, Q8_0 with AVX-512 VNNI). Every kernel reads both layouts;
+/// this only says which one pays. INFERENCE_INTERLEAVE=0 in the environment makes it false (A/B
+/// measurements).
 bool interleaving_pays(GgmlType type) noexcept;
 
 /// Rewrites rows [r0, r1) of the writable `type` matrix at `data` (`cols` columns, `row_bytes`
 /// apart) from the file's layout to RowLayout::interleaved; its views must then say so.
-/// Only for types where interleaving_pays() could be true (Q4_0, Q4_1, Q5_0, Q5_1); anything
+/// Only for types where interleaving_pays() could be true (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0);
+/// anything
 /// else is Error(invalid_argument).
 void interleave_weight_rows(GgmlType type, void* data, size_t row_bytes, int64_t cols, int64_t r0,
                             int64_t r1);
