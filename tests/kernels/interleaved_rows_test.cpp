@@ -256,10 +256,9 @@ TEST(InterleavedRows, PayOnlyWhereAKernelReadsThem) {
   const bool simd = path.rfind("avx512", 0) == 0 || path == "avx2";
   const bool avx512 = path.rfind("avx512", 0) == 0;
   for (GgmlType type : kTypes) {
-    // AVX2 has no unsigned × signed byte product that cannot saturate for q + 128 (Q8_0), and
-    // keeps its own super-block kernels: those rows stay in the file's layout there.
-    const bool avx512_only = type == GgmlType::Q8_0 || super_blocks(type);
-    EXPECT_EQ(interleaving_pays(type), avx512_only ? avx512 : simd) << path;
+    // AVX2 has no unsigned × signed byte product that cannot saturate for q + 128: Q8_0 rows
+    // stay in the file's layout there.
+    EXPECT_EQ(interleaving_pays(type), type == GgmlType::Q8_0 ? avx512 : simd) << path;
   }
   EXPECT_FALSE(interleaving_pays(GgmlType::Q2_K));
   std::vector<uint8_t> bytes(210);

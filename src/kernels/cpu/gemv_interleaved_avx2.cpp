@@ -1,5 +1,6 @@
 // kernels/cpu/gemv_interleaved_avx2.cpp — row-vector kernels (gemv_kernel.hpp) for Q4_0, Q4_1,
-// Q5_0 and Q5_1 rows in the interleaved layout (interleaved_rows.hpp), AVX2.
+// Q5_0, Q5_1, Q4_K and Q5_K rows in the interleaved layout (interleaved_rows.hpp,
+// interleaved_k_rows.hpp), AVX2.
 //
 // A run's 16 blocks are two 256-bit halves of 8 lanes. Per step and half: the nibbles masked or
 // shifted out, the fifth bits expanded from the step's mask, then `vpmaddubsw` (unsigned quants
@@ -29,10 +30,54 @@ namespace {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+// Half a chunk (lanes 8h.., `live` of them, live ≤ 0 for none) of a partial run [run, run_end)
+// at p, without a masked load where it can (the reason and the method of partial_chunk in
+// gemv_interleaved_avx512.cpp: bytes past the live lanes meet zero activations).
+[[gnu::always_inline]] inline __m256i partial_half(const uint8_t* p, const uint8_t* run,
+                                                   const uint8_t* run_end, int live, __m256i mask) {
+  if (live <= 0) return _mm256_setzero_si256();
+  if (p + 32 <= run_end) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const uint8_t* start = p + 4 * live - 32;
+  if (start >= run) {
+    const __m256i down = _mm256_and_si256(
+        _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 - live)),
+        _mm256_set1_epi32(7));
+    return _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(start)),
+                                       down);
+  }
+  return _mm256_maskload_epi32(reinterpret_cast<const int*>(p), mask);
+}
+
 [[gnu::always_inline]] inline __m256i block_lane_sums(__m256i quants, const int8_t* act) {
   const __m256i pairs =
       _mm256_maddubs_epi16(quants, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act)));
   return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
+// Half h (super-block h) of a Q4_K/Q5_K run of c = 16 or 8 lanes (interleaved_k_rows.hpp): its
+// 8 lanes' d·scale and dmin·min.
+[[gnu::always_inline]] inline void super_block_scales(const uint8_t* run, int c, int h, __m256& d,
+                                                      __m256& m) {
+  uint64_t halves = 0;
+  std::memcpy(&halves, run, c == 16 ? 8 : 4);  // d0, [d1,] dmin0, [dmin1]
+  const __m256 header =
+      _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(halves))));
+  const __m256 d_lanes = _mm256_permutevar8x32_ps(header, _mm256_set1_epi32(h));
+  const __m256 dmin_lanes = _mm256_permutevar8x32_ps(header, _mm256_set1_epi32(h + c / 8));
+  // Byte j: scale j in bits 0-5, min j's low two bits in 6-7; min j >> 2 is nibble j further on.
+  uint64_t scale_bytes;
+  std::memcpy(&scale_bytes, run + c / 2 + 8 * h, 8);
+  const __m256i bytes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(scale_bytes)));
+  uint32_t nibbles;
+  std::memcpy(&nibbles, run + c / 2 + c + 4 * h, 4);
+  const __m256i high = _mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(nibbles)),
+                                         _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+  const __m256i mins =
+      _mm256_or_si256(_mm256_and_si256(_mm256_slli_epi32(high, 2), _mm256_set1_epi32(0x3C)),
+                      _mm256_srli_epi32(bytes, 6));
+  const __m256i scales = _mm256_and_si256(bytes, _mm256_set1_epi32(63));
+  d = _mm256_mul_ps(_mm256_cvtepi32_ps(scales), d_lanes);
+  m = _mm256_mul_ps(_mm256_cvtepi32_ps(mins), dmin_lanes);
 }
 
 struct Avx2 {
@@ -58,6 +103,7 @@ struct Avx2 {
     if constexpr (kFull) c = 16;
     const __m256i live[2] = {first_lanes(c), first_lanes(c - 8)};
     const RunFields<F> fields(run, c);
+    const uint8_t* run_end = run + static_cast<size_t>(c) * F::kBlockBytes;
     const uint8_t* fifth = fields.fifth;
     const uint8_t* quants = fields.quants;
     const __m256i low = _mm256_set1_epi8(0x0F);
@@ -70,9 +116,9 @@ struct Avx2 {
         bits_hi = step_fifth_bits(fifth + (c / 2) * (4 + j), c);
       }
       for (int h = 0; h < 2; ++h) {
-        const auto* at_q = reinterpret_cast<const int*>(quants + 4 * c * j + 32 * h);
+        const uint8_t* at_q = quants + 4 * c * j + 32 * h;
         const __m256i v = kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at_q))
-                                : _mm256_maskload_epi32(at_q, live[h]);
+                                : partial_half(at_q, run, run_end, c - 8 * h, live[h]);
         __m256i lo = _mm256_and_si256(v, low);
         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
         if constexpr (F::kFifthBits) {
@@ -98,8 +144,14 @@ struct Avx2 {
       return f;
     };
     for (int h = 0; h < 2; ++h) {
-      const __m256 d = halves(run, h);
-      const __m256 m = F::kMin ? halves(fields.mins, h) : d;  // multiplies the activation sums
+      if (!kFull && h * 8 >= c) break;
+      __m256 d, m;  // per lane: what multiplies the quant sums, and the activation sums
+      if constexpr (F::kSuperBlocks) {
+        super_block_scales(run, c, h, d, m);
+      } else {
+        d = halves(run, h);
+        m = F::kMin ? halves(fields.mins, h) : d;
+      }
       for (int t = 0; t < NT; ++t) {
         const __m256 sc = kFull ? _mm256_loadu_ps(ascale[t] + 8 * h)
                                 : _mm256_maskload_ps(ascale[t] + 8 * h, live[h]);
@@ -132,6 +184,16 @@ void gemv_interleaved_q4_1_avx2(const void* w, size_t row_bytes, int64_t rows,
                                 const GemvActivations& a, int64_t n_tokens, float* y,
                                 int64_t y_stride) {
   interleaved_gemv<Avx2, InterleavedQ4_1>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_interleaved_q4_k_avx2(const void* w, size_t row_bytes, int64_t rows,
+                                const GemvActivations& a, int64_t n_tokens, float* y,
+                                int64_t y_stride) {
+  interleaved_gemv<Avx2, InterleavedQ4_K>(w, row_bytes, rows, a, n_tokens, y, y_stride);
+}
+void gemv_interleaved_q5_k_avx2(const void* w, size_t row_bytes, int64_t rows,
+                                const GemvActivations& a, int64_t n_tokens, float* y,
+                                int64_t y_stride) {
+  interleaved_gemv<Avx2, InterleavedQ5_K>(w, row_bytes, rows, a, n_tokens, y, y_stride);
 }
 void gemv_interleaved_q5_0_avx2(const void* w, size_t row_bytes, int64_t rows,
                                 const GemvActivations& a, int64_t n_tokens, float* y,

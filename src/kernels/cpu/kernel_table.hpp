@@ -124,7 +124,7 @@ void gemv_q5_0_avx2(const void* w, size_t row_bytes, int64_t rows, const GemvAct
                     int64_t n_tokens, float* y, int64_t y_stride);
 void gemv_q4_0_avx2(const void* w, size_t row_bytes, int64_t rows, const GemvActivations& a,
                     int64_t n_tokens, float* y, int64_t y_stride);
-// The same for Q4_0 / Q4_1 / Q5_0 / Q5_1 rows in the interleaved layout
+// The same for Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K / Q5_K rows in the interleaved layout
 // (gemv_interleaved_avx2.cpp).
 void gemv_interleaved_q4_0_avx2(const void* w, size_t row_bytes, int64_t rows,
                                 const GemvActivations& a, int64_t n_tokens, float* y,
@@ -136,6 +136,12 @@ void gemv_interleaved_q5_0_avx2(const void* w, size_t row_bytes, int64_t rows,
                                 const GemvActivations& a, int64_t n_tokens, float* y,
                                 int64_t y_stride);
 void gemv_interleaved_q5_1_avx2(const void* w, size_t row_bytes, int64_t rows,
+                                const GemvActivations& a, int64_t n_tokens, float* y,
+                                int64_t y_stride);
+void gemv_interleaved_q4_k_avx2(const void* w, size_t row_bytes, int64_t rows,
+                                const GemvActivations& a, int64_t n_tokens, float* y,
+                                int64_t y_stride);
+void gemv_interleaved_q5_k_avx2(const void* w, size_t row_bytes, int64_t rows,
                                 const GemvActivations& a, int64_t n_tokens, float* y,
                                 int64_t y_stride);
 // The AVX-512 VNNI row-vector kernels (gemv_avx512.cpp) and panel GEMM (gemm_avx512.cpp), in

@@ -420,6 +420,8 @@ constexpr KernelTable make_table() {
   t.gemv_interleaved[3] = gemv_interleaved_q4_1_avx2;
   t.gemv_interleaved[6] = gemv_interleaved_q5_0_avx2;
   t.gemv_interleaved[7] = gemv_interleaved_q5_1_avx2;
+  t.gemv_interleaved[12] = gemv_interleaved_q4_k_avx2;
+  t.gemv_interleaved[13] = gemv_interleaved_q5_k_avx2;
   t.gemv_k[12] = gemv_q4_k_avx2;
   t.gemv_k[13] = gemv_q5_k_avx2;
   t.gemv_k[14] = gemv_q6_k_avx2;
