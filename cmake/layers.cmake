@@ -57,6 +57,7 @@ inference_layer(grammar DIRS src/grammar DEPS core EXTERNAL nlohmann_json
 inference_layer(kernels_cpu DIRS src/kernels/cpu DEPS core formats
   PUBLIC kernels/cpu/attention_batch.hpp kernels/cpu/quantize_activation.hpp kernels/cpu/attention_decode.hpp kernels/cpu/blocks.hpp kernels/cpu/fp16.hpp
          kernels/cpu/matmul.hpp kernels/cpu/mlx_affine8.hpp kernels/cpu/quantize.hpp
+         kernels/cpu/resident_matrices.hpp
          kernels/cpu/thread_pool.hpp kernels/cpu/ops/activations.hpp kernels/cpu/ops/attention.hpp
          kernels/cpu/ops/rms_norm.hpp kernels/cpu/ops/rope.hpp kernels/cpu/ops/softmax.hpp
          kernels/cpu/ops/fast_exp.hpp)

@@ -533,13 +533,21 @@ void run_bench(const BenchOptions& o) {
   }
 
   if (o.profile) {
+    // The profiles lay the weights out as the engine does, in a copy of their own: the models
+    // timed above go first, so that memory holds the weights once.
+    contract.reset();
+    model.reset();
+    lora_engine.reset();
+    engine.reset();
     const auto file = formats::GgufFile::open(o.model);
     kernels::ThreadPool pool(threads);
-    print_profile(perf::profile_matmuls(file, pool, 1, std::max(3, o.reps)), o.json, tg_ms);
-    print_decode_profile(perf::profile_decode(file, pool, std::max(3, o.reps)), o.json, tg_ms,
-                         bandwidth.gb_per_second);
+    const bool huge_pages = !o.no_huge_pages;
+    print_profile(perf::profile_matmuls(file, pool, 1, std::max(3, o.reps), huge_pages), o.json,
+                  tg_ms);
+    print_decode_profile(perf::profile_decode(file, pool, std::max(3, o.reps), huge_pages), o.json,
+                         tg_ms, bandwidth.gb_per_second);
     if (o.n_prompt > 0) {
-      print_profile(perf::profile_matmuls(file, pool, o.n_prompt, 1), o.json, pp_ms);
+      print_profile(perf::profile_matmuls(file, pool, o.n_prompt, 1, huge_pages), o.json, pp_ms);
     }
     for (int depth : o.depths) {
       try {

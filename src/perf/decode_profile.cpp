@@ -12,6 +12,7 @@
 #include "kernels/cpu/ops/rms_norm.hpp"
 #include "kernels/cpu/ops/rope.hpp"
 #include "perf/model_traffic.hpp"
+#include "perf/resident_views.hpp"
 #include "testing/random_weights.hpp"
 
 namespace inference::perf {
@@ -53,7 +54,8 @@ std::string type_name(formats::GgmlType type) {
 
 }  // namespace
 
-DecodeProfile profile_decode(const formats::GgufFile& file, kernels::ThreadPool& pool, int reps) {
+DecodeProfile profile_decode(const formats::GgufFile& file, kernels::ThreadPool& pool, int reps,
+                             bool huge_pages) {
   const int64_t n_layer = need(file, "block_count");
   const int64_t n_embd = need(file, "embedding_length");
   const int64_t n_head = need(file, "attention.head_count");
@@ -84,6 +86,9 @@ DecodeProfile profile_decode(const formats::GgufFile& file, kernels::ThreadPool&
   if (matmuls.empty() || n_vocab == 0) {
     throw Error(ErrorCode::invalid_model, "decode profile: no weight matrices to multiply");
   }
+  std::vector<kernels::WeightView*> views;
+  for (Matmul& m : matmuls) views.push_back(&m.w);
+  const kernels::ResidentMatrices resident = resident_views(file, views, pool, huge_pages);
   std::vector<float> x(static_cast<size_t>(max_cols));
   testing::RowRng rng(11, 0, 0);
   testing::fill_normal(x, rng, 1.0f);

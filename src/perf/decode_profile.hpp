@@ -39,6 +39,9 @@ struct DecodeProfile {
 /// Times every class `reps` times (after a warm-up) on `pool`. Needs a decoder-style GGUF
 /// (blk.N.attn_q/… tensors and the llama-style metadata); throws Error(invalid_model) if the
 /// shapes it needs are missing.
-DecodeProfile profile_decode(const formats::GgufFile& file, kernels::ThreadPool& pool, int reps);
+/// The weights are laid out as the engine decodes them (resident_views.hpp; with `huge_pages`
+/// false, read from the file mapping).
+DecodeProfile profile_decode(const formats::GgufFile& file, kernels::ThreadPool& pool, int reps,
+                             bool huge_pages = true);
 
 }  // namespace inference::perf

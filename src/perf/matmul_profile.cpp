@@ -6,12 +6,13 @@
 
 #include "kernels/cpu/matmul.hpp"
 #include "perf/model_traffic.hpp"
+#include "perf/resident_views.hpp"
 #include "testing/random_weights.hpp"
 
 namespace inference::perf {
 
 MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool& pool,
-                              int64_t n_tokens, int reps) {
+                              int64_t n_tokens, int reps, bool huge_pages) {
   struct Job {
     kernels::WeightView w;
     std::string kind;
@@ -42,6 +43,9 @@ MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool
         std::max(scratch_bytes, kernels::activation_scratch_bytes(t.type, t.ne[0], job.tokens));
     jobs.push_back(std::move(job));
   }
+  std::vector<kernels::WeightView*> views;
+  for (Job& job : jobs) views.push_back(&job.w);
+  const kernels::ResidentMatrices resident = resident_views(file, views, pool, huge_pages);
   std::vector<float> x(static_cast<size_t>(max_cols * n_tokens));
   testing::RowRng rng(7, 0, 0);
   testing::fill_normal(x, rng, 1.0f);

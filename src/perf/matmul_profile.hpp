@@ -31,8 +31,9 @@ struct MatmulProfile {
 
 /// Runs every matmul of one forward pass over `n_tokens` tokens `reps` times (after one warm-up
 /// pass) and averages. The output matrix is applied to one token only, as prompt processing
-/// needs logits for the last position alone.
+/// needs logits for the last position alone. The weights are laid out as the engine decodes
+/// them (resident_views.hpp; with `huge_pages` false, read from the file mapping).
 MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool& pool,
-                              int64_t n_tokens, int reps);
+                              int64_t n_tokens, int reps, bool huge_pages = true);
 
 }  // namespace inference::perf
