@@ -190,32 +190,52 @@ TEST(InterleavedRows, OtherSimdLevelsReadThem) {
   force_simd_path("");
 }
 
+// A matrix in the file's layout only (types without an interleaved one included).
+struct FileMatrix {
+  std::vector<uint8_t> bytes;
+  WeightView view;
+};
+
+FileMatrix file_matrix(GgmlType type, int64_t rows, int64_t cols, std::mt19937& rng) {
+  FileMatrix m;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto row = test::random_row(type, cols, rng);
+    m.bytes.insert(m.bytes.end(), row.begin(), row.end());
+  }
+  m.view = {type, m.bytes.data(), rows, cols, test::row_bytes(type, cols)};
+  return m;
+}
+
+// One fused pass over `ws` gives every weight what a matmul of its own gives, bit for bit.
+void expect_fused_pass_equals_separate(ThreadPool& pool, const std::vector<const WeightView*>& ws,
+                                       std::mt19937& rng) {
+  const int64_t cols = ws[0]->cols;
+  const auto x = test::random_floats(cols, rng);
+  std::vector<std::vector<float>> ys;
+  std::vector<float*> outs;
+  size_t scratch_bytes = 0;
+  for (const WeightView* w : ws) {
+    ys.emplace_back(static_cast<size_t>(w->rows));
+    scratch_bytes = std::max(scratch_bytes, activation_scratch_bytes(w->type, cols, 1));
+  }
+  for (auto& y : ys) outs.push_back(y.data());
+  std::vector<uint8_t> scratch(scratch_bytes);
+  matmul_shared_input(pool, ws.data(), outs.data(), static_cast<int>(ws.size()), x.data(), 1,
+                      scratch.data());
+  for (size_t i = 0; i < ws.size(); ++i) {
+    EXPECT_EQ(ys[i], multiply(pool, *ws[i], x, 1)) << "weight " << i;
+  }
+}
+
 TEST(InterleavedRows, FusedInputPassEqualsSeparateMatmuls) {
-  // Qwen2.5's q/k/v: Q5_0 (interleaved), Q5_0 (interleaved), Q8_0 (file layout).
+  // Qwen2.5's q/k/v: Q5_0 (interleaved), Q5_0 (interleaved), Q8_0 (here in the file's layout).
   std::mt19937 rng(14);
   ThreadPool pool(2);
   const int64_t cols = 896;
   const Pair q = random_pair(GgmlType::Q5_0, 40, cols, rng);
   const Pair k = random_pair(GgmlType::Q5_0, 8, cols, rng);
-  std::vector<uint8_t> v_bytes;
-  for (int r = 0; r < 8; ++r) {
-    const auto row = test::random_row(GgmlType::Q8_0, cols, rng);
-    v_bytes.insert(v_bytes.end(), row.begin(), row.end());
-  }
-  const WeightView v{GgmlType::Q8_0, v_bytes.data(), 8, cols,
-                     test::row_bytes(GgmlType::Q8_0, cols)};
-  const WeightView* ws[] = {&v, &q.interleaved, &k.interleaved};
-  const auto x = test::random_floats(cols, rng);
-  std::vector<float> y0(8), y1(40), y2(8);
-  float* ys[] = {y0.data(), y1.data(), y2.data()};
-  size_t scratch_bytes = 0;
-  for (const WeightView* w : ws)
-    scratch_bytes = std::max(scratch_bytes, activation_scratch_bytes(w->type, cols, 1));
-  std::vector<uint8_t> scratch(scratch_bytes);
-  matmul_shared_input(pool, ws, ys, 3, x.data(), 1, scratch.data());
-  EXPECT_EQ(y0, multiply(pool, v, x, 1));
-  EXPECT_EQ(y1, multiply(pool, q.interleaved, x, 1));
-  EXPECT_EQ(y2, multiply(pool, k.interleaved, x, 1));
+  const FileMatrix v = file_matrix(GgmlType::Q8_0, 8, cols, rng);
+  expect_fused_pass_equals_separate(pool, {&v.view, &q.interleaved, &k.interleaved}, rng);
 }
 
 TEST(InterleavedRows, FusedInputPassMixesSuperBlockKernels) {
@@ -228,26 +248,9 @@ TEST(InterleavedRows, FusedInputPassMixesSuperBlockKernels) {
   for (GgmlType qk : {GgmlType::Q4_K, GgmlType::Q5_K}) {
     const Pair q = random_pair(qk, 40, cols, rng);
     const Pair k = random_pair(qk, 8, cols, rng);
-    std::vector<uint8_t> v6_bytes;
-    for (int r = 0; r < 8; ++r) {
-      const auto row = test::random_row(GgmlType::Q6_K, cols, rng);
-      v6_bytes.insert(v6_bytes.end(), row.begin(), row.end());
-    }
-    const WeightView v6{GgmlType::Q6_K, v6_bytes.data(), 8, cols,
-                        test::row_bytes(GgmlType::Q6_K, cols)};
-    const WeightView* ws[] = {&v6, &q.interleaved, &k.plain, &k.interleaved};
-    const auto x = test::random_floats(cols, rng);
-    std::vector<float> y0(8), y1(40), y2(8), y3(8);
-    float* ys[] = {y0.data(), y1.data(), y2.data(), y3.data()};
-    size_t scratch_bytes = 0;
-    for (const WeightView* w : ws)
-      scratch_bytes = std::max(scratch_bytes, activation_scratch_bytes(w->type, cols, 1));
-    std::vector<uint8_t> scratch(scratch_bytes);
-    matmul_shared_input(pool, ws, ys, 4, x.data(), 1, scratch.data());
-    EXPECT_EQ(y0, multiply(pool, v6, x, 1));
-    EXPECT_EQ(y1, multiply(pool, q.interleaved, x, 1));
-    EXPECT_EQ(y2, multiply(pool, k.plain, x, 1));
-    EXPECT_EQ(y3, multiply(pool, k.interleaved, x, 1));
+    const FileMatrix v = file_matrix(GgmlType::Q6_K, 8, cols, rng);
+    expect_fused_pass_equals_separate(pool, {&v.view, &q.interleaved, &k.plain, &k.interleaved},
+                                      rng);
   }
 }
 
