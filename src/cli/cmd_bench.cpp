@@ -541,13 +541,13 @@ void run_bench(const BenchOptions& o) {
     engine.reset();
     const auto file = formats::GgufFile::open(o.model);
     kernels::ThreadPool pool(threads);
-    const bool huge_pages = !o.no_huge_pages;
-    print_profile(perf::profile_matmuls(file, pool, 1, std::max(3, o.reps), huge_pages), o.json,
+    const perf::ResidentTensors tensors(file, pool, !o.no_huge_pages);  // laid out once
+    print_profile(perf::profile_matmuls(file, tensors, pool, 1, std::max(3, o.reps)), o.json,
                   tg_ms);
-    print_decode_profile(perf::profile_decode(file, pool, std::max(3, o.reps), huge_pages), o.json,
+    print_decode_profile(perf::profile_decode(file, tensors, pool, std::max(3, o.reps)), o.json,
                          tg_ms, bandwidth.gb_per_second);
     if (o.n_prompt > 0) {
-      print_profile(perf::profile_matmuls(file, pool, o.n_prompt, 1, huge_pages), o.json, pp_ms);
+      print_profile(perf::profile_matmuls(file, tensors, pool, o.n_prompt, 1), o.json, pp_ms);
     }
     for (int depth : o.depths) {
       try {

@@ -54,8 +54,8 @@ std::string type_name(formats::GgmlType type) {
 
 }  // namespace
 
-DecodeProfile profile_decode(const formats::GgufFile& file, kernels::ThreadPool& pool, int reps,
-                             bool huge_pages) {
+DecodeProfile profile_decode(const formats::GgufFile& file, const ResidentTensors& tensors,
+                             kernels::ThreadPool& pool, int reps) {
   const int64_t n_layer = need(file, "block_count");
   const int64_t n_embd = need(file, "embedding_length");
   const int64_t n_head = need(file, "attention.head_count");
@@ -76,9 +76,7 @@ DecodeProfile profile_decode(const formats::GgufFile& file, kernels::ThreadPool&
     const bool embedding = t.name == "token_embd.weight";
     if (embedding) n_vocab = t.ne[1];
     if ((embedding && !tied) || !kernels::matmul_supported(t.type)) continue;
-    matmuls.push_back(
-        {{t.type, t.data.data(), t.ne[1], t.ne[0], static_cast<size_t>(t.n_bytes / t.ne[1])},
-         embedding ? "output" : tensor_kind(t.name)});
+    matmuls.push_back({tensors.view(t), embedding ? "output" : tensor_kind(t.name)});
     max_cols = std::max(max_cols, t.ne[0]);
     max_rows = std::max(max_rows, t.ne[1]);
     scratch_bytes = std::max(scratch_bytes, kernels::activation_scratch_bytes(t.type, t.ne[0], 1));
@@ -86,9 +84,6 @@ DecodeProfile profile_decode(const formats::GgufFile& file, kernels::ThreadPool&
   if (matmuls.empty() || n_vocab == 0) {
     throw Error(ErrorCode::invalid_model, "decode profile: no weight matrices to multiply");
   }
-  std::vector<kernels::WeightView*> views;
-  for (Matmul& m : matmuls) views.push_back(&m.w);
-  const kernels::ResidentMatrices resident = resident_views(file, views, pool, huge_pages);
   std::vector<float> x(static_cast<size_t>(max_cols));
   testing::RowRng rng(11, 0, 0);
   testing::fill_normal(x, rng, 1.0f);

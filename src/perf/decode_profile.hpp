@@ -14,6 +14,7 @@
 
 #include "formats/gguf.hpp"
 #include "kernels/cpu/thread_pool.hpp"
+#include "perf/resident_views.hpp"
 
 namespace inference::perf {
 
@@ -39,9 +40,8 @@ struct DecodeProfile {
 /// Times every class `reps` times (after a warm-up) on `pool`. Needs a decoder-style GGUF
 /// (blk.N.attn_q/… tensors and the llama-style metadata); throws Error(invalid_model) if the
 /// shapes it needs are missing.
-/// The weights are laid out as the engine decodes them (resident_views.hpp; with `huge_pages`
-/// false, read from the file mapping).
-DecodeProfile profile_decode(const formats::GgufFile& file, kernels::ThreadPool& pool, int reps,
-                             bool huge_pages = true);
+/// The weights are `tensors`' views of `file`'s.
+DecodeProfile profile_decode(const formats::GgufFile& file, const ResidentTensors& tensors,
+                             kernels::ThreadPool& pool, int reps);
 
 }  // namespace inference::perf

@@ -11,8 +11,8 @@
 
 namespace inference::perf {
 
-MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool& pool,
-                              int64_t n_tokens, int reps, bool huge_pages) {
+MatmulProfile profile_matmuls(const formats::GgufFile& file, const ResidentTensors& tensors,
+                              kernels::ThreadPool& pool, int64_t n_tokens, int reps) {
   struct Job {
     kernels::WeightView w;
     std::string kind;
@@ -34,7 +34,7 @@ MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool
       profile.skipped.push_back(t.name);
       continue;
     }
-    Job job{{t.type, t.data.data(), t.ne[1], t.ne[0], static_cast<size_t>(t.n_bytes / t.ne[1])},
+    Job job{tensors.view(t),
             output ? (embedding ? "output (tied token_embd)" : "output") : tensor_kind(t.name),
             output ? 1 : n_tokens};
     max_cols = std::max(max_cols, job.w.cols);
@@ -43,9 +43,6 @@ MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool
         std::max(scratch_bytes, kernels::activation_scratch_bytes(t.type, t.ne[0], job.tokens));
     jobs.push_back(std::move(job));
   }
-  std::vector<kernels::WeightView*> views;
-  for (Job& job : jobs) views.push_back(&job.w);
-  const kernels::ResidentMatrices resident = resident_views(file, views, pool, huge_pages);
   std::vector<float> x(static_cast<size_t>(max_cols * n_tokens));
   testing::RowRng rng(7, 0, 0);
   testing::fill_normal(x, rng, 1.0f);

@@ -11,6 +11,7 @@
 
 #include "formats/gguf.hpp"
 #include "kernels/cpu/thread_pool.hpp"
+#include "perf/resident_views.hpp"
 
 namespace inference::perf {
 
@@ -31,9 +32,8 @@ struct MatmulProfile {
 
 /// Runs every matmul of one forward pass over `n_tokens` tokens `reps` times (after one warm-up
 /// pass) and averages. The output matrix is applied to one token only, as prompt processing
-/// needs logits for the last position alone. The weights are laid out as the engine decodes
-/// them (resident_views.hpp; with `huge_pages` false, read from the file mapping).
-MatmulProfile profile_matmuls(const formats::GgufFile& file, kernels::ThreadPool& pool,
-                              int64_t n_tokens, int reps, bool huge_pages = true);
+/// needs logits for the last position alone. The weights are `tensors`' views of `file`'s.
+MatmulProfile profile_matmuls(const formats::GgufFile& file, const ResidentTensors& tensors,
+                              kernels::ThreadPool& pool, int64_t n_tokens, int reps);
 
 }  // namespace inference::perf
