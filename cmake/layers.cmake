@@ -86,7 +86,7 @@ inference_layer(convert DIRS src/convert DEPS core arch formats kernels_cpu engi
 inference_layer(testing DIRS src/testing DEPS core arch formats kernels_cpu generation convert
   PUBLIC testing/generate_model.hpp testing/generate_lora.hpp testing/model_shapes.hpp testing/random_weights.hpp
          testing/synthetic_vocab.hpp)
-inference_layer(perf DIRS src/perf DEPS core formats kernels_cpu testing
+inference_layer(perf DIRS src/perf DEPS core formats kernels_cpu generation testing
   PUBLIC perf/*.hpp)
 inference_layer(ml DIRS src/ml DEPS core EXTERNAL nlohmann_json pcre2 sqlite3
   PUBLIC ml/classifier.hpp ml/fingerprint.hpp ml/label_match.hpp ml/model_ref.hpp

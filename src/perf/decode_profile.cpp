@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 
+#include "engine/generation/sampler.hpp"
 #include "inference/error.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/ops/activations.hpp"
@@ -202,15 +203,14 @@ DecodeProfile profile_decode(const formats::GgufFile& file, const ResidentTensor
     profile.ops.push_back(op);
   }
   {
-    // Greedy sampling: the arg max of the logits (what `infer bench` and temperature 0 pay).
+    // Greedy sampling: the engine's arg max of the logits (what `infer bench` and temperature 0
+    // pay).
     std::vector<float> logits(static_cast<size_t>(n_vocab));
     testing::fill_normal(logits, rng, 1.0f);
     volatile size_t best_index = 0;
     DecodeOp op{"sampling (greedy arg max)", 0, 0, 1, 0, 0};
-    op.us_per_token = mean_us(reps, [&] {
-      best_index =
-          static_cast<size_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    });
+    op.us_per_token =
+        mean_us(reps, [&] { best_index = static_cast<size_t>(generation::argmax(logits)); });
     op.bytes_per_token = logits.size() * sizeof(float);
     profile.ops.push_back(op);
   }

@@ -6,9 +6,12 @@
 //   kernels_bench [--mib 1024] [--types Q4_K,Q8_0] [--path avx512|avx2|scalar] [--tokens 64]
 //                 [--layout interleaved]   (rows as the engine lays them out at load)
 //                 [--cols 2048]            (columns per matrix row: a multiple of 256)
+//                 [--rows N]               (the weights as matrices of N rows, multiplied in
+//                                           turn like a model's: per-call costs included)
 #include <sys/mman.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
   int64_t prefill_tokens = 64;
   bool interleaved = false;
   int64_t cols = 2048;
+  int64_t matrix_rows = 0;  // 0: one matrix of every row
   std::string types_arg = "F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q2_K,Q3_K,Q4_K,Q5_K,Q6_K";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -46,14 +50,16 @@ int main(int argc, char** argv) {
     if (flag == "--types") types_arg = argv[i + 1];
     if (flag == "--tokens") prefill_tokens = std::stoll(argv[i + 1]);
     if (flag == "--cols") cols = std::stoll(argv[i + 1]);
+    if (flag == "--rows") matrix_rows = std::stoll(argv[i + 1]);
     if (flag == "--layout") interleaved = std::string(argv[i + 1]) == "interleaved";
     if (flag == "--path" && !force_simd_path(argv[i + 1])) {
       std::fprintf(stderr, "path %s not available\n", argv[i + 1]);
       return 1;
     }
   }
-  std::printf("simd path: %s, %g MiB of weights per type, matrices of %lld columns\n",
-              simd_path_name(), mib, static_cast<long long>(cols));
+  std::printf("simd path: %s, %g MiB of weights per type, matrices of %lld columns and %s rows\n",
+              simd_path_name(), mib, static_cast<long long>(cols),
+              matrix_rows > 0 ? std::to_string(matrix_rows).c_str() : "all the");
   std::printf("%-6s %8s %12s %12s %16s %14s %14s %18s\n", "type", "threads", "decode GB/s",
               "decode ms", "decode cpu GB/s", "prefill GB/s", "prefill tok/s", "prefill cpu tok/s");
   std::mt19937 rng(1);
@@ -100,15 +106,25 @@ int main(int argc, char** argv) {
     const auto x = test::random_floats(cols * prefill_tokens, rng);
     std::vector<float> y(static_cast<size_t>(rows * prefill_tokens));
     std::vector<uint8_t> scratch(activation_scratch_bytes(type, cols, prefill_tokens) + 64);
+    // The decode pass: every matrix once, in order.
+    const int64_t per_matrix = matrix_rows > 0 ? std::min(matrix_rows, rows) : rows;
+    const auto decode_pass = [&](ThreadPool& pool) {
+      for (int64_t r0 = 0; r0 + per_matrix <= rows; r0 += per_matrix) {
+        WeightView m = w;
+        m.data = weights + static_cast<size_t>(r0) * row_bytes;
+        m.rows = per_matrix;
+        matmul(pool, m, x.data(), cols, 1, y.data() + r0, rows, scratch.data());
+      }
+    };
     for (int threads : {1, 2}) {
       ThreadPool pool(threads);
-      matmul(pool, w, x.data(), cols, 1, y.data(), rows, scratch.data());  // warm up
+      decode_pass(pool);  // warm up
       // Repeat for at least half a second (small matrices: cache-resident compute speed).
       int reps = 0;
       const double cpu0 = thread_cpu_seconds();
       auto t0 = std::chrono::steady_clock::now();
       do {
-        matmul(pool, w, x.data(), cols, 1, y.data(), rows, scratch.data());
+        decode_pass(pool);
         ++reps;
       } while (seconds_since(t0) < 0.5);
       const double decode_s = seconds_since(t0) / reps;
@@ -125,7 +141,8 @@ int main(int argc, char** argv) {
       matmul(pool, wp, x.data(), cols, prefill_tokens, y.data(), prows, scratch.data());
       const double prefill_s = seconds_since(t0);
       const double prefill_cpu_s = thread_cpu_seconds() - pcpu0;
-      const double bytes = static_cast<double>(row_bytes) * rows;
+      const double bytes =
+          static_cast<double>(row_bytes) * static_cast<double>(rows / per_matrix * per_matrix);
       std::printf("%-6s %8d %12.2f %12.3f %16.2f %14.2f %14.1f %18.1f\n", name.c_str(), threads,
                   bytes / decode_s / 1e9, decode_s * 1e3, bytes / decode_cpu_s / 1e9 / threads,
                   static_cast<double>(row_bytes) * prows / prefill_s / 1e9,

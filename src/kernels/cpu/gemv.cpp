@@ -10,6 +10,7 @@
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/gemm.hpp"
 #include "kernels/cpu/interleaved_rows.hpp"
+#include "kernels/cpu/row_shares.hpp"
 
 namespace inference::kernels::detail {
 namespace {
@@ -31,6 +32,7 @@ struct GemvJob {
   int64_t n_tokens;
   float* y;
   int64_t y_stride;
+  RowShares* shares;
 };
 
 }  // namespace
@@ -109,17 +111,21 @@ void gemv_rows(const KernelTable& table, const WeightView& w, const GemvActivati
 
 void gemv(ThreadPool& pool, const KernelTable& table, const WeightView& w, const std::byte* act,
           size_t act_stride, int64_t n_tokens, float* y, int64_t y_stride, std::byte* extra) {
+  RowShares shares;
+  shares.reset(w.rows, w.row_bytes, pool.size());
   const GemvJob job{&table,
                     &w,
                     prepare_gemv_activations(w.type, w.cols, act, act_stride, n_tokens, extra,
                                              w.layout == RowLayout::interleaved),
                     n_tokens,
                     y,
-                    y_stride};
+                    y_stride,
+                    &shares};
   const GemvJob* j = &job;  // one pointer: the std::function stores it without allocating
-  pool.run([j](int thread, int n_threads) {
-    const auto [r0, r1] = thread_rows(j->w->rows, thread, n_threads);
-    gemv_rows(*j->table, *j->w, j->act, j->n_tokens, j->y, j->y_stride, r0, r1);
+  pool.run([j](int thread, int) {
+    j->shares->for_each(thread, [j](int64_t r0, int64_t r1) {
+      gemv_rows(*j->table, *j->w, j->act, j->n_tokens, j->y, j->y_stride, r0, r1);
+    });
   });
 }
 

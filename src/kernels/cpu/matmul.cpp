@@ -18,6 +18,7 @@
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/quantize_activation.hpp"
+#include "kernels/cpu/row_shares.hpp"
 #include "kernels/cpu/simd_dispatch.hpp"
 
 namespace inference::kernels {
@@ -257,10 +258,15 @@ void matmul(ThreadPool& pool, const WeightView& w, const float* x, int64_t x_str
       return;
     }
   }
-  const MatmulJob* j = &job;
-  pool.run([j](int thread, int n_threads) {
-    const auto [r0, r1] = detail::thread_rows(j->w->rows, thread, n_threads);
-    if (r0 < r1) run_rows(*j, r0, r1);
+  detail::RowShares shares;
+  shares.reset(w.rows, w.row_bytes, pool.size());
+  struct Job {
+    const MatmulJob* rows;
+    detail::RowShares* shares;
+  } both{&job, &shares};
+  const Job* j = &both;
+  pool.run([j](int thread, int) {
+    j->shares->for_each(thread, [j](int64_t r0, int64_t r1) { run_rows(*j->rows, r0, r1); });
   });
 }
 
@@ -365,6 +371,7 @@ void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* c
   const int64_t cols = ws[0]->cols;
   struct SharedJob {
     MatmulJob rows[kMaxSharedInput];
+    detail::RowShares shares[kMaxSharedInput];
     bool gemv[kMaxSharedInput];
     detail::GemvActivations gemv_act;
     int count;
@@ -384,6 +391,7 @@ void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* c
   for (int i = 0; i < count; ++i) {
     const WeightView& w = *ws[i];
     shared.rows[i] = MatmulJob{&table, &w, act, act_stride, 1, ys[i], w.rows};
+    shared.shares[i].reset(w.rows, w.row_bytes, pool.size());
     shared.gemv[i] = f.quantize != nullptr && detail::gemv_kernel(table, w) != nullptr &&
                      detail::gemv_wanted(w.type, 1);
     if (shared.gemv[i] && first_gemv < 0) first_gemv = i;
@@ -394,17 +402,18 @@ void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* c
         ws[first_gemv]->type, cols, act, act_stride, 1,
         static_cast<std::byte*>(scratch) + act_stride, any_interleaved);
   }
-  const SharedJob* j = &shared;
-  pool.run([j](int thread, int n_threads) {
+  SharedJob* j = &shared;
+  pool.run([j](int thread, int) {
     for (int i = 0; i < j->count; ++i) {
       const MatmulJob& job = j->rows[i];
-      const auto [r0, r1] = detail::thread_rows(job.w->rows, thread, n_threads);
-      if (r0 >= r1) continue;
-      if (j->gemv[i]) {
-        detail::gemv_rows(*job.table, *job.w, j->gemv_act, 1, job.y, job.y_stride, r0, r1);
-      } else {
-        run_rows(job, r0, r1);
-      }
+      const bool gemv = j->gemv[i];
+      j->shares[i].for_each(thread, [&](int64_t r0, int64_t r1) {
+        if (gemv) {
+          detail::gemv_rows(*job.table, *job.w, j->gemv_act, 1, job.y, job.y_stride, r0, r1);
+        } else {
+          run_rows(job, r0, r1);
+        }
+      });
     }
   });
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -29,6 +30,40 @@ TEST(Sampler, GreedyTakesArgmaxWithTiesToLowestId) {
   Sampler sampler({}, 5);
   EXPECT_EQ(sampler.sample(std::vector<float>{0.f, 3.f, 1.f, 3.f, 2.f}), 1);
   EXPECT_EQ(argmax(std::vector<float>{-1.f, -1.f}), 0);
+}
+
+// The specified arg max, one element at a time: the lowest id of the largest non-NaN value.
+int32_t first_largest(const std::vector<float>& v) {
+  int32_t best = -1;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (std::isnan(v[i])) continue;
+    if (best < 0 || v[i] > v[static_cast<size_t>(best)]) best = static_cast<int32_t>(i);
+  }
+  return best < 0 ? 0 : best;
+}
+
+TEST(Sampler, ArgmaxOverAVocabularyAgreesWithALinearScan) {
+  // Lengths around the 16-lane blocks; the largest value in a block, in the tail, tied across
+  // lanes and blocks; NaN and infinities among the logits.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (size_t n : {1u, 15u, 16u, 17u, 33u, 1000u, 128256u}) {
+    for (size_t at : {size_t{0}, n / 3, n - 1}) {
+      std::vector<float> v(n);
+      for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>((i * 7919) % 1009) * 0.01f - 5.f;
+      v[at] = 100.f;
+      if (n > 20) {
+        v[n / 2 + 5] = 100.f;
+        v[n / 4] = nan;
+        v[n / 5] = -inf;
+      }
+      EXPECT_EQ(argmax(v), first_largest(v)) << "n " << n << ", largest at " << at;
+    }
+  }
+  EXPECT_EQ(argmax(std::vector<float>{nan, 1.f, 2.f}), 2);
+  EXPECT_EQ(argmax(std::vector<float>{1.f, inf, 2.f, inf}), 1);
+  EXPECT_EQ(argmax(std::vector<float>(40, -inf)), 0);
+  EXPECT_EQ(argmax(std::vector<float>(40, nan)), 0);
 }
 
 TEST(Sampler, SameSeedSameTokensDifferentSeedDifferentTokens) {
