@@ -57,9 +57,9 @@ size_t gemv_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcep
          runs;
 }
 
-GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std::byte* act,
-                                         size_t act_stride, int64_t n_tokens, std::byte* extra,
-                                         bool interleaved) {
+GemvActivations prepare_gemv_activations(const KernelTable& table, GgmlType type, int64_t cols,
+                                         const std::byte* act, size_t act_stride, int64_t n_tokens,
+                                         std::byte* extra, bool interleaved) {
   const int64_t blocks = cols / kQK32;
   const auto base = reinterpret_cast<uintptr_t>(extra);
   auto* quants = reinterpret_cast<int8_t*>(extra + (align64(base) - base));
@@ -89,7 +89,8 @@ GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std:
     out.runs = runs;
     out.run_stride = static_cast<int64_t>(interleaved_activation_bytes(blocks));
     for (int64_t t = 0; t < n_tokens; ++t) {
-      transpose_activation_runs(quants + t * cols, runs + t * out.run_stride, blocks);
+      transpose_activation_runs(quants + t * cols, runs + t * out.run_stride, blocks,
+                                table.packed_partial_runs);
     }
   }
   return out;
@@ -115,8 +116,8 @@ void gemv(ThreadPool& pool, const KernelTable& table, const WeightView& w, const
   shares.reset(w.rows, w.row_bytes, pool.size());
   const GemvJob job{&table,
                     &w,
-                    prepare_gemv_activations(w.type, w.cols, act, act_stride, n_tokens, extra,
-                                             w.layout == RowLayout::interleaved),
+                    prepare_gemv_activations(table, w.type, w.cols, act, act_stride, n_tokens,
+                                             extra, w.layout == RowLayout::interleaved),
                     n_tokens,
                     y,
                     y_stride,

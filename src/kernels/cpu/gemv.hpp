@@ -27,11 +27,12 @@ std::pair<int64_t, int64_t> thread_rows(int64_t rows, int thread, int n_threads)
 /// The row-vector kernels' view of quantised activations (`act`, `act_stride` bytes per token,
 /// blocks of Q8_0, Q8_1 or Q8_K): quants copied out of their blocks and per-32-element scales and
 /// sums, written to `extra` (gemv_scratch_bytes()); with `interleaved`, also the quants in the
-/// interleaved runs' order. Depends only on the activation format, so one preparation serves
-/// every weight of a gemv type multiplied with the same activations.
-GemvActivations prepare_gemv_activations(GgmlType type, int64_t cols, const std::byte* act,
-                                         size_t act_stride, int64_t n_tokens, std::byte* extra,
-                                         bool interleaved);
+/// interleaved runs' order (partial runs packed where `table` reads them so). Depends only on the
+/// activation format, so one preparation serves every weight of a gemv type multiplied with the
+/// same activations.
+GemvActivations prepare_gemv_activations(const KernelTable& table, GgmlType type, int64_t cols,
+                                         const std::byte* act, size_t act_stride, int64_t n_tokens,
+                                         std::byte* extra, bool interleaved);
 
 /// The row-vector kernel for w in its layout, or null.
 GemvFn gemv_kernel(const KernelTable& table, const WeightView& w) noexcept;

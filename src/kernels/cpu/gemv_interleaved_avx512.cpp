@@ -84,6 +84,93 @@ struct Avx512 {
     return _mm512_reduce_add_ps(_mm512_fmadd_ps(corr, _mm512_set1_ps(k), acc));
   }
 
+  // The per-lane scales of a run of c lanes and the tokens' run totals: acc += Σ-products ·
+  // d · activation scale, corr += m · activation sum, lane by lane (lanes past c zero).
+  template <class F, bool kFull, int NT>
+  [[gnu::always_inline]] static void run_totals(const uint8_t* run, int c,
+                                                const __m512i (&products)[NT],
+                                                const float* const (&ascale)[NT],
+                                                const float* const (&asum)[NT], Acc (&acc)[NT],
+                                                Acc (&corr)[NT]) {
+    const __mmask16 lanes = static_cast<__mmask16>((1u << c) - 1);
+    auto halves = [&](const uint8_t* p) {
+      return _mm512_cvtph_ps(
+          kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
+                : _mm256_maskz_mov_epi16(lanes,
+                                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+    };
+    __m512 d, m;  // per lane: what multiplies the quant sums, and the activation sums
+    if constexpr (F::kSuperBlocks) {
+      super_block_scales(run, c, lanes, d, m);
+    } else {
+      d = halves(run);
+      m = F::kMin ? halves(RunFields<F>(run, c).mins) : d;
+    }
+    for (int t = 0; t < NT; ++t) {
+      const __m512 p = _mm512_cvtepi32_ps(products[t]);
+      const __m512 s = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(lanes, ascale[t]));
+      acc[t] = _mm512_fmadd_ps(p, s, acc[t]);
+      corr[t] = _mm512_fmadd_ps(m, _mm512_maskz_loadu_ps(lanes, asum[t]), corr[t]);
+    }
+  }
+
+  // A partial run of C = 4 or 8 lanes with its activations packed (transpose_activation_runs):
+  // its chunks of 4C bytes are contiguous, so one 64-byte load holds G = 16 / C steps, lane L
+  // being block L % C of step L / C; the products are summed over the G lane groups at the end.
+  // A run of 4 takes 2 vectors (Q8_0) or 1 (nibbles) instead of 8 or 4.
+  template <class F, int C, int NT>
+  [[gnu::always_inline]] static void packed_run_dots(const uint8_t* run,
+                                                     const int8_t* const (&at)[NT],
+                                                     const float* const (&ascale)[NT],
+                                                     const float* const (&asum)[NT], Acc (&acc)[NT],
+                                                     Acc (&corr)[NT]) {
+    constexpr int kSteps = 16 / C;  // steps per vector
+    const RunFields<F> fields(run, C);
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    __m512i s0[NT], s1[NT];
+    for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm512_setzero_si512();
+    if constexpr (F::kEightBits) {
+      // 8 chunks of 4C bytes: exactly 8 / kSteps vectors, the last ending at the run's end.
+#pragma GCC unroll 4
+      for (int v = 0; v < 8 / kSteps; ++v) {
+        const __m512i w = _mm512_loadu_si512(fields.quants + 64 * v);
+        for (int t = 0; t < NT; ++t) {
+          __m512i& s = v % 2 == 0 ? s0[t] : s1[t];
+          s = _mm512_dpbusd_epi32(s, w, _mm512_loadu_si512(at[t] + 64 * v));
+        }
+      }
+    } else {
+      // 4 chunks of 4C bytes, low nibbles steps 0-3 and high nibbles steps 4-7: the high
+      // nibbles' activations start 4 chunks (16C bytes) on, their fifth bits 4 steps on.
+#pragma GCC unroll 2
+      for (int v = 0; v < 4 / kSteps; ++v) {
+        const __m512i w = _mm512_loadu_si512(fields.quants + 64 * v);
+        __m512i lo = _mm512_and_si512(w, low);
+        __m512i hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), low);
+        if constexpr (F::kFifthBits) {
+          const __m512i sixteen = _mm512_set1_epi8(16);
+          uint64_t lo_bits, hi_bits;
+          std::memcpy(&lo_bits, fields.fifth + 8 * v, 8);
+          std::memcpy(&hi_bits, fields.fifth + 2 * C + 8 * v, 8);
+          lo = _mm512_mask_add_epi8(lo, _cvtu64_mask64(lo_bits), lo, sixteen);
+          hi = _mm512_mask_add_epi8(hi, _cvtu64_mask64(hi_bits), hi, sixteen);
+        }
+        for (int t = 0; t < NT; ++t) {
+          s0[t] = _mm512_dpbusd_epi32(s0[t], lo, _mm512_loadu_si512(at[t] + 64 * v));
+          s1[t] = _mm512_dpbusd_epi32(s1[t], hi, _mm512_loadu_si512(at[t] + 16 * C + 64 * v));
+        }
+      }
+    }
+    __m512i products[NT];
+    for (int t = 0; t < NT; ++t) {
+      __m512i p = _mm512_add_epi32(s0[t], s1[t]);
+      p = _mm512_add_epi32(p, _mm512_shuffle_i64x2(p, p, 0x4E));  // + the lanes 8 on
+      if constexpr (C == 4) p = _mm512_add_epi32(p, _mm512_shuffle_i64x2(p, p, 0xB1));  // 4 on
+      products[t] = p;  // lanes past C hold copies: their scales are zero
+    }
+    run_totals<F, false, NT>(run, C, products, ascale, asum, acc, corr);
+  }
+
   // One run of c blocks (kFull: c = 16, known at compile time) against NT tokens: each step's
   // quants are unpacked once and multiplied by every token's. Each token's arithmetic is the
   // same whatever NT is, so batched decode gives a single-token decode's bits.
@@ -93,8 +180,12 @@ struct Avx512 {
                                               const float* const (&ascale)[NT],
                                               const float* const (&asum)[NT], Acc (&acc)[NT],
                                               Acc (&corr)[NT]) {
-    if constexpr (kFull) c = 16;
-    const __mmask16 lanes = static_cast<__mmask16>((1u << c) - 1);
+    if constexpr (kFull) {
+      c = 16;
+    } else {
+      if (c == 4) return packed_run_dots<F, 4, NT>(run, at, ascale, asum, acc, corr);
+      if (c == 8) return packed_run_dots<F, 8, NT>(run, at, ascale, asum, acc, corr);
+    }
     const uint8_t* run_end = run + static_cast<size_t>(c) * F::kBlockBytes;
     const RunFields<F> fields(run, c);
     const uint8_t* fifth = fields.fifth;
@@ -131,25 +222,9 @@ struct Avx512 {
         s1[t] = _mm512_dpbusd_epi32(s1[t], hi, _mm512_loadu_si512(at[t] + 64 * (4 + j)));
       }
     }
-    auto halves = [&](const uint8_t* p) {
-      return _mm512_cvtph_ps(
-          kFull ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
-                : _mm256_maskz_mov_epi16(lanes,
-                                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
-    };
-    __m512 d, m;  // per lane: what multiplies the quant sums, and the activation sums
-    if constexpr (F::kSuperBlocks) {
-      super_block_scales(run, c, lanes, d, m);
-    } else {
-      d = halves(run);
-      m = F::kMin ? halves(fields.mins) : d;
-    }
-    for (int t = 0; t < NT; ++t) {
-      const __m512 p = _mm512_cvtepi32_ps(_mm512_add_epi32(s0[t], s1[t]));
-      const __m512 s = _mm512_mul_ps(d, _mm512_maskz_loadu_ps(lanes, ascale[t]));
-      acc[t] = _mm512_fmadd_ps(p, s, acc[t]);
-      corr[t] = _mm512_fmadd_ps(m, _mm512_maskz_loadu_ps(lanes, asum[t]), corr[t]);
-    }
+    __m512i products[NT];
+    for (int t = 0; t < NT; ++t) products[t] = _mm512_add_epi32(s0[t], s1[t]);
+    run_totals<F, kFull, NT>(run, c, products, ascale, asum, acc, corr);
   }
 
   // One block in the file's layout against the token's 32 contiguous quants.

@@ -201,12 +201,23 @@ void deinterleave_row(GgmlType type, const void* row, void* out, int64_t blocks)
   std::memcpy(plain + done, in + done, static_cast<size_t>(blocks - total) * g.block_bytes);
 }
 
-void transpose_activation_runs(const int8_t* quants, int8_t* out, int64_t blocks) noexcept {
+bool packs_partial_run(int64_t c) noexcept {
+  return c == 4 || c == 8;
+}
+
+void transpose_activation_runs(const int8_t* quants, int8_t* out, int64_t blocks,
+                               bool packed_partial) noexcept {
   std::memset(out, 0, interleaved_activation_bytes(blocks));
-  for (int64_t b = 0; b < blocks; ++b) {
+  const int64_t full = blocks / kRun * kRun;
+  // The lanes of the partial run: its blocks rounded down to an even count.
+  const int64_t partial = (blocks - full) / 2 * 2;
+  const int64_t step_bytes = packed_partial && packs_partial_run(partial) ? 4 * partial : 64;
+  // The odd last block is read from the contiguous quants: it has no lane.
+  for (int64_t b = 0; b < full + partial; ++b) {
     const int64_t run = b / kRun, lane = b % kRun;
+    const int64_t stride = b < full ? 64 : step_bytes;
     for (int s = 0; s < 8; ++s) {
-      std::memcpy(out + 512 * run + 64 * s + 4 * lane, quants + 32 * b + step_element(s), 4);
+      std::memcpy(out + 512 * run + stride * s + 4 * lane, quants + 32 * b + step_element(s), 4);
     }
   }
 }

@@ -55,6 +55,9 @@ struct KernelTable {
   /// Row-vector kernels for weights in the interleaved layout (interleaved_rows.hpp); weights
   /// are interleaved at load only where the active table has one.
   GemvFn gemv_interleaved[kTypeSlots] = {};
+  /// The interleaved kernels read a partial run of 4 or 8 lanes packed (several steps per
+  /// vector: transpose_activation_runs' `packed_partial`); else every step takes 64 bytes.
+  bool packed_partial_runs = false;
   /// Row-vector kernels of the K-quants for small batches (decode); null: the dot products.
   GemvKFn gemv_k[kTypeSlots] = {};
   /// Activation quantisers (equal bits to quantize_activation.cpp); null: the scalar ones.

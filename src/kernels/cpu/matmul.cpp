@@ -399,7 +399,7 @@ void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* c
   }
   if (first_gemv >= 0) {
     shared.gemv_act = detail::prepare_gemv_activations(
-        ws[first_gemv]->type, cols, act, act_stride, 1,
+        table, ws[first_gemv]->type, cols, act, act_stride, 1,
         static_cast<std::byte*>(scratch) + act_stride, any_interleaved);
   }
   SharedJob* j = &shared;

@@ -394,6 +394,7 @@ constexpr KernelTable make_table() {
   t.gemv[6] = gemv_q5_0_avx512;
   t.gemv[8] = gemv_q8_0_avx512;
   t.gemv_interleaved[2] = gemv_interleaved_q4_0_avx512;
+  t.packed_partial_runs = true;
   t.gemv_interleaved[3] = gemv_interleaved_q4_1_avx512;
   t.gemv_interleaved[6] = gemv_interleaved_q5_0_avx512;
   t.gemv_interleaved[7] = gemv_interleaved_q5_1_avx512;
