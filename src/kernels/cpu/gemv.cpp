@@ -3,7 +3,6 @@
 // and sums, then weight rows split across the threads.
 #include "kernels/cpu/gemv.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 #include "kernels/cpu/activation_sums.hpp"
@@ -36,12 +35,6 @@ struct GemvJob {
 };
 
 }  // namespace
-
-std::pair<int64_t, int64_t> thread_rows(int64_t rows, int thread, int n_threads) noexcept {
-  const int64_t units = (rows + 15) / 16;
-  return {std::min(rows, units * thread / n_threads * 16),
-          std::min(rows, units * (thread + 1) / n_threads * 16)};
-}
 
 bool gemv_wanted(GgmlType type, int64_t n_tokens) noexcept {
   return has_row_kernel_form(type) && n_tokens >= 1 && n_tokens < gemm_min_tokens(type);

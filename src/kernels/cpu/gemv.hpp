@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <utility>
 
 #include "kernels/cpu/gemv_kernel.hpp"
 
@@ -19,10 +18,6 @@ bool gemv_wanted(GgmlType type, int64_t n_tokens) noexcept;
 
 /// Extra scratch the row-vector path needs after the quantised activations (0 if not wanted).
 size_t gemv_scratch_bytes(GgmlType type, int64_t cols, int64_t n_tokens) noexcept;
-
-/// Thread `thread`'s share [r0, r1) of `rows` weight rows: contiguous, in multiples of 16 rows
-/// (64 bytes of y), so that no two threads write the same cache line of y.
-std::pair<int64_t, int64_t> thread_rows(int64_t rows, int thread, int n_threads) noexcept;
 
 /// The row-vector kernels' view of quantised activations (`act`, `act_stride` bytes per token,
 /// blocks of Q8_0, Q8_1 or Q8_K): quants copied out of their blocks and per-32-element scales and

@@ -39,7 +39,7 @@ void RowShares::reset(int64_t rows, size_t row_bytes, int n_threads) noexcept {
   threads_ = std::clamp(n_threads, 1, kMaxThreads);
   const size_t unit_bytes = std::max<size_t>(1, row_bytes * kUnitRows);
   chunk_units_ = std::max<uint64_t>(1, kChunkBytes / unit_bytes);
-  // The split of thread_rows(): contiguous, equal in units of 16 rows.
+  // The starting shares: contiguous, equal in units of 16 rows.
   const auto units = static_cast<uint64_t>((rows + kUnitRows - 1) / kUnitRows);
   const auto n = static_cast<uint64_t>(threads_);
   for (int t = 0; t < threads_; ++t) {

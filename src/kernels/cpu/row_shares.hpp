@@ -24,7 +24,7 @@ class RowShares {
   static constexpr int kMaxThreads = 128;
 
   /// Before the pool job (on the calling thread): `rows` rows of `row_bytes` bytes each for
-  /// `n_threads` threads, starting from the static split of thread_rows().
+  /// `n_threads` threads; each starts on an equal contiguous share (in units of 16 rows).
   void reset(int64_t rows, size_t row_bytes, int n_threads) noexcept;
 
   /// Inside the pool job, on `thread`: calls f(r0, r1) for disjoint row ranges until no share
