@@ -30,7 +30,7 @@ void cover(ThreadPool& pool, RowShares& shares, int64_t rows, size_t row_bytes, 
       EXPECT_TRUE(r1 % 16 == 0 || r1 == rows) << r1;
       for (int64_t r = r0; r < r1; ++r) c.hits[static_cast<size_t>(r)].fetch_add(1);
       c.rows_by_thread[static_cast<size_t>(thread)].fetch_add(r1 - r0);
-      if (thread == slow) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      if (thread == slow) std::this_thread::sleep_for(std::chrono::microseconds(500));
     });
   });
 }
@@ -54,7 +54,7 @@ TEST(RowShares, EveryRowOnceForAnyShape) {
 
 TEST(RowShares, FastThreadsTakeTheSlowThreadsRows) {
   // 2048 rows of 4 KiB: 128 units in chunks of one unit (64 KiB), 64 per thread to start with.
-  // Thread 1 sleeps 200 µs per chunk; thread 0 must take most of its share.
+  // Thread 1 sleeps 500 µs per chunk; thread 0 must take most of its share.
   ThreadPool pool(2);
   RowShares shares;
   Coverage c(2048, 2);

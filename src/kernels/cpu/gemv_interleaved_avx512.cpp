@@ -183,6 +183,7 @@ struct Avx512 {
     if constexpr (kFull) {
       c = 16;
     } else {
+      // The partial runs transpose_activation_runs packs (the table's packed_partial_runs).
       if (c == 4) return packed_run_dots<F, 4, NT>(run, at, ascale, asum, acc, corr);
       if (c == 8) return packed_run_dots<F, 8, NT>(run, at, ascale, asum, acc, corr);
     }

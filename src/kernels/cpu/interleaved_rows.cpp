@@ -201,17 +201,15 @@ void deinterleave_row(GgmlType type, const void* row, void* out, int64_t blocks)
   std::memcpy(plain + done, in + done, static_cast<size_t>(blocks - total) * g.block_bytes);
 }
 
-bool packs_partial_run(int64_t c) noexcept {
-  return c == 4 || c == 8;
-}
-
 void transpose_activation_runs(const int8_t* quants, int8_t* out, int64_t blocks,
                                bool packed_partial) noexcept {
   std::memset(out, 0, interleaved_activation_bytes(blocks));
   const int64_t full = blocks / kRun * kRun;
   // The lanes of the partial run: its blocks rounded down to an even count.
   const int64_t partial = (blocks - full) / 2 * 2;
-  const int64_t step_bytes = packed_partial && packs_partial_run(partial) ? 4 * partial : 64;
+  // The partial runs the AVX-512 kernel reads packed (gemv_interleaved_avx512.cpp, run_dots).
+  const bool packed = packed_partial && (partial == 4 || partial == 8);
+  const int64_t step_bytes = packed ? 4 * partial : 64;
   // The odd last block is read from the contiguous quants: it has no lane.
   for (int64_t b = 0; b < full + partial; ++b) {
     const int64_t run = b / kRun, lane = b % kRun;

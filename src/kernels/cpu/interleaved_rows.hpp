@@ -50,7 +50,6 @@ void deinterleave_row(formats::GgmlType type, const void* row, void* out, int64_
 /// `packed_partial`, a partial run of c = 4 or 8 blocks keeps step s at 4c·s instead of 64·s —
 /// the order of the weights' own chunks, so that one 64-byte vector holds 16 / c steps of it (a
 /// Gemma-3 row of 1,152 columns ends in such a run of 4, which otherwise costs a whole run).
-bool packs_partial_run(int64_t c) noexcept;
 void transpose_activation_runs(const int8_t* quants, int8_t* out, int64_t blocks,
                                bool packed_partial = false) noexcept;
 

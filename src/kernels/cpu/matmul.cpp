@@ -375,7 +375,7 @@ void matmul_shared_input(ThreadPool& pool, const WeightView* const* ws, float* c
     bool gemv[kMaxSharedInput];
     detail::GemvActivations gemv_act;
     int count;
-  } shared{};
+  } shared;  // not value-initialised: the shares are reset below, the rest set per weight
   shared.count = count;
   const std::byte* act = reinterpret_cast<const std::byte*>(x);
   size_t act_stride = static_cast<size_t>(cols) * sizeof(float);

@@ -44,19 +44,19 @@ void RowShares::reset(int64_t rows, size_t row_bytes, int n_threads) noexcept {
   const auto n = static_cast<uint64_t>(threads_);
   for (int t = 0; t < threads_; ++t) {
     const auto i = static_cast<uint64_t>(t);
-    shares_[t].range.store(pack(units * i / n, units * (i + 1) / n), std::memory_order_relaxed);
+    range(t).store(pack(units * i / n, units * (i + 1) / n), std::memory_order_relaxed);
   }
   // The pool's job hand-off publishes these stores to the workers.
 }
 
 bool RowShares::claim(int thread, int64_t& r0, int64_t& r1) noexcept {
-  std::atomic<uint64_t>& range = shares_[thread].range;
-  uint64_t cur = range.load(std::memory_order_relaxed);
+  std::atomic_ref<uint64_t> own = range(thread);
+  uint64_t cur = own.load(std::memory_order_relaxed);
   for (;;) {
     const uint64_t b = begin_of(cur), e = end_of(cur);
     if (b >= e) return false;
     const uint64_t nb = std::min(b + chunk_units_, e);
-    if (range.compare_exchange_weak(cur, pack(nb, e), std::memory_order_relaxed)) {
+    if (own.compare_exchange_weak(cur, pack(nb, e), std::memory_order_relaxed)) {
       r0 = static_cast<int64_t>(b) * kUnitRows;
       r1 = std::min(rows_, static_cast<int64_t>(nb) * kUnitRows);
       return true;
@@ -71,7 +71,7 @@ bool RowShares::steal(int thread) noexcept {
     uint64_t seen = 0, most = 0;
     for (int t = 0; t < threads_; ++t) {
       if (t == thread) continue;
-      const uint64_t cur = shares_[t].range.load(std::memory_order_relaxed);
+      const uint64_t cur = range(t).load(std::memory_order_relaxed);
       const uint64_t left = end_of(cur) > begin_of(cur) ? end_of(cur) - begin_of(cur) : 0;
       if (left > most) {
         most = left;
@@ -82,11 +82,11 @@ bool RowShares::steal(int thread) noexcept {
     // One unit left is the owner's next claim; taking it would only move the wait.
     if (victim < 0 || most < 2) return false;
     const uint64_t cut = end_of(seen) - most / 2;
-    if (shares_[victim].range.compare_exchange_strong(seen, pack(begin_of(seen), cut),
-                                                      std::memory_order_relaxed)) {
+    if (range(victim).compare_exchange_strong(seen, pack(begin_of(seen), cut),
+                                              std::memory_order_relaxed)) {
       // Our own share is empty, so no thief competes for it: a plain store hands the stolen
       // units to claim() (and to other thieves).
-      shares_[thread].range.store(pack(cut, end_of(seen)), std::memory_order_relaxed);
+      range(thread).store(pack(cut, end_of(seen)), std::memory_order_relaxed);
       return true;
     }
   }

@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <utility>
 
 namespace inference::kernels::detail {
 
@@ -40,10 +39,15 @@ class RowShares {
   }
 
  private:
-  // A share as [begin, end) in units of 16 rows: begin in the high half, end in the low.
+  // A share as [begin, end) in units of 16 rows: begin in the high half, end in the low. Plain
+  // words reached through std::atomic_ref: constructing a RowShares (one per matmul call, on the
+  // stack) writes none of its 128 cache lines; reset() writes the shares of the threads in use.
   struct alignas(64) Share {
-    std::atomic<uint64_t> range{0};
+    uint64_t range;
   };
+  std::atomic_ref<uint64_t> range(int thread) noexcept {
+    return std::atomic_ref(shares_[thread].range);
+  }
 
   bool claim(int thread, int64_t& r0, int64_t& r1) noexcept;
   bool steal(int thread) noexcept;
