@@ -190,6 +190,84 @@ TEST(InterleavedRows, OtherSimdLevelsReadThem) {
   force_simd_path("");
 }
 
+// Σ dequantised weight × dequantised activation per token and row, in double, and Σ of the
+// products' magnitudes.
+struct Products {
+  std::vector<double> sum, magnitude;
+};
+
+Products reference_products(const Pair& p, const std::vector<float>& x, int64_t n_tokens) {
+  const GgmlType type = p.plain.type;
+  const int64_t cols = p.plain.cols, rows = p.plain.rows;
+  Products out;
+  std::vector<float> wf(static_cast<size_t>(cols));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto a = test::quantize_activation_for(type, x.data() + t * cols, cols);
+    const auto af = test::dequantize_activation(activation_type(type), a.data(), cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      dequantize_row(type, p.plain_bytes.data() + r * p.plain.row_bytes, wf.data(), cols);
+      double sum = 0, magnitude = 0;
+      for (int64_t k = 0; k < cols; ++k) {
+        sum += double{wf[k]} * af[k];
+        magnitude += std::fabs(double{wf[k]} * af[k]);
+      }
+      out.sum.push_back(sum);
+      out.magnitude.push_back(magnitude);
+    }
+  }
+  return out;
+}
+
+// Every quant at its largest magnitude (nibbles 15, fifth bits set, Q8_0 −128) against
+// activations that all quantise to ±127: the kernels' integer sums at their extremes (the AVX2
+// kernels add several steps' pair sums in 16-bit lanes before widening them).
+TEST(InterleavedRows, LargestQuantsAgainstLargestActivations) {
+  std::mt19937 rng(16);
+  ThreadPool pool(2);
+  for (const char* path : {"", "avx2"}) {
+    if (!force_simd_path(path)) continue;
+    for (GgmlType type : kTypes) {
+      const bool k = super_blocks(type);
+      const int64_t block_elems = k ? 256 : 32;
+      const size_t block_bytes = test::row_bytes(type, block_elems);
+      // The fp16 scale (and min) fields stay random; everything after them is quants, fifth
+      // bits or (K) 6-bit scales and mins, all at their largest.
+      const size_t header =
+          (type == GgmlType::Q4_0 || type == GgmlType::Q5_0 || type == GgmlType::Q8_0) ? 2 : 4;
+      const uint8_t fill = type == GgmlType::Q8_0 ? 0x80 : 0xFF;
+      for (int64_t blocks : some_block_counts(type)) {
+        const int64_t cols = 32 * blocks;
+        Pair p = random_pair(type, 9, cols, rng);
+        for (size_t b = 0; b < p.plain_bytes.size(); b += block_bytes) {
+          std::fill(p.plain_bytes.begin() + static_cast<ptrdiff_t>(b + header),
+                    p.plain_bytes.begin() + static_cast<ptrdiff_t>(b + block_bytes), fill);
+        }
+        p.interleaved_bytes = p.plain_bytes;
+        interleave_weight_rows(type, p.interleaved_bytes.data(), p.plain.row_bytes, cols, 0, 9);
+        p.plain.data = p.plain_bytes.data();
+        p.interleaved.data = p.interleaved_bytes.data();
+        for (float sign : {1.f, -1.f}) {
+          SCOPED_TRACE(std::string(path) + " type " + std::to_string(static_cast<int>(type)) +
+                       " blocks " + std::to_string(blocks) + " sign " + std::to_string(sign));
+          const int64_t n_tokens = 2;
+          const std::vector<float> x(static_cast<size_t>(n_tokens * cols), sign * 0.75f);
+          const auto got = multiply(pool, p.interleaved, x, n_tokens);
+          const auto plain = multiply(pool, p.plain, x, n_tokens);
+          expect_near_products(p, x, n_tokens, got, plain);
+          // A wrapped 16- or 32-bit sum would be off by far more than the fp16 rounding of the
+          // Q8_1 activation sums the min term uses (2^-11 relative).
+          const auto exact = reference_products(p, x, n_tokens);
+          for (size_t i = 0; i < exact.sum.size(); ++i) {
+            ASSERT_NEAR(got[i], exact.sum[i], 1e-3 * exact.magnitude[i]) << i;
+            ASSERT_NEAR(plain[i], exact.sum[i], 1e-3 * exact.magnitude[i]) << i;
+          }
+        }
+      }
+    }
+  }
+  force_simd_path("");
+}
+
 // A matrix in the file's layout only (types without an interleaved one included).
 struct FileMatrix {
   std::vector<uint8_t> bytes;

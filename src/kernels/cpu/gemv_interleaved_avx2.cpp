@@ -4,9 +4,10 @@
 //
 // A run's 16 blocks are two 256-bit halves of 8 lanes. Per step and half: the nibbles masked or
 // shifted out, the fifth bits expanded from the step's mask, then `vpmaddubsw` (unsigned quants
-// of at most 31 against signed activations: pair sums ≤ 7,936, no saturation) and `vpmaddwd`
-// with ones leave each block's four products summed in its own lane; the lanes accumulate the
-// whole block over the eight steps, and one conversion and multiply-add per half serve 8 blocks
+// of at most 31 against signed activations of at most 127: pair sums ≤ 7,874, no saturation);
+// the pair sums of several steps add up in 16-bit lanes before one `vpmaddwd` with ones widens
+// them, so each block's products are summed in its own lane; the lanes accumulate the whole block
+// over the eight steps, and one conversion and multiply-add per half serve 8 blocks
 // (the file layout's kernel, gemv_avx2.cpp, reduces and scales every block on its own). The row
 // walk is interleaved_gemv.hpp's.
 //
@@ -48,10 +49,13 @@ namespace {
   return _mm256_maskload_epi32(reinterpret_cast<const int*>(p), mask);
 }
 
+// Unsigned quants (at most 31) times 32 signed activations, adjacent products summed in 16 bits.
+[[gnu::always_inline]] inline __m256i pair_sums(__m256i quants, const int8_t* act) {
+  return _mm256_maddubs_epi16(quants, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act)));
+}
+
 [[gnu::always_inline]] inline __m256i block_lane_sums(__m256i quants, const int8_t* act) {
-  const __m256i pairs =
-      _mm256_maddubs_epi16(quants, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act)));
-  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+  return _mm256_madd_epi16(pair_sums(quants, act), _mm256_set1_epi16(1));
 }
 
 // Half h (super-block h) of a Q4_K/Q5_K run of c = 16 or 8 lanes (interleaved_k_rows.hpp): its
@@ -107,8 +111,16 @@ struct Avx2 {
     const uint8_t* fifth = fields.fifth;
     const uint8_t* quants = fields.quants;
     const __m256i low = _mm256_set1_epi8(0x0F);
-    __m256i s[NT][2];
-    for (int t = 0; t < NT; ++t) s[t][0] = s[t][1] = _mm256_setzero_si256();
+    // The pair sums of kStepsPer16Bits steps (low and high nibbles) are added as 16-bit lanes
+    // before one vpmaddwd widens them: quants of at most 15 (31 with fifth bits) against
+    // activations of at most 127 in magnitude give pair sums of at most 3,810 (7,874), so 8 (4)
+    // of them stay within int16.
+    constexpr int kStepsPer16Bits = F::kFifthBits ? 2 : 4;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i s[NT][2], pairs[NT][2];
+    for (int t = 0; t < NT; ++t) {
+      s[t][0] = s[t][1] = pairs[t][0] = pairs[t][1] = _mm256_setzero_si256();
+    }
     for (int j = 0; j < 4; ++j) {
       uint64_t bits_lo = 0, bits_hi = 0;
       if constexpr (F::kFifthBits) {
@@ -132,8 +144,13 @@ struct Avx2 {
           hi = _mm256_or_si256(hi, fifth_bits(reinterpret_cast<const uint8_t*>(&hi_bits)));
         }
         for (int t = 0; t < NT; ++t) {
-          s[t][h] = _mm256_add_epi32(s[t][h], block_lane_sums(lo, at[t] + 64 * j + 32 * h));
-          s[t][h] = _mm256_add_epi32(s[t][h], block_lane_sums(hi, at[t] + 64 * (4 + j) + 32 * h));
+          pairs[t][h] = _mm256_add_epi16(
+              pairs[t][h], _mm256_add_epi16(pair_sums(lo, at[t] + 64 * j + 32 * h),
+                                            pair_sums(hi, at[t] + 64 * (4 + j) + 32 * h)));
+          if (j % kStepsPer16Bits == kStepsPer16Bits - 1) {
+            s[t][h] = _mm256_add_epi32(s[t][h], _mm256_madd_epi16(pairs[t][h], ones));
+            pairs[t][h] = _mm256_setzero_si256();
+          }
         }
       }
     }
