@@ -122,11 +122,6 @@ struct Avx2 {
       s[t][0] = s[t][1] = pairs[t][0] = pairs[t][1] = _mm256_setzero_si256();
     }
     for (int j = 0; j < 4; ++j) {
-      uint64_t bits_lo = 0, bits_hi = 0;
-      if constexpr (F::kFifthBits) {
-        bits_lo = step_fifth_bits(fifth + (c / 2) * j, c);
-        bits_hi = step_fifth_bits(fifth + (c / 2) * (4 + j), c);
-      }
       // A partial run of at most 8 blocks has nothing in its second half (the lanes there are
       // zero on both sides): skipping it halves such a run's cost (Gemma-3's 1,152 columns end
       // in a run of 4).
@@ -138,10 +133,11 @@ struct Avx2 {
         __m256i lo = _mm256_and_si256(v, low);
         __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
         if constexpr (F::kFifthBits) {
-          const auto lo_bits = static_cast<uint32_t>(bits_lo >> (32 * h));
-          const auto hi_bits = static_cast<uint32_t>(bits_hi >> (32 * h));
-          lo = _mm256_or_si256(lo, fifth_bits(reinterpret_cast<const uint8_t*>(&lo_bits)));
-          hi = _mm256_or_si256(hi, fifth_bits(reinterpret_cast<const uint8_t*>(&hi_bits)));
+          // The half-step's mask is 4 bytes of the run (bit 4i + k: quant k of lane 8h + i),
+          // broadcast straight from it. In a partial run the bits past its c lanes belong to
+          // the next step or to the quants; they set bits of quants that meet zero activations.
+          lo = _mm256_or_si256(lo, fifth_bits(fifth + (c / 2) * j + 4 * h));
+          hi = _mm256_or_si256(hi, fifth_bits(fifth + (c / 2) * (4 + j) + 4 * h));
         }
         for (int t = 0; t < NT; ++t) {
           pairs[t][h] = _mm256_add_epi16(
