@@ -85,15 +85,13 @@ namespace {
 }
 
 struct Avx2 {
-  struct Acc {
-    __m256 h[2];  // blocks 0-7, 8-15 of a run
-  };
-  static Acc zero() { return {{_mm256_setzero_ps(), _mm256_setzero_ps()}}; }
+  // One vector for both 8-lane halves of a run: only the row's total is wanted, and four
+  // accumulators per token (two halves, products and offsets) left too few of the 16 registers.
+  using Acc = __m256;
+  static Acc zero() { return _mm256_setzero_ps(); }
   // One reduction per row: acc + k·corr lane by lane first.
   static float sum(const Acc& acc, const Acc& corr, float k) {
-    const __m256 kk = _mm256_set1_ps(k);
-    return hsum256_ps(_mm256_add_ps(_mm256_fmadd_ps(corr.h[0], kk, acc.h[0]),
-                                    _mm256_fmadd_ps(corr.h[1], kk, acc.h[1])));
+    return hsum256_ps(_mm256_fmadd_ps(corr, _mm256_set1_ps(k), acc));
   }
 
   // One run of c blocks (kFull: c = 16, known at compile time) against NT tokens. Each token's
@@ -174,9 +172,8 @@ struct Avx2 {
                                 : _mm256_maskload_ps(ascale[t] + 8 * h, live[h]);
         const __m256 sm =
             kFull ? _mm256_loadu_ps(asum[t] + 8 * h) : _mm256_maskload_ps(asum[t] + 8 * h, live[h]);
-        acc[t].h[h] =
-            _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t][h]), _mm256_mul_ps(d, sc), acc[t].h[h]);
-        corr[t].h[h] = _mm256_fmadd_ps(m, sm, corr[t].h[h]);
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t][h]), _mm256_mul_ps(d, sc), acc[t]);
+        corr[t] = _mm256_fmadd_ps(m, sm, corr[t]);
       }
     }
   }
