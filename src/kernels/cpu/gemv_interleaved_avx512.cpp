@@ -57,7 +57,7 @@ namespace {
 }
 
 // Chunk `p` (4c bytes: one step's quants of c lanes) of a partial run [run, run_end) as lanes
-// 0..c-1 of a vector, without a masked load where it can: on Zen 4 a masked load that misses
+// 0..c-1 of a vector, without a masked load where it can: on Zen 5 a masked load that misses
 // the cache measured ~2.5x slower streams (Q8_0 rows of 896 columns, kernels_bench --mib 256).
 // The bytes loaded past the chunk need no masking: the activations of lanes past c are zero.
 // Where 64 bytes from p would leave the run, the 64 bytes ending at the chunk's end are loaded
