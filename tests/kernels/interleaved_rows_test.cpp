@@ -44,23 +44,42 @@ std::vector<float> multiply(ThreadPool& pool, const WeightView& w, const std::ve
   return y;
 }
 
-// got and want (n_tokens × p's rows) equal up to the float rounding of the products'
-// magnitudes: what two kernels summing the same products in other orders can differ by.
-void expect_near_products(const Pair& p, const std::vector<float>& x, int64_t n_tokens,
-                          const std::vector<float>& got, const std::vector<float>& want) {
+// Σ dequantised weight × dequantised activation per token and row, in double, and Σ of the
+// products' magnitudes.
+struct Products {
+  std::vector<double> sum, magnitude;
+};
+
+Products reference_products(const Pair& p, const std::vector<float>& x, int64_t n_tokens) {
   const GgmlType type = p.plain.type;
   const int64_t cols = p.plain.cols, rows = p.plain.rows;
+  Products out;
   std::vector<float> wf(static_cast<size_t>(cols));
   for (int64_t t = 0; t < n_tokens; ++t) {
     const auto a = test::quantize_activation_for(type, x.data() + t * cols, cols);
     const auto af = test::dequantize_activation(activation_type(type), a.data(), cols);
     for (int64_t r = 0; r < rows; ++r) {
       dequantize_row(type, p.plain_bytes.data() + r * p.plain.row_bytes, wf.data(), cols);
-      double magnitude = 0;
-      for (int64_t k = 0; k < cols; ++k) magnitude += std::fabs(double{wf[k]} * af[k]);
-      const size_t i = static_cast<size_t>(t * rows + r);
-      ASSERT_NEAR(got[i], want[i], 4e-6 * magnitude + 1e-30) << "token " << t << " row " << r;
+      double sum = 0, magnitude = 0;
+      for (int64_t k = 0; k < cols; ++k) {
+        sum += double{wf[k]} * af[k];
+        magnitude += std::fabs(double{wf[k]} * af[k]);
+      }
+      out.sum.push_back(sum);
+      out.magnitude.push_back(magnitude);
     }
+  }
+  return out;
+}
+
+// got and want (n_tokens × p's rows) equal up to the float rounding of the products'
+// magnitudes: what two kernels summing the same products in other orders can differ by.
+void expect_near_products(const Pair& p, const std::vector<float>& x, int64_t n_tokens,
+                          const std::vector<float>& got, const std::vector<float>& want) {
+  const std::vector<double> magnitude = reference_products(p, x, n_tokens).magnitude;
+  for (size_t i = 0; i < magnitude.size(); ++i) {
+    ASSERT_NEAR(got[i], want[i], 4e-6 * magnitude[i] + 1e-30)
+        << "token " << i / p.plain.rows << " row " << i % p.plain.rows;
   }
 }
 
@@ -188,34 +207,6 @@ TEST(InterleavedRows, OtherSimdLevelsReadThem) {
     }
   }
   force_simd_path("");
-}
-
-// Σ dequantised weight × dequantised activation per token and row, in double, and Σ of the
-// products' magnitudes.
-struct Products {
-  std::vector<double> sum, magnitude;
-};
-
-Products reference_products(const Pair& p, const std::vector<float>& x, int64_t n_tokens) {
-  const GgmlType type = p.plain.type;
-  const int64_t cols = p.plain.cols, rows = p.plain.rows;
-  Products out;
-  std::vector<float> wf(static_cast<size_t>(cols));
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    const auto a = test::quantize_activation_for(type, x.data() + t * cols, cols);
-    const auto af = test::dequantize_activation(activation_type(type), a.data(), cols);
-    for (int64_t r = 0; r < rows; ++r) {
-      dequantize_row(type, p.plain_bytes.data() + r * p.plain.row_bytes, wf.data(), cols);
-      double sum = 0, magnitude = 0;
-      for (int64_t k = 0; k < cols; ++k) {
-        sum += double{wf[k]} * af[k];
-        magnitude += std::fabs(double{wf[k]} * af[k]);
-      }
-      out.sum.push_back(sum);
-      out.magnitude.push_back(magnitude);
-    }
-  }
-  return out;
 }
 
 // Every quant at its largest magnitude (nibbles 15, fifth bits set, Q8_0 −128) against
