@@ -102,7 +102,36 @@ struct Avx2 {
                                               const float* const (&ascale)[NT],
                                               const float* const (&asum)[NT], Acc (&acc)[NT],
                                               Acc (&corr)[NT]) {
-    if constexpr (kFull) c = 16;
+    if constexpr (kFull) {
+      lane_dots<F, 16, NT>(run, 16, at, ascale, asum, acc, corr);
+    } else if constexpr (NT == 1) {
+      // A single token's partial runs of the common row lengths with c known at compile time
+      // (unrolled, their loads and lane masks fixed): Qwen2.5's 896 columns end in a run of
+      // 12, Gemma-3's 1,152 in 4, a lone K-quant super-block is 8.
+      switch (c) {
+        case 4:
+          return lane_dots<F, 4, NT>(run, 4, at, ascale, asum, acc, corr);
+        case 8:
+          return lane_dots<F, 8, NT>(run, 8, at, ascale, asum, acc, corr);
+        case 12:
+          return lane_dots<F, 12, NT>(run, 12, at, ascale, asum, acc, corr);
+        default:
+          return lane_dots<F, 0, NT>(run, c, at, ascale, asum, acc, corr);
+      }
+    } else {
+      lane_dots<F, 0, NT>(run, c, at, ascale, asum, acc, corr);
+    }
+  }
+
+  // run_dots for kLanes = c blocks (0: c known only at run time; 16: a whole run).
+  template <class F, int kLanes, int NT>
+  [[gnu::always_inline]] static void lane_dots(const uint8_t* run, int c,
+                                               const int8_t* const (&at)[NT],
+                                               const float* const (&ascale)[NT],
+                                               const float* const (&asum)[NT], Acc (&acc)[NT],
+                                               Acc (&corr)[NT]) {
+    constexpr bool kFull = kLanes == 16;
+    if constexpr (kLanes != 0) c = kLanes;
     const __m256i live[2] = {first_lanes(c), first_lanes(c - 8)};
     const RunFields<F> fields(run, c);
     const uint8_t* run_end = run + static_cast<size_t>(c) * F::kBlockBytes;
@@ -119,6 +148,7 @@ struct Avx2 {
     for (int t = 0; t < NT; ++t) {
       s[t][0] = s[t][1] = pairs[t][0] = pairs[t][1] = _mm256_setzero_si256();
     }
+#pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
       // A partial run of at most 8 blocks has nothing in its second half (the lanes there are
       // zero on both sides): skipping it halves such a run's cost (Gemma-3's 1,152 columns end
