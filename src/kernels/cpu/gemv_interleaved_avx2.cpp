@@ -102,25 +102,16 @@ struct Avx2 {
                                               const float* const (&ascale)[NT],
                                               const float* const (&asum)[NT], Acc (&acc)[NT],
                                               Acc (&corr)[NT]) {
-    if constexpr (kFull) {
-      lane_dots<F, 16, NT>(run, 16, at, ascale, asum, acc, corr);
-    } else if constexpr (NT == 1) {
-      // A single token's partial runs of the common row lengths with c known at compile time
-      // (unrolled, their loads and lane masks fixed): Qwen2.5's 896 columns end in a run of
-      // 12, Gemma-3's 1,152 in 4, a lone K-quant super-block is 8.
-      switch (c) {
-        case 4:
-          return lane_dots<F, 4, NT>(run, 4, at, ascale, asum, acc, corr);
-        case 8:
-          return lane_dots<F, 8, NT>(run, 8, at, ascale, asum, acc, corr);
-        case 12:
-          return lane_dots<F, 12, NT>(run, 12, at, ascale, asum, acc, corr);
-        default:
-          return lane_dots<F, 0, NT>(run, c, at, ascale, asum, acc, corr);
-      }
-    } else {
-      lane_dots<F, 0, NT>(run, c, at, ascale, asum, acc, corr);
+    if constexpr (kFull) return lane_dots<F, 16, NT>(run, 16, at, ascale, asum, acc, corr);
+    // A single token's partial runs of the common row lengths with c known at compile time
+    // (unrolled, their loads and lane masks fixed): Qwen2.5's 896 columns end in a run of 12,
+    // Gemma-3's 1,152 in 4, a lone K-quant super-block is 8.
+    if constexpr (NT == 1) {
+      if (c == 4) return lane_dots<F, 4, NT>(run, 4, at, ascale, asum, acc, corr);
+      if (c == 8) return lane_dots<F, 8, NT>(run, 8, at, ascale, asum, acc, corr);
+      if (c == 12) return lane_dots<F, 12, NT>(run, 12, at, ascale, asum, acc, corr);
     }
+    lane_dots<F, 0, NT>(run, c, at, ascale, asum, acc, corr);
   }
 
   // run_dots for kLanes = c blocks (0: c known only at run time; 16: a whole run).
