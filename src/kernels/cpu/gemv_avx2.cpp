@@ -25,6 +25,7 @@
 #include "kernels/cpu/gemv_tiles.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/q32_avx2.hpp"
+#include "kernels/cpu/weight_prefetch.hpp"
 
 namespace inference::kernels::detail {
 namespace {
@@ -82,6 +83,7 @@ template <Kind K, int NT, int kCount>
                                               int64_t count, __m256 (&acc0)[NT], __m256 (&acc1)[NT],
                                               __m256 (&corr)[NT]) {
   if constexpr (kCount != 0) count = kCount;
+  prefetch_weights_ahead(x + b0, static_cast<size_t>(count) * sizeof(x[0]));
   const __m256 d = group_scales<K, kCount>(x + b0, count);
   const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)),
                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));

@@ -85,6 +85,7 @@ namespace {
 }
 
 struct Avx2 {
+  static constexpr bool kPrefetch = true;  // weight_prefetch.hpp
   // One vector for both 8-lane halves of a run: only the row's total is wanted, and four
   // accumulators per token (two halves, products and offsets) left too few of the 16 registers.
   using Acc = __m256;

@@ -77,6 +77,10 @@ namespace {
 }
 
 struct Avx512 {
+  // Not measured on an AVX-512 host yet: the host where software prefetch was measured
+  // (weight_prefetch.hpp) had AVX2 only; on the Zen 5 host an earlier prefetch of the next row
+  // made no difference (docs/PERFORMANCE.md).
+  static constexpr bool kPrefetch = false;
   using Acc = __m512;
   static Acc zero() { return _mm512_setzero_ps(); }
   // One reduction per row: acc + k·corr lane by lane first.

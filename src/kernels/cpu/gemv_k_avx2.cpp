@@ -18,6 +18,7 @@
 #include "kernels/cpu/gemv_tiles.hpp"
 #include "kernels/cpu/k_quant_simd.hpp"
 #include "kernels/cpu/kernel_table.hpp"
+#include "kernels/cpu/weight_prefetch.hpp"
 
 namespace inference::kernels::detail {
 namespace {
@@ -34,7 +35,9 @@ void row_q45_k(const void* w, int64_t nb, const std::byte* a, size_t stride, flo
   __m256 acc[NT], mins_acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = mins_acc[t] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F);
+  constexpr size_t kBlockBytes = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
   for (int64_t b = 0; b < nb; ++b) {
+    prefetch_weights_ahead(static_cast<const uint8_t*>(w) + b * kBlockBytes, kBlockBytes);
     const KBlock45 blk = k45_block<kFive>(w, b);
     const uint8_t* packed_scales = blk.scales;
     const uint8_t* qs = blk.qs;
@@ -90,6 +93,7 @@ void row_q6_k(const void* w, int64_t nb, const std::byte* a, size_t stride, floa
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     const BlockQ6_K& x = static_cast<const BlockQ6_K*>(w)[b];
+    prefetch_weights_ahead(&x, sizeof(BlockQ6_K));
     // Chunk c = 4h + k: elements 32c..32c+31 as unsigned 6-bit values (bias 32 applied later).
     __m256i q[8], scale[8];
     const __m256i sc16 = unpack_q6_k_avx2(x, q, scale);

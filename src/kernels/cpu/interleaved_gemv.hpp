@@ -9,7 +9,9 @@
 //   Acc zero();  float sum(const Acc& acc, const Acc& corr, float k)   the lanes of acc + k·corr;
 //   run_dots<F, kFull, NT>(run, c, at, ascale, asum, acc, corr)
 //                                         one run of c blocks of format F against NT tokens;
-//   int32_t block_dot<F>(block, quants)   one block in the file's layout against 32 quants.
+//   int32_t block_dot<F>(block, quants)   one block in the file's layout against 32 quants;
+//   kPrefetch                             whether the row walk prefetches the weights ahead
+//                                         (weight_prefetch.hpp).
 //
 // Include only from *_avx2.cpp / *_avx512.cpp files; internal linkage, for the reason
 // k_quant_simd.hpp gives.
@@ -24,6 +26,7 @@
 #include "kernels/cpu/blocks.hpp"
 #include "kernels/cpu/gemv_kernel.hpp"
 #include "kernels/cpu/gemv_tiles.hpp"
+#include "kernels/cpu/weight_prefetch.hpp"
 
 namespace inference::kernels::detail {
 namespace {
@@ -109,6 +112,7 @@ void interleaved_row_dots(const uint8_t* row, const GemvActivations& a, int64_t 
     acc[t] = corr[t] = Simd::zero();
   }
   for (int64_t u = 0; u < full; ++u) {
+    if constexpr (Simd::kPrefetch) prefetch_weights_ahead(row + u * kRunBytes, kRunBytes);
     Simd::template run_dots<F, true, NT>(row + u * kRunBytes, 16, at, ascale, asum, acc, corr);
     for (int t = 0; t < NT; ++t) {
       at[t] += 512;
@@ -117,6 +121,9 @@ void interleaved_row_dots(const uint8_t* row, const GemvActivations& a, int64_t 
     }
   }
   if (partial > 0) {
+    if constexpr (Simd::kPrefetch) {
+      prefetch_weights_ahead(row + full * kRunBytes, static_cast<size_t>(partial) * F::kBlockBytes);
+    }
     Simd::template run_dots<F, false, NT>(row + full * kRunBytes, partial, at, ascale, asum, acc,
                                           corr);
   }

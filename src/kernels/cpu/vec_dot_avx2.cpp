@@ -14,6 +14,7 @@
 #include "kernels/cpu/k_quant_simd.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/q32_avx2.hpp"
+#include "kernels/cpu/weight_prefetch.hpp"
 
 namespace inference::kernels::detail {
 namespace {
@@ -132,6 +133,15 @@ uint16_t block_d(const void* w, int64_t b) {
 }
 
 template <Kind K>
+constexpr size_t block_bytes() {
+  if constexpr (K == Kind::q4_0) return sizeof(BlockQ4_0);
+  if constexpr (K == Kind::q4_1) return sizeof(BlockQ4_1);
+  if constexpr (K == Kind::q5_0) return sizeof(BlockQ5_0);
+  if constexpr (K == Kind::q5_1) return sizeof(BlockQ5_1);
+  return sizeof(BlockQ8_0);
+}
+
+template <Kind K>
 uint16_t block_m(const void* w, int64_t b) {
   if constexpr (K == Kind::q4_1) return static_cast<const BlockQ4_1*>(w)[b].m;
   if constexpr (K == Kind::q5_1) return static_cast<const BlockQ5_1*>(w)[b].m;
@@ -149,6 +159,8 @@ void dot_q32(int64_t n, const void* w, const std::byte* a, size_t stride, float*
   }
   const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < nb; ++b) {
+    // Blocks are under 64 bytes: one prefetch per block, up to three per line.
+    prefetch_weights_ahead(static_cast<const uint8_t*>(w) + b * block_bytes<K>(), 1);
     const __m256i xq = block_quants<K>(w, b);
     // maddubs multiplies unsigned by signed: for signed quants use |x| and move x's sign to y.
     const __m256i xu = has_min(K) ? xq : _mm256_sign_epi8(xq, xq);
