@@ -5,10 +5,10 @@
 // their way while the current ones are being multiplied. On a Zen 3 host (AVX2 only, 14-17 GB/s
 // read bandwidth per core) the hardware prefetchers alone let the AVX2 kernels stream 8-10 GB/s
 // per core from memory while computing 12-18 GB/s in cache; a prefetch 4 KiB ahead of each read
-// raised every kernel by 15-35% from memory, at 1 and 2 threads, for rows of 1,024 to 8,192
-// columns (docs/PERFORMANCE.md, "Weight prefetch"). Prefetching a whole row at its start instead
-// was slower for long rows: the burst of misses stalled the kernel. So each kernel prefetches as
-// it goes, one instruction per 64 bytes it consumes.
+// raised every kernel from memory (medians: +5-34%, at 1 and 2 threads, for rows of 1,024 to
+// 8,192 columns; docs/PERFORMANCE.md, "Weight prefetch"). Prefetching a whole row at its start
+// instead was slower for long rows: the burst of misses stalled the kernel. So each kernel
+// prefetches as it goes, one instruction per 64 bytes it consumes.
 //
 // Include only from *_avx2.cpp / *_avx512.cpp files (internal linkage, as k_quant_simd.hpp).
 #pragma once
